@@ -1,0 +1,9 @@
+//! facet-screen: screens patients as candidates for endoscopic medial branch
+//! neurectomy and returns a suggestion, with its basis, for a clinician to
+//! confirm.
+
+pub mod cases;
+pub mod problem_list;
+pub mod questionnaire;
+pub mod rules;
+pub mod screening;

@@ -1,0 +1,502 @@
+//! The declarative rule set: the questionnaire, the rules, the parameters of
+//! each profile and the outcome texts, read from files, checked against each
+//! other and against the contract, and compiled. Knows nothing of HTTP or
+//! storage.
+
+pub mod compile;
+pub mod condition;
+pub mod contract;
+pub mod logic;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::problem_list::{Problem, Problems};
+use crate::questionnaire::{Fields, Kind, Questionnaire};
+use compile::{Cond, Scope};
+use condition::Condition;
+
+/// The files of a rule set, in digest order.
+pub const FILES: [&str; 4] = [
+    "questionnaire.yaml",
+    "rules.yaml",
+    "parameters.yaml",
+    "outcomes.yaml",
+];
+
+/// What a rule does when its condition is true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// A red flag: urgent evaluation, whatever else is true.
+    Urgent,
+    /// The pain is probably not from the facet joints, or the procedure does not fit.
+    Exclude,
+    /// Not met yet; can change with time or treatment.
+    Defer,
+    /// Something must be done or answered before a suggestion (e.g. imaging).
+    Require,
+    /// Not enough positive diagnostic blocks yet.
+    Block,
+    /// Listed with every outcome; never changes it.
+    Caution,
+    /// A supporting finding; listed, never decisive.
+    Supports,
+}
+
+/// One of the six outcome codes of the contract, highest precedence first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    UrgentEvaluation,
+    UnlikelyCandidate,
+    NotYetEligible,
+    NeedsMoreInformation,
+    NeedsDiagnosticBlock,
+    LikelyCandidate,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::UrgentEvaluation,
+        Outcome::UnlikelyCandidate,
+        Outcome::NotYetEligible,
+        Outcome::NeedsMoreInformation,
+        Outcome::NeedsDiagnosticBlock,
+        Outcome::LikelyCandidate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::UrgentEvaluation => "urgent_evaluation",
+            Outcome::UnlikelyCandidate => "unlikely_candidate",
+            Outcome::NotYetEligible => "not_yet_eligible",
+            Outcome::NeedsMoreInformation => "needs_more_information",
+            Outcome::NeedsDiagnosticBlock => "needs_diagnostic_block",
+            Outcome::LikelyCandidate => "likely_candidate",
+        }
+    }
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s).ok_or(())
+    }
+}
+
+/// A published source a rule cites.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub citation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    version: String,
+    questionnaire_version: String,
+    sources: BTreeMap<String, Source>,
+    rules: Vec<RuleDoc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDoc {
+    code: String,
+    title: String,
+    effect: Effect,
+    #[serde(default)]
+    required: bool,
+    when: Condition,
+    message: String,
+    #[serde(default)]
+    next_step: Option<String>,
+    sources: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParametersFile {
+    default_profile: String,
+    parameters: BTreeMap<String, ParameterDoc>,
+    profiles: BTreeMap<String, ProfileDoc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documentation for authors, read but not used
+struct ParameterDoc {
+    unit: String,
+    description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ProfileDoc {
+    title: String,
+    values: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutcomesFile {
+    disclaimer: String,
+    outcomes: Vec<OutcomeText>,
+}
+
+/// What an outcome says to a nurse.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeText {
+    pub code: Outcome,
+    pub label: String,
+    pub summary: String,
+    pub next_step: String,
+}
+
+/// A checked rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub code: String,
+    pub title: String,
+    pub effect: Effect,
+    pub required: bool,
+    pub message: String,
+    pub next_step: Option<String>,
+    pub sources: Vec<String>,
+    pub cond: Cond,
+    /// Top-level fields the condition reads.
+    pub reads: Vec<usize>,
+}
+
+/// The text of a rule set's files, from a directory or built into the binary.
+#[derive(Debug, Clone)]
+pub struct RuleFiles {
+    /// Where they came from, for messages.
+    pub origin: String,
+    texts: [String; 4],
+}
+
+impl RuleFiles {
+    /// The rule set in `rules/v1`, as built into the binary.
+    pub fn embedded() -> Self {
+        RuleFiles {
+            origin: "built-in rules/v1".into(),
+            texts: [
+                include_str!("../../rules/v1/questionnaire.yaml").into(),
+                include_str!("../../rules/v1/rules.yaml").into(),
+                include_str!("../../rules/v1/parameters.yaml").into(),
+                include_str!("../../rules/v1/outcomes.yaml").into(),
+            ],
+        }
+    }
+
+    pub fn read_dir(dir: &Path) -> Result<Self, Problems> {
+        let mut problems = Problems::default();
+        let texts = FILES.map(|name| {
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| {
+                problems.push(Problem::in_file(
+                    &dir.join(name).display().to_string(),
+                    format!("cannot read: {e}"),
+                ));
+                String::new()
+            })
+        });
+        problems.into_result(RuleFiles {
+            origin: dir.display().to_string(),
+            texts,
+        })
+    }
+
+    /// `sha256:` and the hex digest of every file, name and length framed.
+    pub fn digest(&self) -> String {
+        let mut h = Sha256::new();
+        for (name, text) in FILES.iter().zip(&self.texts) {
+            h.update(name.as_bytes());
+            h.update([0]);
+            h.update((text.len() as u64).to_be_bytes());
+            h.update(text.as_bytes());
+        }
+        format!("sha256:{}", hex::encode(h.finalize()))
+    }
+}
+
+/// A loaded, checked and compiled rule set for one profile.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// The questionnaire as served (with `required` filled in).
+    pub questionnaire: Questionnaire,
+    pub fields: Fields,
+    /// When each field is asked (`show_when`), compiled; `None`: always.
+    pub visibility: Vec<Option<Cond>>,
+    pub rules: Vec<Rule>,
+    pub sources: BTreeMap<String, Source>,
+    pub outcomes: Vec<OutcomeText>,
+    pub disclaimer: String,
+    pub version: String,
+    pub digest: String,
+    pub profile: String,
+    pub profiles: Vec<String>,
+    /// Per field: read by a required rule.
+    pub required: Vec<bool>,
+    /// Per field: the codes of the rules that read it.
+    pub read_by: Vec<Vec<String>>,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Problems> {
+    serde_norway::from_str(text).map_err(|e| Problems::one(Problem::syntax(file, &e)))
+}
+
+fn is_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.starts_with(|c: char| c.is_ascii_uppercase())
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl RuleSet {
+    /// Reads, checks and compiles `files` for `profile` (the file's default
+    /// when `None`), reporting every problem found.
+    pub fn load(files: &RuleFiles, profile: Option<&str>) -> Result<RuleSet, Problems> {
+        let [q_text, r_text, p_text, o_text] = &files.texts;
+        let mut problems = Problems::default();
+        let q = Questionnaire::parse(FILES[0], q_text);
+        let r: Result<RulesFile, _> = parse(FILES[1], r_text);
+        let p: Result<ParametersFile, _> = parse(FILES[2], p_text);
+        let o: Result<OutcomesFile, _> = parse(FILES[3], o_text);
+        let (q, r, p, o) = match (q, r, p, o) {
+            (Ok(q), Ok(r), Ok(p), Ok(o)) => (q, r, p, o),
+            (q, r, p, o) => {
+                for e in [q.err(), r.err(), p.err(), o.err()].into_iter().flatten() {
+                    problems.extend(e);
+                }
+                return Err(problems);
+            }
+        };
+        let (mut questionnaire, fields) = q;
+
+        let profile = profile.unwrap_or(&p.default_profile).to_string();
+        let params = check_parameters(&p, &profile, &mut problems);
+        check_outcomes(&o, &mut problems);
+        if r.questionnaire_version != questionnaire.version {
+            problems.push(Problem::in_file(
+                FILES[1],
+                format!(
+                    "questionnaire_version `{}` does not match questionnaire.yaml's version `{}`",
+                    r.questionnaire_version, questionnaire.version
+                ),
+            ));
+        }
+
+        let scope = Scope {
+            fields: &fields,
+            params: &params,
+        };
+        let rules = compile_rules(&r, &scope, &mut problems);
+        if let Some(criteria) = contract::criteria(&questionnaire.version) {
+            for c in criteria {
+                match rules.iter().find(|r| r.code == c.code) {
+                    None => problems.push(Problem::in_file(
+                        FILES[1],
+                        format!("criterion {} of the contract has no rule", c.code),
+                    )),
+                    Some(rule) if rule.effect != c.effect || rule.required != c.required => {
+                        problems.push(Problem::at(
+                            FILES[1],
+                            format!("rule {}", c.code),
+                            format!(
+                                "the contract makes this criterion {:?}{}",
+                                c.effect,
+                                if c.required { " and required" } else { ", not required" }
+                            ),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+
+        let mut visibility = vec![None; fields.len()];
+        for item in questionnaire.sections.iter().flat_map(|s| &s.items) {
+            let (Some(cond), Some(i)) = (&item.show_when, fields.find(&item.id)) else {
+                continue;
+            };
+            let mut found = Vec::new();
+            visibility[i] = scope.compile(cond, "show_when", &mut found);
+            for (path, msg) in found {
+                problems.push(Problem::at_path(FILES[0], &format!("item {}", item.id), &path, msg));
+            }
+        }
+
+        let mut required = vec![false; fields.len()];
+        let mut read_by = vec![Vec::new(); fields.len()];
+        for rule in &rules {
+            for &i in &rule.reads {
+                required[i] |= rule.required;
+                read_by[i].push(rule.code.clone());
+            }
+        }
+        questionnaire.mark_required(|id| fields.find(id).is_some_and(|i| required[i]));
+
+        let mut profiles: Vec<String> = p.profiles.keys().cloned().collect();
+        profiles.sort();
+        problems.into_result(RuleSet {
+            questionnaire,
+            fields,
+            visibility,
+            rules,
+            sources: r.sources,
+            outcomes: o.outcomes,
+            disclaimer: o.disclaimer.trim().to_string(),
+            version: r.version,
+            digest: files.digest(),
+            profile,
+            profiles,
+            required,
+            read_by,
+        })
+    }
+
+    pub fn outcome_text(&self, outcome: Outcome) -> &OutcomeText {
+        self.outcomes
+            .iter()
+            .find(|t| t.code == outcome)
+            .expect("load checks that every outcome has a text")
+    }
+
+    /// Whether the entries of a list field are read by some rule, by position.
+    pub fn entry_fields_read(&self, list: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        for rule in self.rules.iter().filter(|r| r.reads.contains(&list)) {
+            rule.cond.entry_reads(&mut out);
+        }
+        out.sort();
+        out
+    }
+
+    /// The list's entry fields, when field `i` is a list.
+    pub fn entry_fields(&self, i: usize) -> Option<&[crate::questionnaire::Field]> {
+        match &self.fields.get(i).kind {
+            Kind::List { fields, .. } => Some(fields),
+            _ => None,
+        }
+    }
+}
+
+fn check_parameters(p: &ParametersFile, profile: &str, problems: &mut Problems) -> BTreeMap<String, f64> {
+    let file = FILES[2];
+    if !p.profiles.contains_key(&p.default_profile) {
+        problems.push(Problem::in_file(
+            file,
+            format!("default_profile `{}` is not a profile", p.default_profile),
+        ));
+    }
+    for (name, prof) in &p.profiles {
+        for key in p.parameters.keys() {
+            if !prof.values.contains_key(key) {
+                problems.push(Problem::at(file, format!("profile {name}"), format!("does not set parameter `{key}`")));
+            }
+        }
+        for key in prof.values.keys() {
+            if !p.parameters.contains_key(key) {
+                problems.push(Problem::at(
+                    file,
+                    format!("profile {name}"),
+                    format!("sets `{key}`, which is not declared under parameters"),
+                ));
+            }
+        }
+    }
+    match p.profiles.get(profile) {
+        Some(prof) => prof.values.clone(),
+        None => {
+            let names: Vec<&str> = p.profiles.keys().map(String::as_str).collect();
+            problems.push(Problem::in_file(
+                file,
+                format!("no profile `{profile}` (profiles: {})", names.join(", ")),
+            ));
+            // Check the rules against the declared names all the same.
+            p.parameters.keys().map(|k| (k.clone(), 0.0)).collect()
+        }
+    }
+}
+
+fn check_outcomes(o: &OutcomesFile, problems: &mut Problems) {
+    let codes: Vec<Outcome> = o.outcomes.iter().map(|t| t.code).collect();
+    if codes != Outcome::ALL {
+        problems.push(Problem::in_file(
+            FILES[3],
+            format!(
+                "outcomes must list each of the six outcome codes once, in precedence order: {}",
+                Outcome::ALL.map(Outcome::as_str).join(", ")
+            ),
+        ));
+    }
+}
+
+fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problems) -> Vec<Rule> {
+    let file = FILES[1];
+    let mut rules: Vec<Rule> = Vec::new();
+    for doc in &r.rules {
+        let at = format!("rule {}", doc.code);
+        let mut bad = |path: &str, msg: String| problems.push(Problem::at_path(file, &at, path, msg));
+        if !is_code(&doc.code) {
+            bad("code", "a criterion code is UPPER_SNAKE_CASE".into());
+        }
+        if rules.iter().any(|x| x.code == doc.code) {
+            bad("code", "duplicate criterion code".into());
+        }
+        if doc.title.trim().is_empty() || doc.message.trim().is_empty() {
+            bad("message", "title and message must not be empty".into());
+        }
+        if doc.sources.is_empty() {
+            bad("sources", "cite at least one source".into());
+        }
+        for s in &doc.sources {
+            if !r.sources.contains_key(s) {
+                bad("sources", format!("unknown source `{s}`: declare it under `sources`"));
+            }
+        }
+        match doc.effect {
+            Effect::Caution | Effect::Supports if doc.required => {
+                bad("required", format!("a {:?} rule never needs its answers", doc.effect).to_lowercase())
+            }
+            Effect::Urgent if !doc.required => bad(
+                "required",
+                "red flags are mandatory: an urgent rule must be `required: true`".into(),
+            ),
+            Effect::Supports => {}
+            _ if doc.next_step.is_none() => bad("next_step", "this effect needs a next step".into()),
+            _ => {}
+        }
+        let mut found = Vec::new();
+        let cond = scope.compile(&doc.when, "when", &mut found);
+        for (path, msg) in found {
+            problems.push(Problem::at_path(file, &at, &path, msg));
+        }
+        let Some(cond) = cond else { continue };
+        let mut reads = Vec::new();
+        cond.reads(&mut reads);
+        rules.push(Rule {
+            code: doc.code.clone(),
+            title: doc.title.clone(),
+            effect: doc.effect,
+            required: doc.required,
+            message: doc.message.trim().to_string(),
+            next_step: doc.next_step.clone(),
+            sources: doc.sources.clone(),
+            cond,
+            reads,
+        });
+    }
+    rules
+}
