@@ -66,7 +66,11 @@ pub fn read_cases(dir: &Path) -> Result<Vec<(String, Case)>, String> {
 }
 
 /// Runs the cases; each under its own profile.
-pub fn run(files: &RuleFiles, cases: &[(String, Case)], now: chrono::DateTime<chrono::Utc>) -> Vec<CaseResult> {
+pub fn run(
+    files: &RuleFiles,
+    cases: &[(String, Case)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<CaseResult> {
     let mut loaded: Vec<(Option<String>, Result<RuleSet, String>)> = Vec::new();
     cases
         .iter()
@@ -74,7 +78,8 @@ pub fn run(files: &RuleFiles, cases: &[(String, Case)], now: chrono::DateTime<ch
             let rules = match loaded.iter().find(|(p, _)| *p == case.profile) {
                 Some((_, r)) => r.clone(),
                 None => {
-                    let r = RuleSet::load(files, case.profile.as_deref()).map_err(|e| e.to_string());
+                    let r =
+                        RuleSet::load(files, case.profile.as_deref()).map_err(|e| e.to_string());
                     loaded.push((case.profile.clone(), r.clone()));
                     r
                 }
@@ -102,9 +107,12 @@ fn check(rules: &RuleSet, case: &Case, now: chrono::DateTime<chrono::Utc>) -> Ve
                 .collect();
         }
     };
-    let ev = evaluate(rules, &answers, now);
+    compare(&case.expected, &evaluate(rules, &answers, now))
+}
+
+/// How an evaluation differs from what a case expects (empty: it passes).
+pub fn compare(want: &Expected, ev: &crate::screening::Evaluation) -> Vec<String> {
     let mut failures = Vec::new();
-    let want = &case.expected;
     if ev.outcome != want.outcome {
         failures.push(format!(
             "outcome: expected {}, got {}",
@@ -134,7 +142,9 @@ fn check(rules: &RuleSet, case: &Case, now: chrono::DateTime<chrono::Utc>) -> Ve
             .collect();
         let want: BTreeSet<&str> = missing.iter().map(String::as_str).collect();
         if got != want {
-            failures.push(format!("missing (required): expected {want:?}, got {got:?}"));
+            failures.push(format!(
+                "missing (required): expected {want:?}, got {got:?}"
+            ));
         }
     }
     failures

@@ -3,7 +3,11 @@
 //! confirm.
 
 pub mod cases;
+pub mod config;
+pub mod http;
 pub mod problem_list;
 pub mod questionnaire;
 pub mod rules;
 pub mod screening;
+pub mod startup;
+pub mod telemetry;

@@ -1,1 +1,125 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use facet_screen::config::{Cli, Command, RulesCommand, Settings};
+use facet_screen::rules::{RuleFiles, RuleSet};
+use facet_screen::startup::Application;
+use facet_screen::{cases, http, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(Settings::from_env()),
+        Some(Command::Serve(settings)) => serve(settings),
+        Some(Command::Rules(RulesCommand::Check { dir, profile })) => rules_check(&dir, profile),
+        Some(Command::Openapi) => match http::openapi::committed_document() {
+            Ok(doc) => {
+                print!("{doc}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn serve(settings: Settings) -> ExitCode {
+    telemetry::init(settings.log_format, std::io::stdout);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let app = match Application::build(&settings).await {
+            Ok(app) => app,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(address = %app.address(), "facet-screen listening");
+        match app.run_until_stopped().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Checks every profile of the rule set in `dir` (or one), then runs the
+/// worked cases in `dir/cases`.
+fn rules_check(dir: &std::path::Path, profile: Option<String>) -> ExitCode {
+    let files = match RuleFiles::read_dir(dir) {
+        Ok(f) => f,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let default = match RuleSet::load(&files, profile.as_deref()) {
+        Ok(rules) => rules,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let profiles = match profile {
+        Some(p) => vec![p],
+        None => default.profiles.clone(),
+    };
+    for p in &profiles {
+        if let Err(problems) = RuleSet::load(&files, Some(p)) {
+            eprintln!("profile {p}:\n{problems}");
+            return ExitCode::FAILURE;
+        }
+    }
+    println!(
+        "{}: questionnaire {} ({} questions), rule set {} ({} rules), profiles {}, digest {}",
+        dir.display(),
+        default.questionnaire.version,
+        default.fields.len(),
+        default.version,
+        default.rules.len(),
+        profiles.join(", "),
+        default.digest
+    );
+    println!("no problems found");
+    let cases_dir = dir.join("cases");
+    if !cases_dir.is_dir() {
+        println!("no worked cases ({} not found)", cases_dir.display());
+        return ExitCode::SUCCESS;
+    }
+    let cases = match cases::read_cases(&cases_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let results = cases::run(&files, &cases, chrono::Utc::now());
+    let mut failed = 0;
+    for r in &results {
+        if r.failures.is_empty() {
+            println!("ok   {}", r.id);
+        } else {
+            failed += 1;
+            println!("FAIL {} ({})", r.id, r.file);
+            for f in &r.failures {
+                println!("       {f}");
+            }
+        }
+    }
+    println!("{} passed, {} failed", results.len() - failed, failed);
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -123,10 +123,9 @@ impl Answers {
                                 answers.values[*slot] =
                                     parse_value(fields.get(*slot), value, &path, &mut errors)
                             }
-                            None => errors.push(unknown(
-                                &path,
-                                members.iter().map(|(n, _)| n.as_str()),
-                            )),
+                            None => {
+                                errors.push(unknown(&path, members.iter().map(|(n, _)| n.as_str())))
+                            }
                         }
                     }
                 }
@@ -171,10 +170,7 @@ fn unknown<'a>(path: &str, expected: impl Iterator<Item = &'a str>) -> FieldErro
     let names: Vec<&str> = expected.filter(|n| !n.is_empty()).collect();
     FieldError {
         field: path.to_string(),
-        message: format!(
-            "unknown question; expected one of: {}",
-            names.join(", ")
-        ),
+        message: format!("unknown question; expected one of: {}", names.join(", ")),
     }
 }
 
@@ -286,10 +282,9 @@ fn parse_value(
                     let sub_path = format!("{entry_path}.{name}");
                     match fields.iter().position(|f| &f.id == name) {
                         Some(j) => values[j] = parse_value(&fields[j], v, &sub_path, errors),
-                        None => errors.push(unknown(
-                            &sub_path,
-                            fields.iter().map(|f| f.id.as_str()),
-                        )),
+                        None => {
+                            errors.push(unknown(&sub_path, fields.iter().map(|f| f.id.as_str())))
+                        }
                     }
                 }
                 entries.push(Entry(values));

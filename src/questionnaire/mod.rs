@@ -132,12 +132,24 @@ pub struct Item {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     Bool,
-    Int { min: i64, max: i64 },
-    Num { min: f64, max: f64 },
-    Text { max_len: usize },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Num {
+        min: f64,
+        max: f64,
+    },
+    Text {
+        max_len: usize,
+    },
     Choice(Vec<String>),
     Multi(Vec<String>),
-    List { min: usize, max: usize, fields: Vec<Field> },
+    List {
+        min: usize,
+        max: usize,
+        fields: Vec<Field>,
+    },
 }
 
 impl Kind {
@@ -297,7 +309,8 @@ fn check_item(
         bad(
             "id",
             if top_level {
-                "an item id is `group.name` in lower_snake_case (a bare `name` only for a list)".into()
+                "an item id is `group.name` in lower_snake_case (a bare `name` only for a list)"
+                    .into()
             } else {
                 "a list field id is one lower_snake_case name".into()
             },
@@ -346,7 +359,10 @@ fn check_item(
                 None
             }
             _ => {
-                bad("min", "an integer item needs whole-number min and max".into());
+                bad(
+                    "min",
+                    "an integer item needs whole-number min and max".into(),
+                );
                 None
             }
         },
@@ -367,7 +383,10 @@ fn check_item(
         AnswerType::Text => match item.max_length {
             Some(n) if n > 0 => Some(Kind::Text { max_len: n }),
             _ => {
-                bad("max_length", "a text item needs a positive max_length".into());
+                bad(
+                    "max_length",
+                    "a text item needs a positive max_length".into(),
+                );
                 None
             }
         },
@@ -386,7 +405,10 @@ fn check_item(
                 bad("options", format!("duplicate option value `{d}`"));
                 None
             } else if let Some(v) = values.iter().find(|v| !is_name(v)) {
-                bad("options", format!("option value `{v}` is not lower_snake_case"));
+                bad(
+                    "options",
+                    format!("option value `{v}` is not lower_snake_case"),
+                );
                 None
             } else if t == AnswerType::Choice {
                 Some(Kind::Choice(values))
@@ -398,7 +420,10 @@ fn check_item(
             let min = item.min_items.unwrap_or(0);
             let max = item.max_items.unwrap_or(0);
             if max == 0 || min > max {
-                bad("max_items", "a list needs max_items of at least 1 and at least min_items".into());
+                bad(
+                    "max_items",
+                    "a list needs max_items of at least 1 and at least min_items".into(),
+                );
             }
             let Some(sub) = item.fields.as_ref().filter(|f| !f.is_empty()) else {
                 bad("fields", "a list needs fields".into());

@@ -13,10 +13,20 @@ pub enum Cond {
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
-    Test { at: Slot, test: Check },
+    Test {
+        at: Slot,
+        test: Check,
+    },
     Unknown(Slot),
-    Some { list: usize, cond: Box<Cond> },
-    FewerThan { list: usize, cond: Box<Cond>, count: f64 },
+    Some {
+        list: usize,
+        cond: Box<Cond>,
+    },
+    FewerThan {
+        list: usize,
+        cond: Box<Cond>,
+        count: f64,
+    },
 }
 
 /// Where an answer is read: a top-level field, or a field of a list entry
@@ -47,7 +57,12 @@ pub type CondProblem = (String, String);
 
 impl Scope<'_> {
     /// Checks `cond`; `path` names where it stands in its rule.
-    pub fn compile(&self, cond: &Condition, path: &str, problems: &mut Vec<CondProblem>) -> Option<Cond> {
+    pub fn compile(
+        &self,
+        cond: &Condition,
+        path: &str,
+        problems: &mut Vec<CondProblem>,
+    ) -> Option<Cond> {
         self.compile_in(cond, path, None, problems)
     }
 
@@ -60,7 +75,10 @@ impl Scope<'_> {
     ) -> Option<Cond> {
         let mut each = |name: &str, items: &[Condition]| -> Option<Vec<Cond>> {
             if items.is_empty() {
-                problems.push((format!("{path}.{name}"), "needs at least one condition".into()));
+                problems.push((
+                    format!("{path}.{name}"),
+                    "needs at least one condition".into(),
+                ));
                 return None;
             }
             let out: Vec<Option<Cond>> = items
@@ -86,7 +104,8 @@ impl Scope<'_> {
             }
             Condition::Some { of, cond } => {
                 let (list, fields) = self.list(of, "some", path, entry, problems)?;
-                let cond = self.compile_in(cond, &format!("{path}.some.where"), Some(fields), problems)?;
+                let cond =
+                    self.compile_in(cond, &format!("{path}.some.where"), Some(fields), problems)?;
                 Some(Cond::Some {
                     list,
                     cond: Box::new(cond),
@@ -96,8 +115,12 @@ impl Scope<'_> {
                 let (list, fields) = self.list(of, "fewer_than", path, entry, problems)?;
                 let count_path = format!("{path}.fewer_than.count");
                 let count = self.number(count, &count_path, problems);
-                let cond =
-                    self.compile_in(cond, &format!("{path}.fewer_than.where"), Some(fields), problems)?;
+                let cond = self.compile_in(
+                    cond,
+                    &format!("{path}.fewer_than.where"),
+                    Some(fields),
+                    problems,
+                )?;
                 Some(Cond::FewerThan {
                     list,
                     cond: Box::new(cond),
@@ -152,7 +175,10 @@ impl Scope<'_> {
     ) -> Option<(usize, &'f [Field])> {
         let of_path = format!("{path}.{form}.of");
         if entry.is_some() {
-            problems.push((of_path, format!("`{form}` cannot be nested inside a list's `where`")));
+            problems.push((
+                of_path,
+                format!("`{form}` cannot be nested inside a list's `where`"),
+            ));
             return None;
         }
         let (slot, field) = self.resolve(of, &of_path, None, problems)?;
@@ -185,14 +211,23 @@ impl Scope<'_> {
             other => {
                 problems.push((
                     path.into(),
-                    format!("expected a number or {{param: NAME}}, found {}", describe(other)),
+                    format!(
+                        "expected a number or {{param: NAME}}, found {}",
+                        describe(other)
+                    ),
                 ));
                 None
             }
         }
     }
 
-    fn check(&self, test: &Test, field: &Field, path: &str, problems: &mut Vec<CondProblem>) -> Option<Check> {
+    fn check(
+        &self,
+        test: &Test,
+        field: &Field,
+        path: &str,
+        problems: &mut Vec<CondProblem>,
+    ) -> Option<Check> {
         let kind = &field.kind;
         let id = &field.id;
         let mut mismatch = |key: &str, msg: String| {
@@ -202,37 +237,68 @@ impl Scope<'_> {
         match test {
             Test::Is(b) => match kind {
                 Kind::Bool => Some(Check::Is(*b)),
-                _ => mismatch("is", format!("`is` tests a boolean, but `{id}` is a {} question", kind.name())),
+                _ => mismatch(
+                    "is",
+                    format!(
+                        "`is` tests a boolean, but `{id}` is a {} question",
+                        kind.name()
+                    ),
+                ),
             },
             Test::Cmp(op, lit) => match kind {
                 Kind::Int { .. } | Kind::Num { .. } => {
                     let key = serde_json::to_value(op).ok()?.as_str()?.to_string();
-                    Some(Check::Cmp(*op, self.number(lit, &format!("{path}.{key}"), problems)?))
+                    Some(Check::Cmp(
+                        *op,
+                        self.number(lit, &format!("{path}.{key}"), problems)?,
+                    ))
                 }
                 _ => mismatch(
                     "lt",
-                    format!("comparisons need a number, but `{id}` is a {} question", kind.name()),
+                    format!(
+                        "comparisons need a number, but `{id}` is a {} question",
+                        kind.name()
+                    ),
                 ),
             },
             Test::Empty(b) => match kind {
                 Kind::Multi(_) | Kind::List { .. } => Some(Check::Empty(*b)),
                 _ => mismatch(
                     "empty",
-                    format!("`empty` tests a multiple choice or a list, but `{id}` is a {} question", kind.name()),
+                    format!(
+                        "`empty` tests a multiple choice or a list, but `{id}` is a {} question",
+                        kind.name()
+                    ),
                 ),
             },
-            Test::Eq(lit) => self.one_of(std::slice::from_ref(lit), field, &format!("{path}.eq"), problems),
+            Test::Eq(lit) => self.one_of(
+                std::slice::from_ref(lit),
+                field,
+                &format!("{path}.eq"),
+                problems,
+            ),
             Test::In(lits) if lits.is_empty() => mismatch("in", "needs at least one value".into()),
             Test::In(lits) => self.one_of(lits, field, &format!("{path}.in"), problems),
         }
     }
 
-    fn one_of(&self, lits: &[Literal], field: &Field, path: &str, problems: &mut Vec<CondProblem>) -> Option<Check> {
+    fn one_of(
+        &self,
+        lits: &[Literal],
+        field: &Field,
+        path: &str,
+        problems: &mut Vec<CondProblem>,
+    ) -> Option<Check> {
         let id = &field.id;
         match &field.kind {
             Kind::Int { .. } | Kind::Num { .. } => {
-                let nums: Vec<Option<f64>> = lits.iter().map(|l| self.number(l, path, problems)).collect();
-                nums.into_iter().collect::<Option<Vec<f64>>>().map(Check::InNumbers)
+                let nums: Vec<Option<f64>> = lits
+                    .iter()
+                    .map(|l| self.number(l, path, problems))
+                    .collect();
+                nums.into_iter()
+                    .collect::<Option<Vec<f64>>>()
+                    .map(Check::InNumbers)
             }
             Kind::Choice(options) => {
                 let mut texts = Vec::new();
@@ -242,7 +308,10 @@ impl Scope<'_> {
                         Literal::Text(t) => {
                             problems.push((
                                 path.into(),
-                                format!("`{t}` is not an option of `{id}` (options: {})", options.join(", ")),
+                                format!(
+                                    "`{t}` is not an option of `{id}` (options: {})",
+                                    options.join(", ")
+                                ),
                             ));
                             return None;
                         }
@@ -266,18 +335,27 @@ impl Scope<'_> {
                     })
                     .collect();
                 if texts.is_none() {
-                    problems.push((path.into(), format!("`{id}` is a text question: compare it with text")));
+                    problems.push((
+                        path.into(),
+                        format!("`{id}` is a text question: compare it with text"),
+                    ));
                 }
                 texts.map(Check::InTexts)
             }
             Kind::Bool => {
-                problems.push((path.into(), format!("`{id}` is a boolean question: use `is: true` or `is: false`")));
+                problems.push((
+                    path.into(),
+                    format!("`{id}` is a boolean question: use `is: true` or `is: false`"),
+                ));
                 None
             }
             other => {
                 problems.push((
                     path.into(),
-                    format!("`eq` and `in` do not apply to `{id}`, a {} question", other.name()),
+                    format!(
+                        "`eq` and `in` do not apply to `{id}`, a {} question",
+                        other.name()
+                    ),
                 ));
                 None
             }
@@ -314,7 +392,7 @@ impl Cond {
         match self {
             Cond::All(items) => Truth::all(items.iter().map(|c| c.eval_in(answers, entry))),
             Cond::Any(items) => Truth::any(items.iter().map(|c| c.eval_in(answers, entry))),
-            Cond::Not(inner) => inner.eval_in(answers, entry).not(),
+            Cond::Not(inner) => !inner.eval_in(answers, entry),
             Cond::Unknown(slot) => Truth::from_bool(read(*slot, answers, entry).is_none()),
             Cond::Test { at, test } => match read(*at, answers, entry) {
                 None => Truth::Unknown,
@@ -359,8 +437,16 @@ impl Cond {
         match self {
             Cond::All(items) | Cond::Any(items) => items.iter().for_each(|c| c.reads(out)),
             Cond::Not(inner) => inner.reads(out),
-            Cond::Unknown(Slot::Answer(i)) | Cond::Test { at: Slot::Answer(i), .. } => add(*i),
-            Cond::Unknown(Slot::EntryField(_)) | Cond::Test { at: Slot::EntryField(_), .. } => {}
+            Cond::Unknown(Slot::Answer(i))
+            | Cond::Test {
+                at: Slot::Answer(i),
+                ..
+            } => add(*i),
+            Cond::Unknown(Slot::EntryField(_))
+            | Cond::Test {
+                at: Slot::EntryField(_),
+                ..
+            } => {}
             Cond::Some { list, .. } | Cond::FewerThan { list, .. } => add(*list),
         }
     }
@@ -371,7 +457,11 @@ impl Cond {
             Cond::All(items) | Cond::Any(items) => items.iter().for_each(|c| c.entry_reads(out)),
             Cond::Not(inner) => inner.entry_reads(out),
             Cond::Some { cond, .. } | Cond::FewerThan { cond, .. } => cond.entry_reads(out),
-            Cond::Unknown(Slot::EntryField(j)) | Cond::Test { at: Slot::EntryField(j), .. } => {
+            Cond::Unknown(Slot::EntryField(j))
+            | Cond::Test {
+                at: Slot::EntryField(j),
+                ..
+            } => {
                 if !out.contains(j) {
                     out.push(*j);
                 }

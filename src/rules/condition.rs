@@ -12,11 +12,17 @@ pub enum Condition {
     Any(Vec<Condition>),
     Not(Box<Condition>),
     /// A test of one answer.
-    Test { field: String, test: Test },
+    Test {
+        field: String,
+        test: Test,
+    },
     /// True when the answer is absent (never unknown itself).
     Unknown(String),
     /// At least one item of a list answer matches.
-    Some { of: String, cond: Box<Condition> },
+    Some {
+        of: String,
+        cond: Box<Condition>,
+    },
     /// Fewer than `count` items of a list answer match.
     FewerThan {
         of: String,

@@ -10,17 +10,21 @@ pub enum Truth {
     Unknown,
 }
 
-impl Truth {
-    pub fn from_bool(b: bool) -> Self {
-        if b { Truth::True } else { Truth::False }
-    }
+impl std::ops::Not for Truth {
+    type Output = Truth;
 
-    pub fn not(self) -> Self {
+    fn not(self) -> Truth {
         match self {
             Truth::True => Truth::False,
             Truth::False => Truth::True,
             Truth::Unknown => Truth::Unknown,
         }
+    }
+}
+
+impl Truth {
+    pub fn from_bool(b: bool) -> Self {
+        if b { Truth::True } else { Truth::False }
     }
 
     /// Kleene conjunction: false wins, then unknown.
@@ -80,9 +84,9 @@ mod tests {
             assert_eq!(a.or(b), want, "{a:?} or {b:?}");
             assert_eq!(b.or(a), want, "{b:?} or {a:?}");
         }
-        assert_eq!(U.not(), U);
-        assert_eq!(T.not(), F);
-        assert_eq!(F.not(), T);
+        assert_eq!(!U, U);
+        assert_eq!(!T, F);
+        assert_eq!(!F, T);
     }
 
     #[test]

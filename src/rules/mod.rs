@@ -49,7 +49,9 @@ pub enum Effect {
 }
 
 /// One of the six outcome codes of the contract, highest precedence first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     UrgentEvaluation,
@@ -304,7 +306,9 @@ impl RuleSet {
         let rules = compile_rules(&r, &scope, &mut problems);
         if let Some(criteria) = contract::criteria(&questionnaire.version) {
             for c in criteria {
-                match rules.iter().find(|r| r.code == c.code) {
+                // Against what was written, so that a rule with an error in
+                // its condition is not also reported as missing.
+                match r.rules.iter().find(|r| r.code == c.code) {
                     None => problems.push(Problem::in_file(
                         FILES[1],
                         format!("criterion {} of the contract has no rule", c.code),
@@ -316,7 +320,11 @@ impl RuleSet {
                             format!(
                                 "the contract makes this criterion {:?}{}",
                                 c.effect,
-                                if c.required { " and required" } else { ", not required" }
+                                if c.required {
+                                    " and required"
+                                } else {
+                                    ", not required"
+                                }
                             ),
                         ))
                     }
@@ -333,7 +341,12 @@ impl RuleSet {
             let mut found = Vec::new();
             visibility[i] = scope.compile(cond, "show_when", &mut found);
             for (path, msg) in found {
-                problems.push(Problem::at_path(FILES[0], &format!("item {}", item.id), &path, msg));
+                problems.push(Problem::at_path(
+                    FILES[0],
+                    &format!("item {}", item.id),
+                    &path,
+                    msg,
+                ));
             }
         }
 
@@ -392,7 +405,11 @@ impl RuleSet {
     }
 }
 
-fn check_parameters(p: &ParametersFile, profile: &str, problems: &mut Problems) -> BTreeMap<String, f64> {
+fn check_parameters(
+    p: &ParametersFile,
+    profile: &str,
+    problems: &mut Problems,
+) -> BTreeMap<String, f64> {
     let file = FILES[2];
     if !p.profiles.contains_key(&p.default_profile) {
         problems.push(Problem::in_file(
@@ -403,7 +420,11 @@ fn check_parameters(p: &ParametersFile, profile: &str, problems: &mut Problems) 
     for (name, prof) in &p.profiles {
         for key in p.parameters.keys() {
             if !prof.values.contains_key(key) {
-                problems.push(Problem::at(file, format!("profile {name}"), format!("does not set parameter `{key}`")));
+                problems.push(Problem::at(
+                    file,
+                    format!("profile {name}"),
+                    format!("does not set parameter `{key}`"),
+                ));
             }
         }
         for key in prof.values.keys() {
@@ -448,11 +469,16 @@ fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problems) -> Vec<R
     let mut rules: Vec<Rule> = Vec::new();
     for doc in &r.rules {
         let at = format!("rule {}", doc.code);
-        let mut bad = |path: &str, msg: String| problems.push(Problem::at_path(file, &at, path, msg));
+        let mut bad =
+            |path: &str, msg: String| problems.push(Problem::at_path(file, &at, path, msg));
         if !is_code(&doc.code) {
             bad("code", "a criterion code is UPPER_SNAKE_CASE".into());
         }
-        if rules.iter().any(|x| x.code == doc.code) {
+        if r.rules
+            .iter()
+            .take_while(|x| !std::ptr::eq(*x, doc))
+            .any(|x| x.code == doc.code)
+        {
             bad("code", "duplicate criterion code".into());
         }
         if doc.title.trim().is_empty() || doc.message.trim().is_empty() {
@@ -463,19 +489,25 @@ fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problems) -> Vec<R
         }
         for s in &doc.sources {
             if !r.sources.contains_key(s) {
-                bad("sources", format!("unknown source `{s}`: declare it under `sources`"));
+                bad(
+                    "sources",
+                    format!("unknown source `{s}`: declare it under `sources`"),
+                );
             }
         }
         match doc.effect {
-            Effect::Caution | Effect::Supports if doc.required => {
-                bad("required", format!("a {:?} rule never needs its answers", doc.effect).to_lowercase())
-            }
+            Effect::Caution | Effect::Supports if doc.required => bad(
+                "required",
+                format!("a {:?} rule never needs its answers", doc.effect).to_lowercase(),
+            ),
             Effect::Urgent if !doc.required => bad(
                 "required",
                 "red flags are mandatory: an urgent rule must be `required: true`".into(),
             ),
             Effect::Supports => {}
-            _ if doc.next_step.is_none() => bad("next_step", "this effect needs a next step".into()),
+            _ if doc.next_step.is_none() => {
+                bad("next_step", "this effect needs a next step".into())
+            }
             _ => {}
         }
         let mut found = Vec::new();

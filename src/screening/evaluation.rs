@@ -104,11 +104,15 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
         .iter()
         .map(|r| (r, r.cond.eval(answers)))
         .collect();
-    let fired = |e: Effect| truths.iter().any(|(r, t)| r.effect == e && *t == Truth::True);
-    let undetermined = |urgent: bool| {
+    let fired = |e: Effect| {
         truths
             .iter()
-            .any(|(r, t)| r.required && *t == Truth::Unknown && (r.effect == Effect::Urgent) == urgent)
+            .any(|(r, t)| r.effect == e && *t == Truth::True)
+    };
+    let undetermined = |urgent: bool| {
+        truths.iter().any(|(r, t)| {
+            r.required && *t == Truth::Unknown && (r.effect == Effect::Urgent) == urgent
+        })
     };
     // Red flags first and mandatory; then a known exclude or defer is
     // definite; then unknown required answers; then blocks.
@@ -149,9 +153,16 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
             &missing.iter().filter(|m| m.required).count().to_string(),
         );
     let mut next_steps = vec![text.next_step.clone()];
+    // Screening stops at a red flag: cautions stay listed, but their steps
+    // would only distract from the urgent one.
+    let caution_steps = if outcome == Outcome::UrgentEvaluation {
+        &[][..]
+    } else {
+        &cautions[..]
+    };
     for step in reasons
         .iter()
-        .chain(&cautions)
+        .chain(caution_steps)
         .filter_map(|f| f.next_step.clone())
     {
         if !next_steps.contains(&step) {

@@ -1,0 +1,86 @@
+//! Typed settings from command-line flags and environment variables, with
+//! defaults that need no set-up. Nothing else reads the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "facet-screen",
+    version,
+    about = "Screens patients as candidates for endoscopic medial branch neurectomy: a suggestion for a clinician to confirm."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default).
+    Serve(Settings),
+    /// Check rule sets and run their worked cases.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Print the OpenAPI document generated from the code and the built-in rules.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Check every file of a rule set and run the worked cases beside it.
+    /// Prints each problem with its file and rule, then `N passed, M failed`.
+    Check {
+        /// The rule set's directory.
+        #[arg(default_value = "rules/v1")]
+        dir: PathBuf,
+        /// Check against this profile only (default: every profile).
+        #[arg(long)]
+        profile: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// How the service runs.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "FACET_SCREEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Rule set directory; the rules built into the binary when unset.
+    #[arg(long, env = "FACET_SCREEN_RULES_DIR")]
+    pub rules_dir: Option<PathBuf>,
+    /// Threshold profile (`cms_lcd`, `asra_2020`); the rule set's default when unset.
+    #[arg(long, env = "FACET_SCREEN_PROFILE")]
+    pub profile: Option<String>,
+    /// Log format.
+    #[arg(
+        long,
+        env = "FACET_SCREEN_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "FACET_SCREEN_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+}
+
+impl Settings {
+    /// The defaults, overridden by the environment.
+    pub fn from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        Only::parse_from(["facet-screen"]).settings
+    }
+}

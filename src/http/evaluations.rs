@@ -1,0 +1,37 @@
+//! `POST /v1/evaluations`: answers in, suggestion out; nothing stored.
+
+use axum::Json;
+use axum::extract::State;
+
+use super::AppState;
+use super::extract::JsonBody;
+use super::openapi::AnswersSchema;
+use super::problem::{ApiError, Problem};
+use crate::questionnaire::Answers;
+use crate::screening::{Evaluation, evaluate};
+
+/// Evaluate a patient's answers.
+///
+/// Validates the answers against the questionnaire and evaluates the rules
+/// with three-valued logic: an unanswered question is unknown, never "no".
+/// Stateless: nothing is stored. The result is a suggestion for a clinician
+/// to confirm.
+#[utoipa::path(post, path = "/v1/evaluations", tag = "evaluations",
+    request_body(content = AnswersSchema, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The candidacy suggestion with its basis", body = Evaluation),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Some answers do not match the questionnaire", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(name = "evaluate", skip_all)]
+pub async fn create(
+    State(app): State<AppState>,
+    JsonBody(json): JsonBody,
+) -> Result<Json<Evaluation>, ApiError> {
+    let answers = Answers::parse(&app.rules.fields, &json).map_err(ApiError::InvalidAnswers)?;
+    let evaluation = evaluate(&app.rules, &answers, chrono::Utc::now());
+    tracing::info!(outcome = evaluation.outcome.as_str(), "evaluated");
+    Ok(Json(evaluation))
+}

@@ -1,0 +1,45 @@
+//! Liveness and readiness.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::screening::evaluation::RulesetRef;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    pub questionnaire_version: String,
+    pub ruleset: RulesetRef,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The rule set is loaded and checked: the service can evaluate.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready to evaluate", body = Readiness)))]
+pub async fn readyz(State(app): State<AppState>) -> Json<Readiness> {
+    Json(Readiness {
+        status: "ready",
+        questionnaire_version: app.rules.questionnaire.version.clone(),
+        ruleset: RulesetRef {
+            version: app.rules.version.clone(),
+            digest: app.rules.digest.clone(),
+            profile: app.rules.profile.clone(),
+        },
+    })
+}

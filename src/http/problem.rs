@@ -1,0 +1,159 @@
+//! One error type, rendered the same way everywhere: RFC 9457
+//! `application/problem+json`. Messages name fields and what was expected,
+//! never the values sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::questionnaire::FieldError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem details document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem.
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/invalid-answers")]
+    pub type_: String,
+    #[schema(example = "Some answers are not valid")]
+    pub title: String,
+    #[schema(example = 422)]
+    pub status: u16,
+    pub detail: String,
+    /// For validation problems: each bad field, by path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    InvalidAnswers(Vec<FieldError>),
+    Invalid(Vec<FieldError>),
+    MalformedJson(String),
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    NotFound(&'static str),
+    MethodNotAllowed,
+    Conflict(String),
+    Internal,
+}
+
+impl ApiError {
+    pub fn problem(&self) -> Problem {
+        let (status, slug, title, detail, errors) = match self {
+            ApiError::InvalidAnswers(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-answers",
+                "Some answers are not valid",
+                format!(
+                    "{} answer(s) do not match the questionnaire: see `errors`. Leave an answer out, or send null, when it is unknown.",
+                    errors.len()
+                ),
+                errors.clone(),
+            ),
+            ApiError::Invalid(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                "The request is not valid",
+                format!("{} field(s) are not valid: see `errors`.", errors.len()),
+                errors.clone(),
+            ),
+            ApiError::MalformedJson(why) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "The body is not valid JSON",
+                why.clone(),
+                vec![],
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+                vec![],
+            ),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "The body is too large",
+                "Request bodies are limited to 64 KiB.".into(),
+                vec![],
+            ),
+            ApiError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                format!("No {what} here."),
+                vec![],
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "This route does not accept this method: see /openapi.json.".into(),
+                vec![],
+            ),
+            ApiError::Conflict(why) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflict",
+                why.clone(),
+                vec![],
+            ),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "Something went wrong on our side; nothing was changed by this request. Quote the x-request-id header when you report it.".into(),
+                vec![],
+            ),
+        };
+        Problem {
+            type_: format!("/problems/{slug}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+
+    /// A problem for a bare status answered by the framework (408, 413, ...).
+    pub fn for_status(status: StatusCode) -> Problem {
+        let reason = status.canonical_reason().unwrap_or("Error");
+        Problem {
+            type_: format!(
+                "/problems/{}",
+                reason.to_ascii_lowercase().replace(' ', "-")
+            ),
+            title: reason.into(),
+            status: status.as_u16(),
+            detail: match status {
+                StatusCode::REQUEST_TIMEOUT => {
+                    "The request took too long and was abandoned.".into()
+                }
+                StatusCode::PAYLOAD_TOO_LARGE => "Request bodies are limited to 64 KiB.".into(),
+                _ => reason.into(),
+            },
+            errors: vec![],
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, axum::Json(self)).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.problem().into_response()
+    }
+}

@@ -1,0 +1,90 @@
+//! Building and running the application: rules loaded and checked before the
+//! port is bound, so a service that listens is a service that is ready.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::rules::{RuleFiles, RuleSet};
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+/// Loads the configured rule set, or says every problem with it.
+pub fn load_rules(settings: &Settings) -> anyhow::Result<RuleSet> {
+    let files = match &settings.rules_dir {
+        Some(dir) => RuleFiles::read_dir(dir),
+        None => Ok(RuleFiles::embedded()),
+    };
+    let origin = settings
+        .rules_dir
+        .as_ref()
+        .map_or("built-in rules/v1".to_string(), |d| d.display().to_string());
+    files
+        .and_then(|f| RuleSet::load(&f, settings.profile.as_deref()))
+        .map_err(|problems| anyhow::anyhow!("the rule set in {origin} is invalid:\n{problems}"))
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let rules = load_rules(settings)?;
+        let state = AppState {
+            rules: Arc::new(rules),
+        };
+        let router = http::router(state, Duration::from_secs(settings.request_timeout_secs));
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+        Ok(Application { listener, router })
+    }
+
+    /// The address actually bound (port 0 asks for any free port).
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,10 @@
+//! Integration tests over HTTP against the real router on a random port.
+
+mod helpers;
+
+mod errors;
+mod evaluations;
+mod openapi;
+mod operations;
+mod questionnaire;
+mod rules_check;

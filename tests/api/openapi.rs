@@ -1,0 +1,81 @@
+use serde_json::Value;
+
+use crate::helpers::{repo, spawn_app};
+
+#[test]
+fn the_committed_openapi_document_matches_the_code() {
+    let generated = facet_screen::http::openapi::committed_document().unwrap();
+    let path = repo().join("openapi/openapi.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date: run `cargo run -- openapi > openapi/openapi.json` and commit it"
+    );
+}
+
+#[tokio::test]
+async fn the_document_is_served_and_describes_every_route() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/v1/evaluations",
+        "/v1/questionnaire",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    let answers = &doc["components"]["schemas"]["Answers"];
+    assert_eq!(answers["additionalProperties"], false);
+    assert_eq!(
+        answers["properties"]["pain"]["properties"]["intensity_nrs"]["maximum"],
+        10
+    );
+    let examples = &doc["paths"]["/v1/evaluations"]["post"]["responses"]["200"]["content"]["application/json"]
+        ["examples"];
+    assert_eq!(
+        examples["ideal-candidate"]["value"]["outcome"],
+        "likely_candidate"
+    );
+    assert_eq!(
+        examples["cauda-equina"]["value"]["outcome"],
+        "urgent_evaluation"
+    );
+}
+
+#[tokio::test]
+async fn interactive_docs_are_served_from_the_binary() {
+    let app = spawn_app().await;
+    let res = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger-ui"));
+    // Every asset the page loads comes from this server.
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        let res = app
+            .client
+            .get(app.url(&format!("/docs/{asset}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{asset}");
+        let body = res.text().await.unwrap();
+        assert!(
+            !body.contains("unpkg.com") && !body.contains("jsdelivr"),
+            "{asset} loads nothing from a CDN"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! `facet-screen rules check` and start-up refusal, through the real binary.
+
+use std::process::Command;
+
+use crate::helpers::{edit, rules_copy, rules_dir};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_facet-screen"))
+}
+
+#[test]
+fn rules_check_runs_the_worked_cases() {
+    let out = bin()
+        .args(["rules", "check"])
+        .arg(rules_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("no problems found"));
+    assert!(
+        stdout.lines().any(|l| l.ends_with("passed, 0 failed")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unknown_question_id_is_refused_with_its_file_rule_and_a_hint() {
+    let dir = rules_copy();
+    edit(
+        &dir.path().join("rules.yaml"),
+        "{ field: pain.duration_months, lt:",
+        "{ field: pain.duraton_months, lt:",
+    );
+    let out = bin()
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rules.yaml: rule CHRONIC_PAIN: when.field: unknown question id `pain.duraton_months` (did you mean `pain.duration_months`?)"),
+        "{stderr}"
+    );
+
+    // The service refuses to start on it, with the same message.
+    let out = bin()
+        .arg("serve")
+        .env("FACET_SCREEN_RULES_DIR", dir.path())
+        .env("FACET_SCREEN_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown question id `pain.duraton_months`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn type_errors_unknown_values_duplicates_and_missing_criteria_are_all_reported() {
+    let dir = rules_copy();
+    let rules = dir.path().join("rules.yaml");
+    // An enum compared to a number.
+    edit(
+        &rules,
+        "{ field: conservative_care.physical_therapy, in: [not_tried, improved] }",
+        "{ field: conservative_care.physical_therapy, lt: 3 }",
+    );
+    // An unknown enum value.
+    edit(
+        &rules,
+        "in: [not_tried, improved] }",
+        "in: [not_tried, helped] }",
+    );
+    // A duplicate code, which also leaves STEROID_INJECTIONS_FAILED with no rule.
+    edit(
+        &rules,
+        "code: STEROID_INJECTIONS_FAILED",
+        "code: MEDICATIONS_FAILED",
+    );
+    // An unknown parameter.
+    edit(&rules, "{ param: min_pain_nrs }", "{ param: min_pain_nrz }");
+    let out = bin()
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "rule PT_FAILED: when.lt: comparisons need a number, but `conservative_care.physical_therapy` is a choice question",
+        "rule MEDICATIONS_FAILED: when.in: `helped` is not an option of `conservative_care.medications`",
+        "rule MEDICATIONS_FAILED: code: duplicate criterion code",
+        "criterion STEROID_INJECTIONS_FAILED of the contract has no rule",
+        "rule PAIN_SEVERITY: when.lt: unknown parameter `min_pain_nrz` (did you mean `min_pain_nrs`?)",
+        "problem(s) found",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_syntax_error_names_the_file_and_line() {
+    let dir = rules_copy();
+    edit(
+        &dir.path().join("parameters.yaml"),
+        "default_profile: cms_lcd",
+        "default_profile: [cms_lcd",
+    );
+    let out = bin()
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("parameters.yaml: syntax:") && stderr.contains("line"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_changed_threshold_shows_in_the_worked_cases() {
+    let dir = rules_copy();
+    std::fs::create_dir(dir.path().join("cases")).unwrap();
+    std::fs::copy(
+        rules_dir().join("cases/vignettes.json"),
+        dir.path().join("cases/vignettes.json"),
+    )
+    .unwrap();
+    edit(
+        &dir.path().join("parameters.yaml"),
+        "block_relief_percent: 80",
+        "block_relief_percent: 85",
+    );
+    let out = bin()
+        .args(["rules", "check", "--profile", "cms_lcd"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("FAIL exactly-80"), "{stdout}");
+    assert!(stdout.contains("20 passed, 1 failed"), "{stdout}");
+}
