@@ -60,6 +60,12 @@ pub struct Settings {
     /// Threshold profile (`cms_lcd`, `asra_2020`); the rule set's default when unset.
     #[arg(long, env = "FACET_SCREEN_PROFILE")]
     pub profile: Option<String>,
+    /// Directory of the SQLite database (created on first start).
+    #[arg(long, env = "FACET_SCREEN_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// A `postgres://` URL: use PostgreSQL instead of SQLite.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Log format.
     #[arg(
         long,

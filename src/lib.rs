@@ -10,4 +10,5 @@ pub mod questionnaire;
 pub mod rules;
 pub mod screening;
 pub mod startup;
+pub mod store;
 pub mod telemetry;

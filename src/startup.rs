@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::rules::{RuleFiles, RuleSet};
+use crate::store::{self, Store};
 
 pub struct Application {
     listener: TcpListener,
@@ -35,8 +36,17 @@ pub fn load_rules(settings: &Settings) -> anyhow::Result<RuleSet> {
 impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let rules = load_rules(settings)?;
+        let url = match &settings.database_url {
+            Some(url) => url.clone(),
+            None => store::sqlite_url(&settings.data_dir)
+                .with_context(|| format!("cannot create {}", settings.data_dir.display()))?,
+        };
+        let store = Store::connect(&url)
+            .await
+            .context("cannot open the database")?;
         let state = AppState {
             rules: Arc::new(rules),
+            store,
         };
         let router = http::router(state, Duration::from_secs(settings.request_timeout_secs));
         let listener = TcpListener::bind(settings.addr)

@@ -29,11 +29,20 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The rule set is loaded and checked: the service can evaluate.
+/// The rule set is loaded and checked, and the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "Ready to evaluate", body = Readiness)))]
-pub async fn readyz(State(app): State<AppState>) -> Json<Readiness> {
-    Json(Readiness {
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "The database does not answer", body = super::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn readyz(
+    State(app): State<AppState>,
+) -> Result<Json<Readiness>, super::problem::ApiError> {
+    app.store.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "database not ready");
+        super::problem::ApiError::Unavailable
+    })?;
+    Ok(Json(Readiness {
         status: "ready",
         questionnaire_version: app.rules.questionnaire.version.clone(),
         ruleset: RulesetRef {
@@ -41,5 +50,5 @@ pub async fn readyz(State(app): State<AppState>) -> Json<Readiness> {
             digest: app.rules.digest.clone(),
             profile: app.rules.profile.clone(),
         },
-    })
+    }))
 }

@@ -7,6 +7,7 @@ pub mod health;
 pub mod openapi;
 pub mod problem;
 pub mod questionnaire;
+pub mod screenings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use tracing::Span;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::rules::RuleSet;
+use crate::store::Store;
 use problem::ApiError;
 
 /// Request bodies above this are refused with 413.
@@ -32,6 +34,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub rules: Arc<RuleSet>,
+    pub store: Store,
 }
 
 pub fn router(state: AppState, timeout: Duration) -> Router {
@@ -42,6 +45,17 @@ pub fn router(state: AppState, timeout: Duration) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/v1/questionnaire", get(questionnaire::get))
         .route("/v1/evaluations", post(evaluations::create))
+        .route(
+            "/v1/screenings",
+            post(screenings::create).get(screenings::list),
+        )
+        .route("/v1/screenings/{id}", get(screenings::get))
+        .route("/v1/screenings/{id}/review", post(screenings::review))
+        .route(
+            "/v1/screenings/{id}/answers",
+            axum::routing::put(screenings::correct),
+        )
+        .route("/v1/screenings/{id}/history", get(screenings::history))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

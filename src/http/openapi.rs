@@ -23,10 +23,17 @@ use crate::screening::evaluate;
         super::health::readyz,
         super::questionnaire::get,
         super::evaluations::create,
+        super::screenings::create,
+        super::screenings::list,
+        super::screenings::get,
+        super::screenings::review,
+        super::screenings::correct,
+        super::screenings::history,
     ),
     tags(
         (name = "questionnaire", description = "The questions, as data"),
         (name = "evaluations", description = "Stateless evaluation of answers"),
+        (name = "screenings", description = "Stored screenings, the review queue and the audit trail"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

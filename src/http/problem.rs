@@ -38,6 +38,9 @@ pub enum ApiError {
     NotFound(&'static str),
     MethodNotAllowed,
     Conflict(String),
+    IdempotencyKeyReused,
+    InvalidHeader(&'static str, &'static str),
+    Unavailable,
     Internal,
 }
 
@@ -101,6 +104,27 @@ impl ApiError {
                 "conflict",
                 "Conflict",
                 why.clone(),
+                vec![],
+            ),
+            ApiError::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency key reused with other answers",
+                "This Idempotency-Key was already used for a request with other answers. Use a new key for a new screening.".into(),
+                vec![],
+            ),
+            ApiError::InvalidHeader(name, expected) => (
+                StatusCode::BAD_REQUEST,
+                "invalid-header",
+                "Invalid request header",
+                format!("{name}: {expected}."),
+                vec![],
+            ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "The database does not answer.".into(),
                 vec![],
             ),
             ApiError::Internal => (

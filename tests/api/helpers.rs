@@ -4,9 +4,54 @@ use facet_screen::config::Settings;
 use facet_screen::startup::Application;
 use serde_json::Value;
 
+/// The database a test app uses: a fresh SQLite directory by default, or a
+/// fresh schema of the PostgreSQL named by `FACET_SCREEN_TEST_POSTGRES`.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match std::env::var("FACET_SCREEN_TEST_POSTGRES") {
+            Ok(base) if !base.is_empty() => {
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                sqlx::any::install_default_drivers();
+                let pool = sqlx::AnyPool::connect(&base).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {base} is required by FACET_SCREEN_TEST_POSTGRES: {e}")
+                });
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                let sep = if base.contains('?') { '&' } else { '?' };
+                TestDb {
+                    url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                TestDb {
+                    url: facet_screen::store::sqlite_url(dir.path()).unwrap(),
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    /// A direct connection, for checks the API cannot make.
+    pub async fn pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.url).await.unwrap()
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    pub db: std::sync::Arc<TestDb>,
 }
 
 /// Starts the application with the built-in rules on a free port.
@@ -16,10 +61,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the application with settings changed by `configure`.
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_on(std::sync::Arc::new(TestDb::new().await), configure).await
+}
+
+/// Starts an application on an existing database (a second instance).
+pub async fn spawn_on(
+    db: std::sync::Arc<TestDb>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::from_env();
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.rules_dir = None;
     settings.profile = None;
+    settings.database_url = Some(db.url.clone());
     configure(&mut settings);
     let app = Application::build(&settings).await.expect("the app builds");
     let address = format!("http://{}", app.address());
@@ -27,6 +81,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
+        db,
     }
 }
 
@@ -36,12 +91,31 @@ impl TestApp {
     }
 
     pub async fn evaluate(&self, answers: &Value) -> reqwest::Response {
+        self.post("/v1/evaluations", answers).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
-            .post(self.url("/v1/evaluations"))
-            .json(answers)
+            .post(self.url(path))
+            .json(body)
             .send()
             .await
             .expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Creates a screening and returns its record.
+    pub async fn create_screening(&self, answers: &Value) -> Value {
+        let res = self.post("/v1/screenings", answers).await;
+        assert_eq!(res.status(), 201);
+        res.json().await.unwrap()
     }
 }
 

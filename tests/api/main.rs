@@ -2,9 +2,11 @@
 
 mod helpers;
 
+mod crash;
 mod errors;
 mod evaluations;
 mod openapi;
 mod operations;
 mod questionnaire;
 mod rules_check;
+mod screenings;

@@ -1,0 +1,417 @@
+//! A screening as kept: the answers and the evaluation exactly as issued, its
+//! review state and its audit trail.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::questionnaire::FieldError;
+use crate::rules::Outcome;
+
+/// A screening's id: a random UUID (v7: time-ordered, not guessable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScreeningId(Uuid);
+
+impl ScreeningId {
+    pub fn new() -> Self {
+        ScreeningId(Uuid::now_v7())
+    }
+
+    /// `None` for anything that is not a UUID.
+    pub fn parse(s: &str) -> Option<Self> {
+        Uuid::try_parse(s).ok().map(ScreeningId)
+    }
+}
+
+impl Default for ScreeningId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for ScreeningId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for a clinician.
+    PendingReview,
+    /// A clinician confirmed the suggestion.
+    Confirmed,
+    /// A clinician overrode the suggestion, with a reason.
+    Overridden,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::PendingReview => "pending_review",
+            Status::Confirmed => "confirmed",
+            Status::Overridden => "overridden",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Status::PendingReview, Status::Confirmed, Status::Overridden]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Confirm,
+    Override,
+}
+
+/// Why a clinician overrode (or commented on) a suggestion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    ClinicalJudgement,
+    NewInformation,
+    PatientPreference,
+    DataEntryError,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewReason {
+    pub code: ReasonCode,
+    /// Free text, kept on the record (not logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 2000))]
+    pub text: Option<String>,
+}
+
+/// `POST /v1/screenings/{id}/review`.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub decision: Decision,
+    /// Required when overriding: the outcome the clinician decides on.
+    #[serde(default)]
+    pub final_outcome: Option<Outcome>,
+    /// Required when overriding.
+    #[serde(default)]
+    #[validate(nested)]
+    pub reason: Option<ReviewReason>,
+    /// The clinician's identifier (name or staff number).
+    #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
+    #[schema(example = "dr-okafor")]
+    pub clinician: String,
+}
+
+fn not_blank(s: &str) -> Result<(), validator::ValidationError> {
+    if s.trim().is_empty() {
+        return Err(
+            validator::ValidationError::new("blank").with_message("must not be blank".into())
+        );
+    }
+    Ok(())
+}
+
+/// A clinician's decision on a screening, as kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Review {
+    pub decision: Decision,
+    pub final_outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ReviewReason>,
+    pub clinician: String,
+    pub reviewed_at: String,
+}
+
+impl ReviewRequest {
+    /// Parses and checks a review of a screening whose suggestion is
+    /// `suggested`, naming every bad field.
+    pub fn parse(
+        json: serde_json::Value,
+        suggested: Outcome,
+        at: String,
+    ) -> Result<Review, Vec<FieldError>> {
+        let req: ReviewRequest = serde_path_to_error::deserialize(json).map_err(|e| {
+            let message = e.inner().to_string();
+            let path = match e.path().to_string() {
+                p if p == "." => String::new(),
+                p => p,
+            };
+            // serde names a missing field only in its message.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            let field = match (missing, path.is_empty()) {
+                (Some(name), true) => name.to_string(),
+                (Some(name), false) => format!("{path}.{name}"),
+                (None, _) => path,
+            };
+            vec![FieldError { field, message }]
+        })?;
+        let mut errors = match req.validate() {
+            Ok(()) => Vec::new(),
+            Err(e) => flatten(&e, ""),
+        };
+        let final_outcome = match (req.decision, req.final_outcome) {
+            (Decision::Confirm, None) => suggested,
+            (Decision::Confirm, Some(o)) if o == suggested => suggested,
+            (Decision::Confirm, Some(_)) => {
+                errors.push(field_error(
+                    "final_outcome",
+                    "a confirmation keeps the suggested outcome: leave final_outcome out, or use decision `override`",
+                ));
+                suggested
+            }
+            (Decision::Override, None) => {
+                errors.push(field_error(
+                    "final_outcome",
+                    "an override needs the final outcome",
+                ));
+                suggested
+            }
+            (Decision::Override, Some(o)) if o == suggested => {
+                errors.push(field_error(
+                    "final_outcome",
+                    "the final outcome is the suggested one: use decision `confirm`",
+                ));
+                o
+            }
+            (Decision::Override, Some(o)) => o,
+        };
+        if req.decision == Decision::Override && req.reason.is_none() {
+            errors.push(field_error(
+                "reason",
+                "an override needs a reason: {code, text}",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Review {
+            decision: req.decision,
+            final_outcome,
+            reason: req.reason,
+            clinician: req.clinician.trim().to_string(),
+            reviewed_at: at,
+        })
+    }
+}
+
+fn field_error(field: &str, message: &str) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// validator's nested errors as field paths.
+pub fn flatten(errors: &validator::ValidationErrors, prefix: &str) -> Vec<FieldError> {
+    use validator::ValidationErrorsKind as K;
+    let mut out = Vec::new();
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            K::Field(errs) => out.extend(errs.iter().map(|e| FieldError {
+                field: path.clone(),
+                message: match (&e.message, e.code.as_ref()) {
+                    (Some(m), _) => m.to_string(),
+                    (None, "length") => {
+                        let min = e.params.get("min").map(|v| v.to_string());
+                        let max = e.params.get("max").map(|v| v.to_string());
+                        match (min, max) {
+                            (Some(min), Some(max)) => {
+                                format!("expected from {min} to {max} characters")
+                            }
+                            (None, Some(max)) => format!("expected at most {max} characters"),
+                            (Some(min), None) => format!("expected at least {min} characters"),
+                            (None, None) => "invalid length".into(),
+                        }
+                    }
+                    (None, code) => format!("invalid ({code})"),
+                },
+            })),
+            K::Struct(inner) => out.extend(flatten(inner, &path)),
+            K::List(items) => {
+                for (i, inner) in items {
+                    out.extend(flatten(inner, &format!("{path}[{i}]")));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+/// Who caused an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Actor {
+    /// The API key's id, or `anonymous`.
+    pub key_id: String,
+    /// The API key's label.
+    pub label: String,
+    /// The clinician named in a review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clinician: Option<String>,
+}
+
+impl Actor {
+    pub fn anonymous() -> Self {
+        Actor {
+            key_id: "anonymous".into(),
+            label: "no credentials".into(),
+            clinician: None,
+        }
+    }
+}
+
+/// A screening as stored. `answers` and `evaluation` are kept as the exact
+/// JSON that was issued: never recomputed with newer rules.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Screening {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    pub clinic: String,
+    pub status: Status,
+    /// The outcome the rules suggested.
+    pub suggested_outcome: Outcome,
+    /// The outcome after review: the suggestion when confirmed, the
+    /// clinician's when overridden; null while pending.
+    pub final_outcome: Option<Outcome>,
+    /// Starts at 1; each correction of the answers adds one.
+    pub answers_version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    #[schema(value_type = crate::http::openapi::AnswersSchema)]
+    pub answers: Box<RawValue>,
+    #[schema(value_type = crate::screening::Evaluation)]
+    pub evaluation: Box<RawValue>,
+    pub review: Option<Review>,
+}
+
+/// A screening in a list: no answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScreeningSummary {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    pub status: Status,
+    pub suggested_outcome: Outcome,
+    pub final_outcome: Option<Outcome>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    AnswersCorrected,
+    Reviewed,
+    Viewed,
+}
+
+/// One entry of a screening's audit trail.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Event {
+    pub seq: i64,
+    pub kind: EventKind,
+    pub at: String,
+    pub actor: Actor,
+    /// What happened: the outcome, the previous answers and evaluation of a
+    /// correction, the review.
+    #[schema(value_type = Object)]
+    pub data: Box<RawValue>,
+}
+
+/// A client's `Idempotency-Key`: 1 to 128 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(s: &str) -> Option<Self> {
+        (!s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()))
+            .then(|| IdempotencyKey(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A timestamp as stored: UTC, microseconds, sortable as text.
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn review(v: serde_json::Value) -> Result<Review, Vec<String>> {
+        ReviewRequest::parse(v, Outcome::LikelyCandidate, "t".into())
+            .map_err(|e| e.into_iter().map(|e| e.field).collect())
+    }
+
+    #[test]
+    fn a_confirmation_keeps_the_suggestion() {
+        let r = review(json!({"decision": "confirm", "clinician": "dr-a"})).unwrap();
+        assert_eq!(r.final_outcome, Outcome::LikelyCandidate);
+    }
+
+    #[test]
+    fn an_override_needs_an_outcome_that_differs_and_a_reason() {
+        assert_eq!(
+            review(json!({"decision": "override", "clinician": "dr-a"})).unwrap_err(),
+            ["final_outcome", "reason"]
+        );
+        assert_eq!(
+            review(json!({"decision": "override", "final_outcome": "likely_candidate", "reason": {"code": "other"}, "clinician": "dr-a"})).unwrap_err(),
+            ["final_outcome"]
+        );
+        let r = review(json!({"decision": "override", "final_outcome": "not_yet_eligible", "reason": {"code": "clinical_judgement", "text": "wait"}, "clinician": " dr-a "})).unwrap();
+        assert_eq!(
+            (r.final_outcome, r.clinician.as_str()),
+            (Outcome::NotYetEligible, "dr-a")
+        );
+    }
+
+    #[test]
+    fn bad_fields_are_named_by_path() {
+        assert_eq!(
+            review(json!({"decision": "confirm", "clinician": "  "})).unwrap_err(),
+            ["clinician"]
+        );
+        assert_eq!(
+            review(json!({"decision": "confirm"})).unwrap_err(),
+            ["clinician"]
+        );
+        assert_eq!(review(json!({"decision": "override", "final_outcome": "not_yet_eligible", "reason": {}, "clinician": "a"})).unwrap_err(), ["reason.code"]);
+        assert_eq!(
+            review(json!({"decision": "override", "final_outcome": "maybe", "reason": {"code": "x"}, "clinician": "a"})).unwrap_err(),
+            ["final_outcome"]
+        );
+        assert_eq!(
+            review(json!({"decision": "override", "final_outcome": "not_yet_eligible", "reason": {"code": "other", "text": "x".repeat(2001)}, "clinician": "a"})).unwrap_err(),
+            ["reason.text"]
+        );
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii() {
+        assert!(IdempotencyKey::parse("a-b_c.1").is_some());
+        assert!(IdempotencyKey::parse("").is_none());
+        assert!(IdempotencyKey::parse("with space").is_none());
+        assert!(IdempotencyKey::parse(&"k".repeat(129)).is_none());
+    }
+}

@@ -1,0 +1,100 @@
+//! Persistence: SQLite (a file, by default) or PostgreSQL, through one set of
+//! portable queries. Each backend has its own migrations (run at start-up).
+//! Races (idempotency keys, reviews) are settled by the database: a unique
+//! key, and updates guarded by the state they expect. Every write
+//! transaction starts with a write, so SQLite takes its lock at once.
+
+mod screenings;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use screenings::{Created, ListFilter, NewScreening};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("the idempotency key was used with another request")]
+    IdempotencyMismatch,
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("stored data: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// The SQLite database's URL for a data directory (created if missing).
+pub fn sqlite_url(data_dir: &Path) -> std::io::Result<String> {
+    std::fs::create_dir_all(data_dir)?;
+    Ok(format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("facet-screen.db").display()
+    ))
+}
+
+impl Store {
+    /// Connects and runs the migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:");
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 10,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL for concurrent readers; FULL so that a commit
+                        // survives power loss, not only a process crash.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options.connect(url).await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

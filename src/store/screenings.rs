@@ -1,0 +1,397 @@
+//! Screenings, their events and idempotency keys.
+
+use serde_json::value::RawValue;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Store, StoreError};
+use crate::rules::Outcome;
+use crate::screening::ScreeningId;
+use crate::screening::record::{
+    Actor, Event, EventKind, IdempotencyKey, Review, Screening, ScreeningSummary, Status,
+};
+
+/// What a new screening stores.
+pub struct NewScreening {
+    pub clinic: String,
+    pub suggested: Outcome,
+    pub answers: String,
+    pub evaluation: String,
+    /// SHA-256 of the normalized answers, to recognise a retried request.
+    pub request_hash: String,
+    pub at: String,
+    pub actor: Actor,
+}
+
+pub struct Created {
+    pub screening: Screening,
+    /// An earlier request with the same idempotency key created it.
+    pub replayed: bool,
+}
+
+/// The review queue's filters, oldest first, keyset-paginated.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub clinic: String,
+    pub status: Option<Status>,
+    pub outcome: Option<Outcome>,
+    pub created_from: Option<String>,
+    pub created_before: Option<String>,
+    /// Strictly after this (created_at, id).
+    pub after: Option<(String, String)>,
+    pub limit: u32,
+}
+
+fn raw(text: String) -> Result<Box<RawValue>, StoreError> {
+    RawValue::from_string(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn outcome(text: &str) -> Result<Outcome, StoreError> {
+    text.parse()
+        .map_err(|()| StoreError::Corrupt(format!("outcome {text}")))
+}
+
+fn status(text: &str) -> Result<Status, StoreError> {
+    Status::parse(text).ok_or_else(|| StoreError::Corrupt(format!("status {text}")))
+}
+
+fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn screening(row: &AnyRow) -> Result<Screening, StoreError> {
+    let final_outcome: Option<String> = row.try_get("final_outcome")?;
+    let review: Option<String> = row.try_get("review")?;
+    Ok(Screening {
+        id: row.try_get("id")?,
+        clinic: row.try_get("clinic")?,
+        status: status(&row.try_get::<String, _>("status")?)?,
+        suggested_outcome: outcome(&row.try_get::<String, _>("suggested")?)?,
+        final_outcome: final_outcome.as_deref().map(outcome).transpose()?,
+        answers_version: row.try_get("answers_version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        answers: raw(row.try_get("answers")?)?,
+        evaluation: raw(row.try_get("evaluation")?)?,
+        review: review.as_deref().map(json::<Review>).transpose()?,
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain values serialize")
+}
+
+async fn append_event(
+    tx: &mut Transaction<'_, Any>,
+    id: &str,
+    kind: EventKind,
+    at: &str,
+    actor: &Actor,
+    data: &str,
+) -> Result<(), StoreError> {
+    let kind = serde_json::to_value(kind).expect("serializes");
+    sqlx::query(
+        "INSERT INTO screening_events (id, screening_id, seq, kind, at, actor, data) \
+         SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6 FROM screening_events WHERE screening_id = $7",
+    )
+    .bind(ScreeningId::new().to_string())
+    .bind(id)
+    .bind(kind.as_str().unwrap_or_default().to_string())
+    .bind(at)
+    .bind(to_json(actor))
+    .bind(data)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Stores a new screening; with an idempotency key already used for the
+    /// same request, returns the screening that request created instead.
+    pub async fn create(
+        &self,
+        new: NewScreening,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Created, StoreError> {
+        let id = ScreeningId::new().to_string();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO screenings (id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at) \
+             VALUES ($1, $2, 'pending_review', $3, NULL, $4, $5, 1, NULL, $6, $7)",
+        )
+        .bind(&id)
+        .bind(&new.clinic)
+        .bind(new.suggested.as_str())
+        .bind(&new.answers)
+        .bind(&new.evaluation)
+        .bind(&new.at)
+        .bind(&new.at)
+        .execute(&mut *tx)
+        .await?;
+        let data = format!(
+            r#"{{"suggested_outcome":"{}","answers_version":1}}"#,
+            new.suggested.as_str()
+        );
+        append_event(&mut tx, &id, EventKind::Created, &new.at, &new.actor, &data).await?;
+        if let Some(key) = key {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency_keys (clinic, key, request_hash, screening_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (clinic, key) DO NOTHING",
+            )
+            .bind(&new.clinic)
+            .bind(key.as_str())
+            .bind(&new.request_hash)
+            .bind(&id)
+            .bind(&new.at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                // Another request with this key committed first: ours is
+                // undone, and theirs is the answer.
+                tx.rollback().await?;
+                let row = sqlx::query("SELECT request_hash, screening_id FROM idempotency_keys WHERE clinic = $1 AND key = $2")
+                    .bind(&new.clinic)
+                    .bind(key.as_str())
+                    .fetch_one(&self.pool)
+                    .await?;
+                let hash: String = row.try_get("request_hash")?;
+                if hash != new.request_hash {
+                    return Err(StoreError::IdempotencyMismatch);
+                }
+                let earlier: String = row.try_get("screening_id")?;
+                let screening = self
+                    .get(&new.clinic, &earlier)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                return Ok(Created {
+                    screening,
+                    replayed: true,
+                });
+            }
+        }
+        tx.commit().await?;
+        let screening = self
+            .get(&new.clinic, &id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(Created {
+            screening,
+            replayed: false,
+        })
+    }
+
+    pub async fn get(&self, clinic: &str, id: &str) -> Result<Option<Screening>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at \
+             FROM screenings WHERE id = $1 AND clinic = $2",
+        )
+            .bind(id)
+            .bind(clinic)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(screening).transpose()
+    }
+
+    /// Up to `limit` screenings, oldest first.
+    pub async fn list(&self, f: &ListFilter) -> Result<Vec<ScreeningSummary>, StoreError> {
+        let (after_at, after_id) = f.after.clone().unzip();
+        let rows = sqlx::query(
+            "SELECT id, status, suggested, final_outcome, created_at, updated_at FROM screenings \
+             WHERE clinic = $1 \
+               AND ($2 IS NULL OR status = $3) \
+               AND ($4 IS NULL OR suggested = $5) \
+               AND ($6 IS NULL OR created_at >= $7) \
+               AND ($8 IS NULL OR created_at < $9) \
+               AND ($10 IS NULL OR created_at > $11 OR (created_at = $12 AND id > $13)) \
+             ORDER BY created_at, id LIMIT $14",
+        )
+        .bind(&f.clinic)
+        .bind(f.status.map(Status::as_str))
+        .bind(f.status.map(Status::as_str))
+        .bind(f.outcome.map(Outcome::as_str))
+        .bind(f.outcome.map(Outcome::as_str))
+        .bind(f.created_from.as_deref())
+        .bind(f.created_from.as_deref())
+        .bind(f.created_before.as_deref())
+        .bind(f.created_before.as_deref())
+        .bind(after_at.as_deref())
+        .bind(after_at.as_deref())
+        .bind(after_at.as_deref())
+        .bind(after_id.as_deref())
+        .bind(i64::from(f.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let final_outcome: Option<String> = row.try_get("final_outcome")?;
+                Ok(ScreeningSummary {
+                    id: row.try_get("id")?,
+                    status: status(&row.try_get::<String, _>("status")?)?,
+                    suggested_outcome: outcome(&row.try_get::<String, _>("suggested")?)?,
+                    final_outcome: final_outcome.as_deref().map(outcome).transpose()?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Why a guarded update changed nothing: no such screening, or not in
+    /// the state the caller saw.
+    async fn explain_no_change(&self, clinic: &str, id: &str) -> StoreError {
+        match self.get(clinic, id).await {
+            Ok(None) => StoreError::NotFound,
+            Ok(Some(s)) if s.status != Status::PendingReview => {
+                StoreError::Conflict("the screening has already been reviewed")
+            }
+            Ok(Some(_)) => StoreError::Conflict("the screening changed meanwhile: read it again"),
+            Err(e) => e,
+        }
+    }
+
+    /// Replaces the answers of a screening pending review, if it is still at
+    /// `version`; the previous answers and evaluation go to the history.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn correct_answers(
+        &self,
+        current: &Screening,
+        suggested: Outcome,
+        answers: &str,
+        evaluation: &str,
+        at: &str,
+        actor: &Actor,
+    ) -> Result<Screening, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE screenings SET suggested = $1, answers = $2, evaluation = $3, answers_version = answers_version + 1, updated_at = $4 \
+             WHERE id = $5 AND clinic = $6 AND status = 'pending_review' AND answers_version = $7",
+        )
+        .bind(suggested.as_str())
+        .bind(answers)
+        .bind(evaluation)
+        .bind(at)
+        .bind(&current.id)
+        .bind(&current.clinic)
+        .bind(current.answers_version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            tx.rollback().await?;
+            return Err(self.explain_no_change(&current.clinic, &current.id).await);
+        }
+        let data = serde_json::json!({
+            "previous_answers_version": current.answers_version,
+            "answers_version": current.answers_version + 1,
+            "previous_answers": &current.answers,
+            "previous_evaluation": &current.evaluation,
+            "suggested_outcome": suggested,
+        });
+        append_event(
+            &mut tx,
+            &current.id,
+            EventKind::AnswersCorrected,
+            at,
+            actor,
+            &data.to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get(&current.clinic, &current.id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Records a clinician's review of a screening pending review, if it is
+    /// still at the answers version the clinician saw.
+    pub async fn review(
+        &self,
+        current: &Screening,
+        review: &Review,
+        actor: &Actor,
+    ) -> Result<Screening, StoreError> {
+        let status = if review.final_outcome == current.suggested_outcome {
+            Status::Confirmed
+        } else {
+            Status::Overridden
+        };
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE screenings SET status = $1, final_outcome = $2, review = $3, updated_at = $4 \
+             WHERE id = $5 AND clinic = $6 AND status = 'pending_review' AND answers_version = $7",
+        )
+        .bind(status.as_str())
+        .bind(review.final_outcome.as_str())
+        .bind(to_json(review))
+        .bind(&review.reviewed_at)
+        .bind(&current.id)
+        .bind(&current.clinic)
+        .bind(current.answers_version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            tx.rollback().await?;
+            return Err(self.explain_no_change(&current.clinic, &current.id).await);
+        }
+        let data = serde_json::json!({
+            "status": status,
+            "suggested_outcome": current.suggested_outcome,
+            "answers_version": current.answers_version,
+            "review": review,
+        });
+        append_event(
+            &mut tx,
+            &current.id,
+            EventKind::Reviewed,
+            &review.reviewed_at,
+            actor,
+            &data.to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.get(&current.clinic, &current.id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Appends an event on its own (e.g. a read of the record).
+    pub async fn record_event(
+        &self,
+        id: &str,
+        kind: EventKind,
+        at: &str,
+        actor: &Actor,
+        data: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        append_event(&mut tx, id, kind, at, actor, data).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every event of a screening, oldest first.
+    pub async fn history(&self, clinic: &str, id: &str) -> Result<Option<Vec<Event>>, StoreError> {
+        if self.get(clinic, id).await?.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query("SELECT seq, kind, at, actor, data FROM screening_events WHERE screening_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Event {
+                    seq: row.try_get("seq")?,
+                    kind: json(&format!("\"{}\"", row.try_get::<String, _>("kind")?))?,
+                    at: row.try_get("at")?,
+                    actor: json(&row.try_get::<String, _>("actor")?)?,
+                    data: raw(row.try_get("data")?)?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+}
