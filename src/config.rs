@@ -21,6 +21,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the service (the default).
     Serve(Settings),
+    /// Manage API keys.
+    Keys {
+        #[command(flatten)]
+        database: Database,
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Check rule sets and run their worked cases.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -42,6 +49,51 @@ pub enum RulesCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key and print it, once.
+    Create {
+        /// The clinic the key belongs to (a slug: a-z, 0-9, -).
+        #[arg(long)]
+        clinic: String,
+        #[arg(long, value_enum)]
+        role: crate::auth::Role,
+        /// What the key is for, shown in `keys list` and in the history.
+        #[arg(long)]
+        label: String,
+    },
+    /// List keys: ids, labels, roles, clinics, times; never the key.
+    List,
+    /// End a key at once.
+    Revoke {
+        /// The key's id (`key_...`), from `keys list`.
+        id: String,
+    },
+}
+
+/// Where screenings and keys are kept.
+#[derive(Debug, Clone, Args)]
+pub struct Database {
+    /// Directory of the SQLite database (created on first start).
+    #[arg(long, env = "FACET_SCREEN_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// A `postgres://` URL: use PostgreSQL instead of SQLite.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl Database {
+    /// The URL to connect to (creating the data directory for SQLite).
+    pub fn url(&self) -> anyhow::Result<String> {
+        use anyhow::Context;
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => crate::store::sqlite_url(&self.data_dir)
+                .with_context(|| format!("cannot create {}", self.data_dir.display())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -60,12 +112,14 @@ pub struct Settings {
     /// Threshold profile (`cms_lcd`, `asra_2020`); the rule set's default when unset.
     #[arg(long, env = "FACET_SCREEN_PROFILE")]
     pub profile: Option<String>,
-    /// Directory of the SQLite database (created on first start).
-    #[arg(long, env = "FACET_SCREEN_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-    /// A `postgres://` URL: use PostgreSQL instead of SQLite.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub database: Database,
+    /// Requests a minute allowed per API key; over it, 429 with Retry-After.
+    #[arg(long, env = "FACET_SCREEN_RATE_LIMIT", default_value_t = 600)]
+    pub rate_limit: u32,
+    /// Origins allowed to call the API from a browser (comma-separated); none when unset.
+    #[arg(long, env = "FACET_SCREEN_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// Log format.
     #[arg(
         long,

@@ -2,6 +2,7 @@
 //! neurectomy and returns a suggestion, with its basis, for a clinician to
 //! confirm.
 
+pub mod auth;
 pub mod cases;
 pub mod config;
 pub mod http;

@@ -1,9 +1,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use facet_screen::config::{Cli, Command, RulesCommand, Settings};
+use facet_screen::auth::Clinic;
+use facet_screen::config::{Cli, Command, Database, KeysCommand, RulesCommand, Settings};
 use facet_screen::rules::{RuleFiles, RuleSet};
 use facet_screen::startup::Application;
+use facet_screen::store::Store;
 use facet_screen::{cases, http, telemetry};
 
 fn main() -> ExitCode {
@@ -12,6 +14,7 @@ fn main() -> ExitCode {
         None => serve(Settings::from_env()),
         Some(Command::Serve(settings)) => serve(settings),
         Some(Command::Rules(RulesCommand::Check { dir, profile })) => rules_check(&dir, profile),
+        Some(Command::Keys { database, command }) => keys(&database, command),
         Some(Command::Openapi) => match http::openapi::committed_document() {
             Ok(doc) => {
                 print!("{doc}");
@@ -35,13 +38,25 @@ fn serve(settings: Settings) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let app = match Application::build(&settings).await {
+        let mut app = match Application::build(&settings).await {
             Ok(app) => app,
             Err(e) => {
                 eprintln!("error: {e:#}");
                 return ExitCode::FAILURE;
             }
         };
+        if let Some((key, secret)) = app.take_first_key() {
+            // Straight to the terminal, never through the logger; shown once.
+            eprintln!(
+                "\nNo API key existed, so an admin key was made for clinic `{}` ({}).\n\
+                 It is shown this once and cannot be recovered:\n\n    {}\n\n\
+                 Make keys for intake and clinicians with:\n    \
+                 facet-screen keys create --clinic <slug> --role <intake|clinician|admin> --label \"...\"\n",
+                key.clinic,
+                key.id,
+                secret.expose()
+            );
+        }
         tracing::info!(address = %app.address(), "facet-screen listening");
         match app.run_until_stopped().await {
             Ok(()) => ExitCode::SUCCESS,
@@ -51,6 +66,78 @@ fn serve(settings: Settings) -> ExitCode {
             }
         }
     })
+}
+
+fn keys(database: &Database, command: KeysCommand) -> ExitCode {
+    let run = async {
+        let store = Store::connect(&database.url()?).await?;
+        match command {
+            KeysCommand::Create {
+                clinic,
+                role,
+                label,
+            } => {
+                let clinic = Clinic::parse(&clinic).map_err(anyhow::Error::msg)?;
+                let label = label.trim();
+                anyhow::ensure!(
+                    !label.is_empty()
+                        && label.chars().count() <= 100
+                        && !label.chars().any(char::is_control),
+                    "a label is 1 to 100 printable characters"
+                );
+                let (key, secret) = store.create_key(&clinic, role, label).await?;
+                println!("{}", secret.expose());
+                eprintln!(
+                    "made {} for clinic `{}`, role {} ({}). The key above is shown once: keep it now.",
+                    key.id,
+                    key.clinic,
+                    key.role.as_str(),
+                    key.label
+                );
+            }
+            KeysCommand::List => {
+                println!(
+                    "{:<38} {:<16} {:<10} {:<28} {:<28} {:<28} label",
+                    "id", "clinic", "role", "created", "last used", "revoked"
+                );
+                for k in store.list_keys().await? {
+                    println!(
+                        "{:<38} {:<16} {:<10} {:<28} {:<28} {:<28} {}",
+                        k.id,
+                        k.clinic,
+                        k.role.as_str(),
+                        k.created_at,
+                        k.last_used_at.as_deref().unwrap_or("-"),
+                        k.revoked_at.as_deref().unwrap_or("-"),
+                        k.label
+                    );
+                }
+            }
+            KeysCommand::Revoke { id } => {
+                let key = store.revoke_key(&id).await.map_err(|e| match e {
+                    facet_screen::store::StoreError::NotFound => anyhow::anyhow!("no key {id}"),
+                    e => e.into(),
+                })?;
+                println!(
+                    "revoked {} ({}) at {}",
+                    key.id,
+                    key.label,
+                    key.revoked_at.unwrap_or_default()
+                );
+            }
+        }
+        anyhow::Ok(())
+    };
+    let result = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Checks every profile of the rule set in `dir` (or one), then runs the

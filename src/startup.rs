@@ -8,14 +8,16 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::auth::{Auth, KeyInfo, Secret};
 use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::rules::{RuleFiles, RuleSet};
-use crate::store::{self, Store};
+use crate::store::Store;
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    first_key: Option<(KeyInfo, Secret)>,
 }
 
 /// Loads the configured rule set, or says every problem with it.
@@ -36,23 +38,37 @@ pub fn load_rules(settings: &Settings) -> anyhow::Result<RuleSet> {
 impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let rules = load_rules(settings)?;
-        let url = match &settings.database_url {
-            Some(url) => url.clone(),
-            None => store::sqlite_url(&settings.data_dir)
-                .with_context(|| format!("cannot create {}", settings.data_dir.display()))?,
-        };
-        let store = Store::connect(&url)
+        let store = Store::connect(&settings.database.url()?)
             .await
             .context("cannot open the database")?;
+        let first_key = store
+            .bootstrap_admin()
+            .await
+            .context("cannot make the first admin key")?;
         let state = AppState {
             rules: Arc::new(rules),
             store,
+            auth: Auth::new(settings.rate_limit),
         };
-        let router = http::router(state, Duration::from_secs(settings.request_timeout_secs));
+        let router = http::router(
+            state,
+            Duration::from_secs(settings.request_timeout_secs),
+            &settings.cors_origins,
+        )?;
         let listener = TcpListener::bind(settings.addr)
             .await
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
-        Ok(Application { listener, router })
+        Ok(Application {
+            listener,
+            router,
+            first_key,
+        })
+    }
+
+    /// The admin key made on the first start of an empty database, to be
+    /// shown once.
+    pub fn take_first_key(&mut self) -> Option<(KeyInfo, Secret)> {
+        self.first_key.take()
     }
 
     /// The address actually bound (port 0 asks for any free port).

@@ -7,6 +7,7 @@ use super::AppState;
 use super::extract::JsonBody;
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
+use crate::auth::{Action, Caller};
 use crate::questionnaire::Answers;
 use crate::screening::{Evaluation, evaluate};
 
@@ -28,8 +29,10 @@ use crate::screening::{Evaluation, evaluate};
 #[tracing::instrument(name = "evaluate", skip_all)]
 pub async fn create(
     State(app): State<AppState>,
+    caller: Caller,
     JsonBody(json): JsonBody,
 ) -> Result<Json<Evaluation>, ApiError> {
+    caller.may(Action::Evaluate)?;
     let answers = Answers::parse(&app.rules.fields, &json).map_err(ApiError::InvalidAnswers)?;
     let evaluation = evaluate(&app.rules, &answers, chrono::Utc::now());
     tracing::info!(outcome = evaluation.outcome.as_str(), "evaluated");

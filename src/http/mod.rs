@@ -14,16 +14,18 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::Auth;
 use crate::rules::RuleSet;
 use crate::store::Store;
 use problem::ApiError;
@@ -35,12 +37,18 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct AppState {
     pub rules: Arc<RuleSet>,
     pub store: Store,
+    pub auth: Arc<Auth>,
 }
 
-pub fn router(state: AppState, timeout: Duration) -> Router {
+pub fn router(
+    state: AppState,
+    timeout: Duration,
+    cors_origins: &[String],
+) -> anyhow::Result<Router> {
     let request_id = HeaderName::from_static("x-request-id");
     let doc = openapi::document(&state.rules);
-    Router::new()
+    let cors = cors(cors_origins)?;
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/v1/questionnaire", get(questionnaire::get))
@@ -61,6 +69,7 @@ pub fn router(state: AppState, timeout: Duration) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -95,7 +104,69 @@ pub fn router(state: AppState, timeout: Duration) -> Router {
                 .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    Ok(match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    })
+}
+
+/// CORS for the configured origins only; none configured, no CORS at all
+/// (browsers then allow same-origin requests only).
+fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .map(|o| HeaderValue::from_str(o).map_err(|_| anyhow::anyhow!("invalid CORS origin {o:?}")))
+        .collect::<anyhow::Result<_>>()?;
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PUT])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([header::LOCATION, HeaderName::from_static("x-request-id")]),
+    ))
+}
+
+/// Strict content security policy: scripts and styles from this server only,
+/// no inline script, never framed. The vendored Swagger UI sets inline
+/// styles, so `/docs` allows those (still no inline script).
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+const CSP_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                        img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+                        base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+async fn security_headers(req: Request, next: axum::middleware::Next) -> Response {
+    let docs = req.uri().path().starts_with("/docs");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if docs { CSP_DOCS } else { CSP }),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// Any error answered without a body of ours (the framework's 405, 408,

@@ -141,6 +141,7 @@ pub fn document(rules: &RuleSet) -> OpenApi {
     }
     let mut value = serde_json::to_value(&doc).expect("the document serializes");
     add_examples(&mut value, rules);
+    add_security(&mut value);
     serde_json::from_value(value).expect("the document deserializes")
 }
 
@@ -181,6 +182,51 @@ fn add_examples(doc: &mut Value, rules: &RuleSet) {
             {"field": "diagnostic_blocks[1].pain_relief_percent", "message": "expected an integer from 0 to 100, or null for unknown"}
         ]
     });
+}
+
+/// Routes anyone may call: nothing on them holds patient data.
+pub const PUBLIC_PATHS: [&str; 5] = [
+    "/healthz",
+    "/readyz",
+    "/v1/questionnaire",
+    "/openapi.json",
+    "/docs",
+];
+
+/// Every other route needs a bearer key: declared on each operation, with
+/// the refusals it can get.
+fn add_security(doc: &mut Value) {
+    doc["components"]["securitySchemes"]["bearer"] = json!({
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key made with `facet-screen keys create`; it carries a role (intake, clinician, admin) and a clinic."
+    });
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        })
+    };
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        if PUBLIC_PATHS.contains(&path.as_str()) {
+            continue;
+        }
+        let Some(ops) = item.as_object_mut() else {
+            continue;
+        };
+        for op in ops.values_mut() {
+            op["security"] = json!([{"bearer": []}]);
+            let responses = &mut op["responses"];
+            responses["401"] = problem(
+                "No key, or a malformed, unknown or revoked one (with `WWW-Authenticate: Bearer`)",
+            );
+            responses["403"] = problem("The key's role may not do this");
+            responses["429"] = problem("The key is over its rate limit (with `Retry-After`)");
+        }
+    }
 }
 
 /// The document for the built-in rules, as committed in `openapi/openapi.json`.

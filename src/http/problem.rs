@@ -41,6 +41,9 @@ pub enum ApiError {
     IdempotencyKeyReused,
     InvalidHeader(&'static str, &'static str),
     Unavailable,
+    Unauthorized(&'static str),
+    Forbidden(&'static str),
+    TooManyRequests(u64),
     Internal,
 }
 
@@ -127,6 +130,27 @@ impl ApiError {
                 "The database does not answer.".into(),
                 vec![],
             ),
+            ApiError::Unauthorized(why) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Credentials needed",
+                format!("This route needs a valid API key: {why}."),
+                vec![],
+            ),
+            ApiError::Forbidden(role) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed for this role",
+                format!("A key with the {role} role may not do this."),
+                vec![],
+            ),
+            ApiError::TooManyRequests(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+                format!("This key is over its request rate limit: retry in {secs} s."),
+                vec![],
+            ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -178,6 +202,22 @@ impl IntoResponse for Problem {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        self.problem().into_response()
+        let mut res = self.problem().into_response();
+        let headers = res.headers_mut();
+        match &self {
+            ApiError::Unauthorized(why) => {
+                let value = if why.starts_with("send") {
+                    HeaderValue::from_static("Bearer")
+                } else {
+                    HeaderValue::from_static("Bearer error=\"invalid_token\"")
+                };
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+            ApiError::TooManyRequests(secs) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from((*secs).max(1)));
+            }
+            _ => {}
+        }
+        res
     }
 }

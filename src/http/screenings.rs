@@ -15,16 +15,15 @@ use super::AppState;
 use super::extract::JsonBody;
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
+use crate::auth::{Action, Caller};
 use crate::questionnaire::{Answers, FieldError};
 use crate::rules::Outcome;
 use crate::screening::record::{
-    Actor, Event, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
+    Event, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
 };
 use crate::screening::{Screening, ScreeningId, Status, evaluate};
 use crate::store::{ListFilter, NewScreening, StoreError};
 
-/// Until credentials exist every screening belongs to one clinic.
-const CLINIC: &str = "default";
 const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
 
@@ -41,10 +40,6 @@ impl From<StoreError> for ApiError {
             }
         }
     }
-}
-
-fn actor() -> Actor {
-    Actor::anonymous()
 }
 
 fn location(id: &str) -> HeaderValue {
@@ -105,9 +100,11 @@ fn evaluate_json(
 #[tracing::instrument(name = "create_screening", skip_all)]
 pub async fn create(
     State(app): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(json): JsonBody,
 ) -> Result<Response, ApiError> {
+    caller.may(Action::CreateScreening)?;
     let key = idempotency_key(&headers)?;
     let (answers, evaluation, suggested) = evaluate_json(&app, &json)?;
     let request_hash = hex::encode(Sha256::digest(answers.as_bytes()));
@@ -115,13 +112,13 @@ pub async fn create(
         .store
         .create(
             NewScreening {
-                clinic: CLINIC.into(),
+                clinic: caller.clinic.clone(),
                 suggested,
                 answers,
                 evaluation,
                 request_hash,
                 at: timestamp(chrono::Utc::now()),
-                actor: actor(),
+                actor: caller.actor(),
             },
             key.as_ref(),
         )
@@ -153,14 +150,21 @@ pub async fn create(
     ))]
 pub async fn get(
     State(app): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Screening>, ApiError> {
+    caller.may(Action::ReadScreening)?;
     let id = screening_id(&id)?;
     let screening = app
         .store
-        .get(CLINIC, &id)
+        .get(&caller.clinic, &id)
         .await?
         .ok_or(ApiError::NotFound("screening"))?;
+    // Who looked at which record, and when.
+    let at = timestamp(chrono::Utc::now());
+    app.store
+        .record_event(&id, EventKind::Viewed, &at, &caller.actor(), "{}")
+        .await?;
     Ok(Json(screening))
 }
 
@@ -218,11 +222,12 @@ fn decode_cursor(cursor: &str) -> Option<(String, String)> {
 }
 
 fn list_filter(
+    clinic: &str,
     pairs: &[(String, String)],
 ) -> Result<(ListFilter, Vec<(String, String)>), ApiError> {
     let mut errors = Vec::new();
     let mut f = ListFilter {
-        clinic: CLINIC.into(),
+        clinic: clinic.into(),
         limit: DEFAULT_PAGE,
         ..ListFilter::default()
     };
@@ -281,11 +286,13 @@ fn list_filter(
     ))]
 pub async fn list(
     State(app): State<AppState>,
+    caller: Caller,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<ScreeningPage>, ApiError> {
+    caller.may(Action::ListScreenings)?;
     let Query(pairs) =
         query.map_err(|_| ApiError::InvalidHeader("query", "malformed query string"))?;
-    let (mut filter, kept) = list_filter(&pairs)?;
+    let (mut filter, kept) = list_filter(&caller.clinic, &pairs)?;
     let page = filter.limit;
     filter.limit = page + 1;
     let mut items = app.store.list(&filter).await?;
@@ -319,13 +326,15 @@ pub async fn list(
 #[tracing::instrument(name = "review_screening", skip_all)]
 pub async fn review(
     State(app): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     JsonBody(json): JsonBody,
 ) -> Result<Json<Screening>, ApiError> {
+    caller.may(Action::Review)?;
     let id = screening_id(&id)?;
     let current = app
         .store
-        .get(CLINIC, &id)
+        .get(&caller.clinic, &id)
         .await?
         .ok_or(ApiError::NotFound("screening"))?;
     if current.status != Status::PendingReview {
@@ -339,7 +348,7 @@ pub async fn review(
         timestamp(chrono::Utc::now()),
     )
     .map_err(ApiError::Invalid)?;
-    let mut who = actor();
+    let mut who = caller.actor();
     who.clinician = Some(review.clinician.clone());
     let reviewed = app.store.review(&current, &review, &who).await?;
     tracing::info!(status = reviewed.status.as_str(), "screening reviewed");
@@ -362,13 +371,15 @@ pub async fn review(
 #[tracing::instrument(name = "correct_answers", skip_all)]
 pub async fn correct(
     State(app): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     JsonBody(json): JsonBody,
 ) -> Result<Json<Screening>, ApiError> {
+    caller.may(Action::CorrectAnswers)?;
     let id = screening_id(&id)?;
     let current = app
         .store
-        .get(CLINIC, &id)
+        .get(&caller.clinic, &id)
         .await?
         .ok_or(ApiError::NotFound("screening"))?;
     if current.status != Status::PendingReview {
@@ -380,7 +391,14 @@ pub async fn correct(
     let at = timestamp(chrono::Utc::now());
     let updated = app
         .store
-        .correct_answers(&current, suggested, &answers, &evaluation, &at, &actor())
+        .correct_answers(
+            &current,
+            suggested,
+            &answers,
+            &evaluation,
+            &at,
+            &caller.actor(),
+        )
         .await?;
     Ok(Json(updated))
 }
@@ -400,12 +418,14 @@ pub struct History {
     ))]
 pub async fn history(
     State(app): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<History>, ApiError> {
+    caller.may(Action::ReadHistory)?;
     let id = screening_id(&id)?;
     let events = app
         .store
-        .history(CLINIC, &id)
+        .history(&caller.clinic, &id)
         .await?
         .ok_or(ApiError::NotFound("screening"))?;
     Ok(Json(History { events }))

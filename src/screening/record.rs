@@ -256,23 +256,13 @@ pub fn flatten(errors: &validator::ValidationErrors, prefix: &str) -> Vec<FieldE
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Actor {
-    /// The API key's id, or `anonymous`.
+    /// The API key's id.
     pub key_id: String,
     /// The API key's label.
     pub label: String,
     /// The clinician named in a review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clinician: Option<String>,
-}
-
-impl Actor {
-    pub fn anonymous() -> Self {
-        Actor {
-            key_id: "anonymous".into(),
-            label: "no credentials".into(),
-            clinician: None,
-        }
-    }
 }
 
 /// A screening as stored. `answers` and `evaluation` are kept as the exact

@@ -22,6 +22,7 @@ fn start(db: &TestDb, port: u16) -> Child {
         .arg("serve")
         .env("FACET_SCREEN_ADDR", format!("127.0.0.1:{port}"))
         .env("DATABASE_URL", &db.url)
+        .env("FACET_SCREEN_RATE_LIMIT", "1000000")
         .env_remove("FACET_SCREEN_RULES_DIR")
         .env_remove("FACET_SCREEN_PROFILE")
         .stdout(Stdio::null())
@@ -45,6 +46,9 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
 #[tokio::test]
 async fn every_acknowledged_screening_survives_sigkill() {
     let db = TestDb::new().await;
+    // Migrate and make a key before the service first starts.
+    facet_screen::store::Store::connect(&db.url).await.unwrap();
+    let key = crate::helpers::Keys::make(&db, "default").await.intake;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
@@ -58,12 +62,18 @@ async fn every_acknowledged_screening_survives_sigkill() {
     let answers = Arc::new(case_answers("ideal-candidate"));
     let mut workers = Vec::new();
     for w in 0..8 {
-        let (client, base, acked, answers) =
-            (client.clone(), base.clone(), acked.clone(), answers.clone());
+        let (client, base, acked, answers, key) = (
+            client.clone(),
+            base.clone(),
+            acked.clone(),
+            answers.clone(),
+            key.clone(),
+        );
         workers.push(tokio::spawn(async move {
             for i in 0.. {
                 let res = client
                     .post(format!("{base}/v1/screenings"))
+                    .bearer_auth(&key)
                     .header("idempotency-key", format!("crash-{w}-{i}"))
                     .json(&*answers)
                     .send()
@@ -97,6 +107,7 @@ async fn every_acknowledged_screening_survives_sigkill() {
     for (id, body) in &acked {
         let res = client
             .get(format!("{base}/v1/screenings/{id}"))
+            .bearer_auth(&key)
             .send()
             .await
             .unwrap();

@@ -101,6 +101,7 @@ async fn malformed_json_is_400() {
     let res = app
         .client
         .post(app.url("/v1/evaluations"))
+        .bearer_auth(&app.keys.intake)
         .header("content-type", "application/json")
         .body(r#"{"pain": {"low_back": tru"#)
         .send()
@@ -116,6 +117,7 @@ async fn a_body_that_is_not_json_is_415() {
     let res = app
         .client
         .post(app.url("/v1/evaluations"))
+        .bearer_auth(&app.keys.intake)
         .header("content-type", "text/plain")
         .body("{}")
         .send()
@@ -134,6 +136,7 @@ async fn a_body_over_64_kib_is_413() {
     let res = app
         .client
         .post(app.url("/v1/evaluations"))
+        .bearer_auth(&app.keys.intake)
         .header("content-type", "application/json")
         .body(big)
         .send()

@@ -1,7 +1,9 @@
 use std::path::{Path, PathBuf};
 
+use facet_screen::auth::{Clinic, Role};
 use facet_screen::config::Settings;
 use facet_screen::startup::Application;
+use facet_screen::store::Store;
 use serde_json::Value;
 
 /// The database a test app uses: a fresh SQLite directory by default, or a
@@ -48,10 +50,50 @@ impl TestDb {
     }
 }
 
+/// A key of each role, for one clinic.
+#[derive(Clone)]
+pub struct Keys {
+    pub intake: String,
+    pub clinician: String,
+    pub admin: String,
+}
+
+impl Keys {
+    pub async fn make(db: &TestDb, clinic: &str) -> Keys {
+        let store = Store::connect(&db.url).await.unwrap();
+        let clinic = Clinic::parse(clinic).unwrap();
+        let make = async |role: Role| {
+            let label = format!("{} test key", role.as_str());
+            store
+                .create_key(&clinic, role, &label)
+                .await
+                .unwrap()
+                .1
+                .expose()
+                .to_string()
+        };
+        Keys {
+            intake: make(Role::Intake).await,
+            clinician: make(Role::Clinician).await,
+            admin: make(Role::Admin).await,
+        }
+    }
+
+    pub fn of(&self, role: Role) -> &str {
+        match role {
+            Role::Intake => &self.intake,
+            Role::Clinician => &self.clinician,
+            Role::Admin => &self.admin,
+        }
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: std::sync::Arc<TestDb>,
+    /// Keys of clinic `default`.
+    pub keys: Keys,
 }
 
 /// Starts the application with the built-in rules on a free port.
@@ -73,15 +115,17 @@ pub async fn spawn_on(
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.rules_dir = None;
     settings.profile = None;
-    settings.database_url = Some(db.url.clone());
+    settings.database.database_url = Some(db.url.clone());
     configure(&mut settings);
     let app = Application::build(&settings).await.expect("the app builds");
     let address = format!("http://{}", app.address());
     tokio::spawn(app.run_until(std::future::pending()));
+    let keys = Keys::make(&db, "default").await;
     TestApp {
         address,
         client: reqwest::Client::new(),
         db,
+        keys,
     }
 }
 
@@ -94,18 +138,30 @@ impl TestApp {
         self.post("/v1/evaluations", answers).await
     }
 
+    /// POST as intake.
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.post_as(&self.keys.intake, path, body).await
+    }
+
+    pub async fn post_as(&self, key: &str, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
+            .bearer_auth(key)
             .json(body)
             .send()
             .await
             .expect("request sent")
     }
 
+    /// GET as a clinician.
     pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.get_as(&self.keys.clinician, path).await
+    }
+
+    pub async fn get_as(&self, key: &str, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
+            .bearer_auth(key)
             .send()
             .await
             .expect("request sent")

@@ -2,9 +2,11 @@
 
 mod helpers;
 
+mod auth;
 mod crash;
 mod errors;
 mod evaluations;
+mod logs;
 mod openapi;
 mod operations;
 mod questionnaire;

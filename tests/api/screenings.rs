@@ -7,6 +7,7 @@ use crate::helpers::{TestApp, case_answers, spawn_app, spawn_on, spawn_with};
 async fn create_with_key(app: &TestApp, key: &str, answers: &Value) -> reqwest::Response {
     app.client
         .post(app.url("/v1/screenings"))
+        .bearer_auth(&app.keys.intake)
         .header("idempotency-key", key)
         .json(answers)
         .send()
@@ -15,8 +16,12 @@ async fn create_with_key(app: &TestApp, key: &str, answers: &Value) -> reqwest::
 }
 
 async fn review(app: &TestApp, id: &str, body: Value) -> reqwest::Response {
-    app.post(&format!("/v1/screenings/{id}/review"), &body)
-        .await
+    app.post_as(
+        &app.keys.clinician,
+        &format!("/v1/screenings/{id}/review"),
+        &body,
+    )
+    .await
 }
 
 async fn pending(app: &TestApp) -> Vec<Value> {
@@ -337,6 +342,7 @@ async fn answers_are_corrected_before_review_and_the_history_keeps_every_step() 
     let res = app
         .client
         .put(app.url(&format!("/v1/screenings/{id}/answers")))
+        .bearer_auth(&app.keys.intake)
         .json(&case_answers("ideal-candidate"))
         .send()
         .await
@@ -356,6 +362,7 @@ async fn answers_are_corrected_before_review_and_the_history_keeps_every_step() 
     let late = app
         .client
         .put(app.url(&format!("/v1/screenings/{id}/answers")))
+        .bearer_auth(&app.keys.intake)
         .json(&case_answers("pt-not-tried"))
         .send()
         .await
@@ -430,14 +437,16 @@ async fn two_instances_racing_on_one_database_agree() {
     // Twenty concurrent requests with one key, split over both instances.
     let mut tasks = Vec::new();
     for i in 0..20 {
-        let (url, client, answers) = (
+        let (url, client, answers, key) = (
             if i % 2 == 0 { &a } else { &b }.url("/v1/screenings"),
             a.client.clone(),
             answers.clone(),
+            a.keys.intake.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let res = client
                 .post(url)
+                .bearer_auth(&key)
                 .header("idempotency-key", "race-1")
                 .json(&*answers)
                 .send()
@@ -461,13 +470,15 @@ async fn two_instances_racing_on_one_database_agree() {
     // Ten concurrent reviews of it: exactly one wins.
     let mut tasks = Vec::new();
     for i in 0..10 {
-        let (url, client) = (
+        let (url, client, key) = (
             if i % 2 == 0 { &a } else { &b }.url(&format!("/v1/screenings/{}/review", ids[0])),
             a.client.clone(),
+            a.keys.clinician.clone(),
         );
         tasks.push(tokio::spawn(async move {
             client
                 .post(url)
+                .bearer_auth(&key)
                 .json(&json!({"decision": "confirm", "clinician": format!("dr-{i}")}))
                 .send()
                 .await

@@ -1,0 +1,134 @@
+//! Logs carry no answers, no external reference, no review text and no key
+//! material: a full flow with distinctive values, through the real binary,
+//! and every line it wrote is searched.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{Keys, TestDb, case_answers};
+
+#[tokio::test]
+async fn a_full_flow_leaves_no_patient_data_or_key_in_the_logs() {
+    let db = TestDb::new().await;
+    facet_screen::store::Store::connect(&db.url).await.unwrap();
+    let keys = Keys::make(&db, "default").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_facet-screen"))
+        .arg("serve")
+        .env("FACET_SCREEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", &db.url)
+        .env("FACET_SCREEN_LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    let external_ref = "EXTREF-Q7Z-90411";
+    let reason = "REASONTEXT-K2W-5531";
+    let mut answers = case_answers("ideal-candidate");
+    answers["patient"]["external_ref"] = json!(external_ref);
+    answers["patient"]["age_years"] = json!(77);
+    let post = |path: &str, key: &str, body: serde_json::Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(key.to_string())
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        post("/v1/evaluations", &keys.intake, answers.clone())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let created: serde_json::Value = post("/v1/screenings", &keys.intake, answers.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let mut bad = answers.clone();
+    bad["pain"]["intensity_nrs"] = json!("severe EXTREF-Q7Z-90411");
+    assert_eq!(
+        post("/v1/screenings", &keys.intake, bad)
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+    let review = json!({"decision": "override", "final_outcome": "not_yet_eligible",
+                        "reason": {"code": "clinical_judgement", "text": reason}, "clinician": "dr-okafor"});
+    assert_eq!(
+        post(
+            &format!("/v1/screenings/{id}/review"),
+            &keys.clinician,
+            review
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    let res = client
+        .get(format!("{base}/v1/screenings/{id}/history"))
+        .bearer_auth(&keys.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let wrong = client
+        .get(format!("{base}/v1/screenings"))
+        .bearer_auth(format!("{}x", &keys.intake[..46]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        logs.contains("/v1/screenings/{id}/review"),
+        "the request lines were captured: {logs}"
+    );
+    for secret in [
+        external_ref,
+        reason,
+        &keys.intake[4..],
+        &keys.clinician[4..],
+        &keys.admin[4..],
+        "severe",
+    ] {
+        assert!(!logs.contains(secret), "{secret:?} appears in the logs");
+    }
+    // Nor the answers themselves, nor the screening's id in a raw path.
+    assert!(
+        !logs.contains("\"age_years\"") && !logs.contains(":77"),
+        "answers in the logs"
+    );
+    assert!(!logs.contains(id), "raw paths in the logs");
+}
