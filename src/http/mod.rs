@@ -4,10 +4,12 @@
 pub mod evaluations;
 pub mod extract;
 pub mod health;
+pub mod me;
 pub mod openapi;
 pub mod problem;
 pub mod questionnaire;
 pub mod screenings;
+pub mod ui;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +51,11 @@ pub fn router(
     let doc = openapi::document(&state.rules);
     let cors = cors(cors_origins)?;
     let router = Router::new()
+        .route("/", get(ui::index))
+        .route("/ui/app.js", get(ui::app_js))
+        .route("/ui/style.css", get(ui::style_css))
         .route("/healthz", get(health::healthz))
+        .route("/v1/me", get(me::get))
         .route("/readyz", get(health::readyz))
         .route("/v1/questionnaire", get(questionnaire::get))
         .route("/v1/evaluations", post(evaluations::create))

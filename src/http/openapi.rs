@@ -21,6 +21,7 @@ use crate::screening::evaluate;
     paths(
         super::health::healthz,
         super::health::readyz,
+        super::me::get,
         super::questionnaire::get,
         super::evaluations::create,
         super::screenings::create,

@@ -34,6 +34,25 @@ async fn the_document_is_served_and_describes_every_route() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
+    // Every route with patient data declares the bearer scheme and its refusals.
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let public = facet_screen::http::openapi::PUBLIC_PATHS.contains(&path.as_str());
+            assert_eq!(op.get("security").is_some(), !public, "{method} {path}");
+            if !public {
+                for status in ["401", "403", "429"] {
+                    assert!(
+                        op["responses"][status].is_object(),
+                        "{method} {path} documents {status}"
+                    );
+                }
+            }
+        }
+    }
     let answers = &doc["components"]["schemas"]["Answers"];
     assert_eq!(answers["additionalProperties"], false);
     assert_eq!(

@@ -1,0 +1,28 @@
+//! `GET /v1/me`: who the presented key is, so that a client (the web pages)
+//! can offer what its role may do.
+
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{Caller, Role};
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub key_id: String,
+    pub label: String,
+    pub clinic: String,
+    pub role: Role,
+}
+
+/// The caller's key: its id, label, clinic and role (never the key itself).
+#[utoipa::path(get, path = "/v1/me", tag = "operations",
+    responses((status = 200, description = "The presented key", body = Me)))]
+pub async fn get(caller: Caller) -> Json<Me> {
+    Json(Me {
+        key_id: caller.key_id,
+        label: caller.label,
+        clinic: caller.clinic,
+        role: caller.role,
+    })
+}

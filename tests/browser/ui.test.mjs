@@ -1,0 +1,274 @@
+// End-to-end tests of the intake form and the review page, in headless
+// Chromium (Debian's package) driven by playwright-core, against the real
+// binary. They fail, never skip, when the browser is missing.
+//
+//   cargo build && cd tests/browser && npm ci && npm test
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..", "..");
+const bin = process.env.FACET_SCREEN_BIN || join(repo, "target", "debug", "facet-screen");
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const shots = join(repo, "target", "browser");
+const vignettes = JSON.parse(readFileSync(join(repo, "rules", "v1", "cases", "vignettes.json"), "utf8"));
+const caseAnswers = (id) => structuredClone(vignettes.find((c) => c.id === id).answers);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+let server, base, dataDir, browser, intakeKey, clinicianKey;
+const outside = [];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+function makeKey(role) {
+  const env = { ...process.env, FACET_SCREEN_DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  return execFileSync(bin, ["keys", "create", "--clinic", "browser-test", "--role", role, "--label", `${role} browser`], { env, stdio: ["ignore", "pipe", "ignore"] })
+    .toString().trim();
+}
+
+before(async () => {
+  assert.ok(existsSync(bin), `the service binary ${bin} is missing: run cargo build first`);
+  assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium chromium-driver`);
+  mkdirSync(shots, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), "facet-screen-browser-"));
+  intakeKey = makeKey("intake");
+  clinicianKey = makeKey("clinician");
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, FACET_SCREEN_DATA_DIR: dataDir, FACET_SCREEN_ADDR: `127.0.0.1:${port}` };
+  delete env.DATABASE_URL;
+  server = spawn(bin, ["serve"], { env, stdio: "ignore" });
+  for (let i = 0; i < 200; i++) {
+    try { if ((await fetch(`${base}/readyz`)).ok) break; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  assert.deepEqual(outside, [], "the pages requested nothing from elsewhere");
+});
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  page.on("request", (req) => { if (!req.url().startsWith(base) && !req.url().startsWith("data:")) outside.push(req.url()); });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error" && !/status of (401|422|409)/.test(m.text())) errors.push(m.text()); });
+  page.jsErrors = errors;
+  return page;
+}
+
+const byId = (page, id) => page.locator(`[id="${id}"]`);
+
+async function signIn(page, key) {
+  await page.goto(base + "/");
+  await byId(page, "access-key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+// Answers the form through its controls, as a nurse would.
+async function fill(page, answers) {
+  for (const [group, value] of Object.entries(answers)) {
+    if (group === "diagnostic_blocks") {
+      await byId(page, `q-diagnostic_blocks--${value.length ? "some" : "none"}`).check();
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) await page.getByRole("button", { name: "Add injection" }).click();
+        const block = value[i];
+        const p = `q-diagnostic_blocks[${i}]`;
+        if (block.kind) await byId(page, `${p}.kind--${block.kind}`).check();
+        if (block.pain_relief_percent !== undefined) await byId(page, `${p}.pain_relief_percent`).fill(String(block.pain_relief_percent));
+        if (block.relief_matches_anesthetic !== undefined) await byId(page, `${p}.relief_matches_anesthetic--${block.relief_matches_anesthetic}`).check();
+      }
+      continue;
+    }
+    for (const [name, v] of Object.entries(value)) {
+      const id = `q-${group}.${name}`;
+      if (typeof v === "boolean") await byId(page, `${id}--${v}`).check();
+      else if (typeof v === "number") await byId(page, id).fill(String(v));
+      else if (Array.isArray(v)) {
+        await byId(page, `${id}--${v.length ? "some" : "none"}`).check();
+        for (const x of v) await byId(page, `${id}--${x}--box`).check();
+      } else if (await byId(page, `${id}--${v}`).count()) await byId(page, `${id}--${v}`).check();
+      else await byId(page, id).fill(String(v));
+    }
+  }
+}
+
+async function expectAccessible(page, where) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`), [], `axe on ${where}`);
+}
+
+test("a nurse signs in with the keyboard alone and sees the form rendered from the questionnaire", async () => {
+  const page = await newPage();
+  await page.goto(base + "/");
+  await byId(page, "access-key").waitFor();
+  // The key field has the focus; the skip link is the first Tab stop before it.
+  assert.equal(await page.evaluate(() => document.activeElement.id), "access-key");
+  await page.keyboard.press("Shift+Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "access-key");
+  await page.keyboard.type(intakeKey);
+  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+
+  const questionnaire = await (await fetch(`${base}/v1/questionnaire`)).json();
+  const legends = await page.locator("form > fieldset > legend").allTextContents();
+  assert.deepEqual(legends.map((l) => l.replace("⚠ ", "")), questionnaire.sections.map((s) => s.title));
+  // Red flags: marked, and asked second, right after who the patient is.
+  assert.match(legends[1], /⚠ Red flags/);
+  // Booleans offer yes, no and unknown, and unknown is the default.
+  assert.equal(await byId(page, "q-pain.low_back").isChecked(), true);
+  assert.equal(await byId(page, "q-pain.low_back").getAttribute("value"), "unknown");
+  // Every question text is on the page, with its unit.
+  for (const item of questionnaire.sections.flatMap((s) => s.items)) {
+    assert.ok(await page.getByText(item.question, { exact: false }).count() > 0, item.question);
+  }
+  assert.ok(await page.getByText("kg/m²").count() > 0);
+  // Conservative care duration is hidden only when it is known that no care
+  // was tried (unknown never hides a question), and comes back once some was.
+  const duration = page.locator('[data-path="conservative_care.duration_months"]');
+  assert.equal(await duration.isVisible(), true);
+  for (const care of ["physical_therapy", "medications", "steroid_injections"]) {
+    await byId(page, `q-conservative_care.${care}--not_tried`).check();
+  }
+  assert.equal(await duration.isHidden(), true);
+  await byId(page, "q-conservative_care.physical_therapy--not_improved").check();
+  assert.equal(await page.locator('[data-path="conservative_care.duration_months"]').isVisible(), true);
+  // The key lives in this tab only.
+  const stored = await page.evaluate(() => ({ session: sessionStorage.length, local: localStorage.length, cookie: document.cookie }));
+  assert.deepEqual(stored, { session: 1, local: 0, cookie: "" });
+  await page.screenshot({ path: join(shots, "form.png"), fullPage: true });
+  await expectAccessible(page, "the intake form");
+  assert.deepEqual(page.jsErrors, []);
+  await page.context().close();
+});
+
+test("an ideal case gives a likely candidate with its basis", async () => {
+  const page = await newPage();
+  await signIn(page, intakeKey);
+  await fill(page, caseAnswers("ideal-candidate"));
+  await page.getByRole("button", { name: "Check suggestion" }).click();
+  const outcome = page.locator("#outcome");
+  await outcome.waitFor();
+  assert.match(await outcome.textContent(), /Likely candidate/);
+  assert.match(await page.locator(".confirm-banner").textContent(), /clinician must confirm/);
+  assert.ok(await page.getByRole("heading", { name: "Next steps" }).count());
+  await page.screenshot({ path: join(shots, "result-likely.png"), fullPage: true });
+  // The print view fits one page.
+  const pdf = await page.pdf({ format: "A4", printBackground: true });
+  const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert.equal(pages, 1, "the printed result is one A4 page");
+  await expectAccessible(page, "a likely-candidate result");
+  await page.context().close();
+});
+
+test("an out-of-range value is shown next to its field, with a summary that links to it", async () => {
+  const page = await newPage();
+  await signIn(page, intakeKey);
+  await byId(page, "q-pain.intensity_nrs").fill("11");
+  await byId(page, "q-patient.age_years").fill("54");
+  await page.getByRole("button", { name: "Check suggestion" }).click();
+  const summary = page.locator(".error-summary");
+  await summary.waitFor();
+  assert.match(await summary.textContent(), /Average pain over the last week.*from 0 to 10/);
+  assert.equal(await byId(page, "q-pain.intensity_nrs").getAttribute("aria-invalid"), "true");
+  assert.match(await byId(page, "q-pain.intensity_nrs-error").textContent(), /from 0 to 10/);
+  assert.equal(await byId(page, "q-patient.age_years").getAttribute("aria-invalid"), null);
+  await summary.getByRole("link").first().click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), "q-pain.intensity_nrs");
+  await expectAccessible(page, "the form with errors");
+  await page.context().close();
+});
+
+test("a red flag gives an unmistakable urgent result", async () => {
+  const page = await newPage();
+  await signIn(page, intakeKey);
+  await fill(page, { red_flags: { saddle_anesthesia: true } });
+  await page.getByRole("button", { name: "Check suggestion" }).click();
+  const outcome = page.locator("#outcome.outcome-urgent_evaluation");
+  await outcome.waitFor();
+  assert.match(await outcome.textContent(), /Urgent medical evaluation/i);
+  assert.match(await outcome.textContent(), /same-day/);
+  assert.equal(await outcome.locator(".icon").textContent(), "⚠");
+  await page.screenshot({ path: join(shots, "result-urgent.png"), fullPage: true });
+  await expectAccessible(page, "an urgent result");
+  await page.context().close();
+});
+
+test("questions left unknown are listed as missing and link back to the form", async () => {
+  const page = await newPage();
+  await signIn(page, intakeKey);
+  await page.getByRole("button", { name: "Check suggestion" }).click();
+  await page.locator("#outcome").waitFor();
+  assert.match(await page.locator("#outcome").textContent(), /More information needed/);
+  const missing = page.locator("#missing-required");
+  assert.match(await missing.textContent(), /Numbness around the genitals/);
+  await missing.getByRole("link", { name: "Is low back pain the main complaint?" }).click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), "q-pain.low_back");
+  await page.context().close();
+});
+
+test("a clinician reviews a saved screening and it leaves the queue", async () => {
+  const nurse = await newPage();
+  await signIn(nurse, intakeKey);
+  await fill(nurse, caseAnswers("pt-not-tried"));
+  await nurse.getByRole("button", { name: "Save screening for review" }).click();
+  await nurse.getByRole("status").waitFor();
+  const saved = await nurse.getByRole("status").textContent();
+  const id = saved.match(/screening ([0-9a-f-]{36})/)[1];
+  await nurse.context().close();
+
+  const page = await newPage();
+  await signIn(page, clinicianKey);
+  await page.getByRole("heading", { name: "Review queue" }).waitFor();
+  const row = page.locator("tbody tr", { hasText: "Not yet eligible" });
+  assert.equal(await row.count(), 1);
+  await expectAccessible(page, "the review queue");
+  await row.getByRole("link").click();
+  await page.getByRole("heading", { name: "Screening for review" }).waitFor();
+  assert.match(await page.locator(".answers").textContent(), /Physical therapy or a supervised exercise programme\s*Not tried/);
+  await page.screenshot({ path: join(shots, "review.png"), fullPage: true });
+  await expectAccessible(page, "the review page");
+  // Override needs a reason; confirm needs the clinician's identifier.
+  await page.getByRole("button", { name: "Record decision" }).click();
+  assert.match(await byId(page, "q-clinician-error").textContent(), /clinician identifier/);
+  await byId(page, "q-clinician").fill("dr-okafor");
+  await page.getByRole("button", { name: "Record decision" }).click();
+  await page.getByRole("status").waitFor();
+  assert.match(await page.getByRole("status").textContent(), /confirmed: it has left the queue/);
+  assert.equal(await page.locator(`a[href="#/review/${id}"]`).count(), 0);
+  const record = await (await fetch(`${base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${clinicianKey}` } })).json();
+  assert.equal(record.status, "confirmed");
+  assert.equal(record.review.clinician, "dr-okafor");
+  assert.deepEqual(page.jsErrors, []);
+  await page.context().close();
+});
