@@ -70,7 +70,7 @@ pub fn router(
             axum::routing::put(screenings::correct),
         )
         .route("/v1/screenings/{id}/history", get(screenings::history))
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", doc))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)

@@ -110,22 +110,23 @@ impl Answers {
             if let [(name, slot)] = members
                 && name.is_empty()
             {
-                answers.values[*slot] = parse_value(fields.get(*slot), value, key, &mut errors);
+                answers.values[*slot] =
+                    parse_value(fields.get(*slot), value, &|| key.clone(), &mut errors);
                 continue;
             }
             match value {
                 Value::Null => {}
                 Value::Object(inner) => {
                     for (name, value) in inner {
-                        let path = format!("{key}.{name}");
+                        // The path is only built for an error message.
+                        let path = || format!("{key}.{name}");
                         match members.iter().find(|(n, _)| n == name) {
                             Some((_, slot)) => {
                                 answers.values[*slot] =
                                     parse_value(fields.get(*slot), value, &path, &mut errors)
                             }
-                            None => {
-                                errors.push(unknown(&path, members.iter().map(|(n, _)| n.as_str())))
-                            }
+                            None => errors
+                                .push(unknown(&path(), members.iter().map(|(n, _)| n.as_str()))),
                         }
                     }
                 }
@@ -177,7 +178,7 @@ fn unknown<'a>(path: &str, expected: impl Iterator<Item = &'a str>) -> FieldErro
 fn parse_value(
     field: &Field,
     value: &Value,
-    path: &str,
+    path: &dyn Fn() -> String,
     errors: &mut Vec<FieldError>,
 ) -> Option<AnswerValue> {
     if value.is_null() {
@@ -185,7 +186,7 @@ fn parse_value(
     }
     let mut fail = |message: String| {
         errors.push(FieldError {
-            field: path.to_string(),
+            field: path(),
             message,
         });
         None
@@ -269,21 +270,21 @@ fn parse_value(
             let before = errors.len();
             let mut entries = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                let entry_path = format!("{path}[{i}]");
+                let entry_path = || format!("{}[{i}]", path());
                 let Value::Object(obj) = item else {
                     errors.push(FieldError {
-                        field: entry_path,
+                        field: entry_path(),
                         message: "expected an object".into(),
                     });
                     continue;
                 };
                 let mut values = vec![None; fields.len()];
                 for (name, v) in obj {
-                    let sub_path = format!("{entry_path}.{name}");
+                    let sub_path = || format!("{}.{name}", entry_path());
                     match fields.iter().position(|f| &f.id == name) {
                         Some(j) => values[j] = parse_value(&fields[j], v, &sub_path, errors),
                         None => {
-                            errors.push(unknown(&sub_path, fields.iter().map(|f| f.id.as_str())))
+                            errors.push(unknown(&sub_path(), fields.iter().map(|f| f.id.as_str())))
                         }
                     }
                 }

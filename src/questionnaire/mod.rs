@@ -123,8 +123,8 @@ pub struct Item {
     #[schema(value_type = Option<Object>)]
     pub show_when: Option<Condition>,
     /// Whether the answer is needed before a suggestion can be given: derived
-    /// from the rules, never written in the file.
-    #[serde(default, skip_deserializing)]
+    /// from the rules (a file that sets it is refused).
+    #[serde(default)]
     pub required: bool,
 }
 
@@ -318,6 +318,12 @@ fn check_item(
     }
     if item.question.trim().is_empty() {
         bad("question", "must not be empty".into());
+    }
+    if item.required {
+        bad(
+            "required",
+            "is derived from the rules (a question a `required` rule reads): remove it".into(),
+        );
     }
     let t = item.answer_type;
     let allowed = |key: &str| -> bool {

@@ -73,7 +73,8 @@ pub struct Finding {
 pub struct AnswerRead {
     pub id: String,
     pub question: String,
-    #[schema(value_type = Object)]
+    /// The answer as sent (any JSON type), or null when unknown.
+    #[schema(value_type = Option<serde_json::Value>)]
     pub value: Value,
 }
 

@@ -164,3 +164,93 @@ async fn an_unknown_route_is_404_and_a_wrong_method_405() {
     assert_eq!(res.headers()["allow"], "POST");
     problem(res, 405).await;
 }
+
+async fn raw(app: &crate::helpers::TestApp, body: Vec<u8>) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/evaluations"))
+        .bearer_auth(&app.keys.intake)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn hostile_bodies_get_a_clear_4xx_never_a_5xx() {
+    let app = spawn_app().await;
+    let deep = format!("{{\"pain\": {}{}}}", "[".repeat(5000), "]".repeat(5000));
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("deep nesting", deep.into_bytes(), 400),
+        (
+            "a number too large for a double",
+            br#"{"patient": {"age_years": 1e400}}"#.to_vec(),
+            400,
+        ),
+        (
+            "a huge integer",
+            br#"{"patient": {"age_years": 123456789012345678901234567890}}"#.to_vec(),
+            422,
+        ),
+        (
+            "a negative zero and an exponent",
+            br#"{"pain": {"intensity_nrs": -0, "duration_months": 1.2e1}}"#.to_vec(),
+            200,
+        ),
+        (
+            "a long string",
+            format!(
+                r#"{{"patient": {{"external_ref": "{}"}}}}"#,
+                "y".repeat(60_000)
+            )
+            .into_bytes(),
+            422,
+        ),
+        (
+            "invalid UTF-8",
+            b"{\"patient\": {\"external_ref\": \"\xff\xfe\"}}".to_vec(),
+            400,
+        ),
+        (
+            "a duplicated key",
+            br#"{"pain": {"low_back": true, "low_back": false}}"#.to_vec(),
+            400,
+        ),
+        (
+            "a duplicated group",
+            br#"{"pain": {}, "pain": {"low_back": false}}"#.to_vec(),
+            400,
+        ),
+        ("trailing data", br#"{} {}"#.to_vec(), 400),
+        ("an empty body", Vec::new(), 400),
+        (
+            "a lone surrogate",
+            br#"{"patient": {"external_ref": "\ud800"}}"#.to_vec(),
+            400,
+        ),
+    ];
+    for (what, body, status) in cases {
+        let res = raw(&app, body).await;
+        assert_eq!(res.status(), status, "{what}");
+        if status != 200 {
+            assert_eq!(
+                res.headers()["content-type"],
+                "application/problem+json",
+                "{what}"
+            );
+        }
+    }
+    let res = raw(
+        &app,
+        br#"{"pain": {"low_back": true, "low_back": false}}"#.to_vec(),
+    )
+    .await;
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate key `low_back`"),
+        "{body}"
+    );
+}

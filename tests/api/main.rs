@@ -12,3 +12,4 @@ mod operations;
 mod questionnaire;
 mod rules_check;
 mod screenings;
+mod soak;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Hostile input against the OpenAPI document: schemathesis runs every
+# operation of openapi/openapi.json against the real binary, positive and
+# negative cases, with a fixed seed and a bounded number of examples. It must
+# find no 5xx, no response outside the documented schema or content type, and
+# no crash. Run once as intake and once as a clinician, so that both roles'
+# routes get past authentication.
+#
+#   cargo build && tests/hostile/schemathesis.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN="${FACET_SCREEN_BIN:-target/debug/facet-screen}"
+EXAMPLES="${SCHEMATHESIS_EXAMPLES:-25}"
+command -v st >/dev/null || pip install --quiet --disable-pip-version-check schemathesis
+DATA=$(mktemp -d)
+trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DATA"' EXIT
+export FACET_SCREEN_DATA_DIR="$DATA"
+unset DATABASE_URL
+INTAKE=$("$BIN" keys create --clinic hostile --role intake --label schemathesis 2>/dev/null)
+CLINICIAN=$("$BIN" keys create --clinic hostile --role clinician --label schemathesis 2>/dev/null)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FACET_SCREEN_ADDR="127.0.0.1:$PORT" FACET_SCREEN_RATE_LIMIT=1000000 "$BIN" serve >"$DATA/server.log" 2>&1 &
+PID=$!
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.05; done
+for KEY in "$INTAKE" "$CLINICIAN"; do
+  st run openapi/openapi.json --url "http://127.0.0.1:$PORT" \
+    -H "Authorization: Bearer $KEY" \
+    --checks not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance \
+    --mode all --max-examples "$EXAMPLES" --seed 20261125 --generation-deterministic \
+    --workers 2 --request-timeout 10 --suppress-health-check all
+done
+kill -0 "$PID" || { echo "the service crashed"; cat "$DATA/server.log"; exit 1; }
