@@ -53,6 +53,30 @@ fn screening_id(raw: &str) -> Result<String, ApiError> {
         .ok_or(ApiError::NotFound("screening"))
 }
 
+/// The caller's clinic's screening with this id; another clinic's is 404,
+/// exactly as if it did not exist.
+async fn find(app: &AppState, caller: &Caller, raw_id: &str) -> Result<Screening, ApiError> {
+    let id = screening_id(raw_id)?;
+    app.store
+        .get(&caller.clinic, &id)
+        .await?
+        .ok_or(ApiError::NotFound("screening"))
+}
+
+/// As `find`, and still pending review (409 otherwise, saying `why`).
+async fn find_pending(
+    app: &AppState,
+    caller: &Caller,
+    raw_id: &str,
+    why: &str,
+) -> Result<Screening, ApiError> {
+    let screening = find(app, caller, raw_id).await?;
+    if screening.status != Status::PendingReview {
+        return Err(ApiError::Conflict(why.into()));
+    }
+    Ok(screening)
+}
+
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
     match headers.get("idempotency-key") {
         None => Ok(None),
@@ -154,16 +178,11 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::ReadScreening)?;
-    let id = screening_id(&id)?;
-    let screening = app
-        .store
-        .get(&caller.clinic, &id)
-        .await?
-        .ok_or(ApiError::NotFound("screening"))?;
+    let screening = find(&app, &caller, &id).await?;
     // Who looked at which record, and when.
     let at = timestamp(chrono::Utc::now());
     app.store
-        .record_event(&id, EventKind::Viewed, &at, &caller.actor(), "{}")
+        .record_event(&screening.id, EventKind::Viewed, &at, &caller.actor(), "{}")
         .await?;
     Ok(Json(screening))
 }
@@ -331,17 +350,13 @@ pub async fn review(
     JsonBody(json): JsonBody,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::Review)?;
-    let id = screening_id(&id)?;
-    let current = app
-        .store
-        .get(&caller.clinic, &id)
-        .await?
-        .ok_or(ApiError::NotFound("screening"))?;
-    if current.status != Status::PendingReview {
-        return Err(ApiError::Conflict(
-            "the screening has already been reviewed".into(),
-        ));
-    }
+    let current = find_pending(
+        &app,
+        &caller,
+        &id,
+        "the screening has already been reviewed",
+    )
+    .await?;
     let review = ReviewRequest::parse(
         json,
         current.suggested_outcome,
@@ -376,17 +391,13 @@ pub async fn correct(
     JsonBody(json): JsonBody,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::CorrectAnswers)?;
-    let id = screening_id(&id)?;
-    let current = app
-        .store
-        .get(&caller.clinic, &id)
-        .await?
-        .ok_or(ApiError::NotFound("screening"))?;
-    if current.status != Status::PendingReview {
-        return Err(ApiError::Conflict(
-            "the screening has been reviewed: its answers can no longer change".into(),
-        ));
-    }
+    let current = find_pending(
+        &app,
+        &caller,
+        &id,
+        "the screening has been reviewed: its answers can no longer change",
+    )
+    .await?;
     let (answers, evaluation, suggested) = evaluate_json(&app, &json)?;
     let at = timestamp(chrono::Utc::now());
     let updated = app

@@ -202,6 +202,14 @@ impl RuleFiles {
         }
     }
 
+    /// A rule set from the text of its four files, in `FILES` order.
+    pub fn from_texts(origin: &str, texts: [String; 4]) -> Self {
+        RuleFiles {
+            origin: origin.into(),
+            texts,
+        }
+    }
+
     pub fn read_dir(dir: &Path) -> Result<Self, Problems> {
         let mut problems = Problems::default();
         let texts = FILES.map(|name| {

@@ -4,6 +4,7 @@
 //! key, and updates guarded by the state they expect. Every write
 //! transaction starts with a write, so SQLite takes its lock at once.
 
+mod batch;
 mod keys;
 mod screenings;
 
@@ -39,6 +40,8 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The group-commit writer, on SQLite.
+    writer: Option<batch::Writer>,
 }
 
 /// The SQLite database's URL for a data directory (created if missing).
@@ -86,7 +89,12 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        let writer = (backend == Backend::Sqlite).then(|| batch::Writer::start(pool.clone()));
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+        })
     }
 
     pub fn backend(&self) -> Backend {

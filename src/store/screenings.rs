@@ -23,6 +23,13 @@ pub struct NewScreening {
     pub actor: Actor,
 }
 
+/// What the writer did with one creation.
+pub enum Inserted {
+    New(String),
+    /// The idempotency key was already used: this creation was undone.
+    KeyTaken(IdempotencyKey),
+}
+
 pub struct Created {
     pub screening: Screening,
     /// An earlier request with the same idempotency key created it.
@@ -109,13 +116,72 @@ async fn append_event(
 impl Store {
     /// Stores a new screening; with an idempotency key already used for the
     /// same request, returns the screening that request created instead.
+    /// On SQLite, creations go through the group-commit writer
+    /// (`super::batch`); either way the answer comes once the transaction
+    /// holding the creation has committed.
     pub async fn create(
         &self,
         new: NewScreening,
         key: Option<&IdempotencyKey>,
     ) -> Result<Created, StoreError> {
+        let clinic = new.clinic.clone();
+        let hash = new.request_hash.clone();
+        let inserted = match &self.writer {
+            // SQLite has one writer at a time: group the creations waiting
+            // into one commit.
+            Some(writer) => writer.submit(new, key.cloned()).await?,
+            // PostgreSQL writes concurrently and groups commits itself.
+            None => {
+                let mut tx = self.pool.begin().await?;
+                let inserted = Store::insert_screening(&mut tx, &new, key).await?;
+                match inserted {
+                    Inserted::New(_) => tx.commit().await?,
+                    Inserted::KeyTaken(_) => tx.rollback().await?,
+                }
+                inserted
+            }
+        };
+        match inserted {
+            Inserted::New(id) => {
+                let screening = self.get(&clinic, &id).await?.ok_or(StoreError::NotFound)?;
+                Ok(Created {
+                    screening,
+                    replayed: false,
+                })
+            }
+            Inserted::KeyTaken(key) => {
+                // Another request with this key committed first.
+                let row = sqlx::query(
+                    "SELECT request_hash, screening_id FROM idempotency_keys WHERE clinic = $1 AND key = $2",
+                )
+                .bind(&clinic)
+                .bind(key.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+                let stored: String = row.try_get("request_hash")?;
+                if stored != hash {
+                    return Err(StoreError::IdempotencyMismatch);
+                }
+                let earlier: String = row.try_get("screening_id")?;
+                let screening = self
+                    .get(&clinic, &earlier)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                Ok(Created {
+                    screening,
+                    replayed: true,
+                })
+            }
+        }
+    }
+
+    /// Writes one new screening inside `tx` (within the caller's savepoint).
+    pub(super) async fn insert_screening(
+        tx: &mut Transaction<'_, Any>,
+        new: &NewScreening,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Inserted, StoreError> {
         let id = ScreeningId::new().to_string();
-        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO screenings (id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at) \
              VALUES ($1, $2, 'pending_review', $3, NULL, $4, $5, 1, NULL, $6, $7)",
@@ -127,13 +193,13 @@ impl Store {
         .bind(&new.evaluation)
         .bind(&new.at)
         .bind(&new.at)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let data = format!(
             r#"{{"suggested_outcome":"{}","answers_version":1}}"#,
             new.suggested.as_str()
         );
-        append_event(&mut tx, &id, EventKind::Created, &new.at, &new.actor, &data).await?;
+        append_event(tx, &id, EventKind::Created, &new.at, &new.actor, &data).await?;
         if let Some(key) = key {
             let inserted = sqlx::query(
                 "INSERT INTO idempotency_keys (clinic, key, request_hash, screening_id, created_at) \
@@ -144,42 +210,14 @@ impl Store {
             .bind(&new.request_hash)
             .bind(&id)
             .bind(&new.at)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
             if inserted == 0 {
-                // Another request with this key committed first: ours is
-                // undone, and theirs is the answer.
-                tx.rollback().await?;
-                let row = sqlx::query("SELECT request_hash, screening_id FROM idempotency_keys WHERE clinic = $1 AND key = $2")
-                    .bind(&new.clinic)
-                    .bind(key.as_str())
-                    .fetch_one(&self.pool)
-                    .await?;
-                let hash: String = row.try_get("request_hash")?;
-                if hash != new.request_hash {
-                    return Err(StoreError::IdempotencyMismatch);
-                }
-                let earlier: String = row.try_get("screening_id")?;
-                let screening = self
-                    .get(&new.clinic, &earlier)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                return Ok(Created {
-                    screening,
-                    replayed: true,
-                });
+                return Ok(Inserted::KeyTaken(key.clone()));
             }
         }
-        tx.commit().await?;
-        let screening = self
-            .get(&new.clinic, &id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(Created {
-            screening,
-            replayed: false,
-        })
+        Ok(Inserted::New(id))
     }
 
     pub async fn get(&self, clinic: &str, id: &str) -> Result<Option<Screening>, StoreError> {
@@ -278,10 +316,6 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if changed == 0 {
-            tx.rollback().await?;
-            return Err(self.explain_no_change(&current.clinic, &current.id).await);
-        }
         let data = serde_json::json!({
             "previous_answers_version": current.answers_version,
             "answers_version": current.answers_version + 1,
@@ -289,19 +323,16 @@ impl Store {
             "previous_evaluation": &current.evaluation,
             "suggested_outcome": suggested,
         });
-        append_event(
-            &mut tx,
-            &current.id,
+        self.finish_change(
+            tx,
+            changed,
+            current,
             EventKind::AnswersCorrected,
             at,
             actor,
-            &data.to_string(),
+            &data,
         )
-        .await?;
-        tx.commit().await?;
-        self.get(&current.clinic, &current.id)
-            .await?
-            .ok_or(StoreError::NotFound)
+        .await
     }
 
     /// Records a clinician's review of a screening pending review, if it is
@@ -332,25 +363,43 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if changed == 0 {
-            tx.rollback().await?;
-            return Err(self.explain_no_change(&current.clinic, &current.id).await);
-        }
         let data = serde_json::json!({
             "status": status,
             "suggested_outcome": current.suggested_outcome,
             "answers_version": current.answers_version,
             "review": review,
         });
-        append_event(
-            &mut tx,
-            &current.id,
+        self.finish_change(
+            tx,
+            changed,
+            current,
             EventKind::Reviewed,
             &review.reviewed_at,
             actor,
-            &data.to_string(),
+            &data,
         )
-        .await?;
+        .await
+    }
+
+    /// Ends a guarded change of `current`: when the update changed nothing
+    /// (no such screening, or not in the state the caller saw), undoes it and
+    /// says why; otherwise appends the event, commits, and reads the record.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_change(
+        &self,
+        mut tx: Transaction<'_, Any>,
+        changed: u64,
+        current: &Screening,
+        kind: EventKind,
+        at: &str,
+        actor: &Actor,
+        data: &serde_json::Value,
+    ) -> Result<Screening, StoreError> {
+        if changed == 0 {
+            tx.rollback().await?;
+            return Err(self.explain_no_change(&current.clinic, &current.id).await);
+        }
+        append_event(&mut tx, &current.id, kind, at, actor, &data.to_string()).await?;
         tx.commit().await?;
         self.get(&current.clinic, &current.id)
             .await?
