@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cases;
 pub mod config;
+pub mod fhir;
 pub mod http;
 pub mod problem_list;
 pub mod questionnaire;

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 
 use super::AppState;
-use super::extract::JsonBody;
+use super::extract::AnswersBody;
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
 use crate::auth::{Action, Caller};
@@ -30,7 +30,7 @@ use crate::screening::{Evaluation, evaluate};
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
-    JsonBody(json): JsonBody,
+    AnswersBody(json): AnswersBody,
 ) -> Result<Json<Evaluation>, ApiError> {
     caller.may(Action::Evaluate)?;
     let answers = Answers::parse(&app.rules.fields, &json).map_err(ApiError::InvalidAnswers)?;

@@ -115,6 +115,32 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// Answers in a request body: our JSON (`application/json`), or a FHIR
+/// `QuestionnaireResponse` (`application/fhir+json`) mapped by `linkId`.
+pub struct AnswersBody(pub Value);
+
+impl FromRequest<super::AppState> for AnswersBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, app: &super::AppState) -> Result<Self, ApiError> {
+        let fhir = is_fhir(req.headers().get(header::CONTENT_TYPE));
+        let JsonBody(value) = JsonBody::from_request(req, app).await?;
+        if !fhir {
+            return Ok(AnswersBody(value));
+        }
+        crate::fhir::answers_from_response(&app.rules, &value)
+            .map(AnswersBody)
+            .map_err(ApiError::InvalidAnswers)
+    }
+}
+
+/// Whether a content type or accept header names FHIR JSON.
+pub fn is_fhir(value: Option<&axum::http::HeaderValue>) -> bool {
+    value
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("application/fhir+json"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

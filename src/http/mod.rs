@@ -3,6 +3,7 @@
 
 pub mod evaluations;
 pub mod extract;
+pub mod fhir;
 pub mod health;
 pub mod me;
 pub mod openapi;
@@ -56,6 +57,8 @@ pub fn router(
         .route("/ui/style.css", get(ui::style_css))
         .route("/healthz", get(health::healthz))
         .route("/v1/me", get(me::get))
+        .route("/fhir/Questionnaire", get(fhir::search))
+        .route("/fhir/Questionnaire/{id}", get(fhir::read))
         .route("/readyz", get(health::readyz))
         .route("/v1/questionnaire", get(questionnaire::get))
         .route("/v1/evaluations", post(evaluations::create))
@@ -75,6 +78,7 @@ pub fn router(
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))
+        .layer(axum::middleware::from_fn(fhir::outcome_for_fhir_clients))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

@@ -22,6 +22,8 @@ use crate::screening::evaluate;
         super::health::healthz,
         super::health::readyz,
         super::me::get,
+        super::fhir::read,
+        super::fhir::search,
         super::questionnaire::get,
         super::evaluations::create,
         super::screenings::create,
@@ -36,6 +38,7 @@ use crate::screening::evaluate;
         (name = "evaluations", description = "Stateless evaluation of answers"),
         (name = "screenings", description = "Stored screenings, the review queue and the audit trail"),
         (name = "operations", description = "Health and readiness"),
+        (name = "fhir", description = "HL7 FHIR R4: the questionnaire as a Questionnaire; answers may also be sent as a QuestionnaireResponse"),
     )
 )]
 struct ApiDoc;
@@ -186,12 +189,14 @@ fn add_examples(doc: &mut Value, rules: &RuleSet) {
 }
 
 /// Routes anyone may call: nothing on them holds patient data.
-pub const PUBLIC_PATHS: [&str; 5] = [
+pub const PUBLIC_PATHS: [&str; 7] = [
     "/healthz",
     "/readyz",
     "/v1/questionnaire",
     "/openapi.json",
     "/docs",
+    "/fhir/Questionnaire",
+    "/fhir/Questionnaire/{id}",
 ];
 
 /// Every other route needs a bearer key: declared on each operation, with

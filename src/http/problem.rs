@@ -12,7 +12,7 @@ use crate::questionnaire::FieldError;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// An RFC 9457 problem details document.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct Problem {
     /// Stable identifier of the kind of problem.
     #[serde(rename = "type")]

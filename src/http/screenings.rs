@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::extract::JsonBody;
+use super::extract::{AnswersBody, JsonBody};
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
 use crate::auth::{Action, Caller};
@@ -126,7 +126,7 @@ pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    JsonBody(json): JsonBody,
+    AnswersBody(json): AnswersBody,
 ) -> Result<Response, ApiError> {
     caller.may(Action::CreateScreening)?;
     let key = idempotency_key(&headers)?;
@@ -388,7 +388,7 @@ pub async fn correct(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    JsonBody(json): JsonBody,
+    AnswersBody(json): AnswersBody,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::CorrectAnswers)?;
     let current = find_pending(

@@ -62,7 +62,7 @@ impl AnswerValue {
 
 /// A bad answer: the field's path and what was expected. It never carries the
 /// value that was sent (it may be patient data).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// Path of the field, e.g. `pain.intensity_nrs` or
     /// `diagnostic_blocks[1].pain_relief_percent`.

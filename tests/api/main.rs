@@ -6,6 +6,7 @@ mod auth;
 mod crash;
 mod errors;
 mod evaluations;
+mod fhir;
 mod logs;
 mod openapi;
 mod operations;

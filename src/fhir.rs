@@ -1,0 +1,379 @@
+//! HL7 FHIR R4: the questionnaire as a `Questionnaire` (generated from the
+//! same data as `/v1/questionnaire`), and a `QuestionnaireResponse` read back
+//! into our answers by `linkId`, so that it is evaluated exactly like our JSON.
+//!
+//! Conventions where FHIR cannot say "answered: none":
+//! - `imaging.modalities` has an extra option `none` (alone: no imaging yet);
+//! - a `diagnostic_blocks` group item with no items means no block done yet.
+
+use serde_json::{Map, Value, json};
+
+use crate::http::problem::Problem;
+use crate::questionnaire::{AnswerType, FieldError, Item};
+use crate::rules::RuleSet;
+use crate::rules::condition::{Condition, Literal, Test};
+
+/// Canonical URLs of our questionnaires (identifiers; they need not resolve).
+pub const CANONICAL_BASE: &str = "https://facet-screen.invalid/fhir/Questionnaire/";
+const EXT: &str = "http://hl7.org/fhir/StructureDefinition/";
+/// The code that stands for "none of the options" in a multiple choice.
+pub const NONE_CODE: &str = "none";
+
+/// The canonical URL of the rule set's questionnaire.
+pub fn canonical(rules: &RuleSet) -> String {
+    format!("{CANONICAL_BASE}{}", rules.questionnaire.id)
+}
+
+/// The FHIR id of the questionnaire resource.
+pub fn resource_id(rules: &RuleSet) -> String {
+    format!(
+        "{}-v{}",
+        rules.questionnaire.id, rules.questionnaire.version
+    )
+}
+
+/// A section's `linkId`: apart from the answer ids (a section and a list
+/// may share a name, and FHIR link ids are unique).
+fn section_link(id: &str) -> String {
+    format!("section-{id}")
+}
+
+/// The questionnaire as a FHIR R4 `Questionnaire`.
+pub fn questionnaire(rules: &RuleSet) -> Value {
+    let q = &rules.questionnaire;
+    let items: Vec<Value> = q
+        .sections
+        .iter()
+        .map(|s| {
+            let mut group = json!({
+                "linkId": section_link(&s.id),
+                "type": "group",
+                "text": s.title,
+                "item": s.items.iter().map(|i| item(i, &i.id)).collect::<Vec<_>>(),
+            });
+            if let Some(d) = &s.description {
+                group["item"].as_array_mut().expect("an array").insert(
+                    0,
+                    json!({"linkId": format!("{}.help", s.id), "type": "display", "text": d}),
+                );
+            }
+            group
+        })
+        .collect();
+    json!({
+        "resourceType": "Questionnaire",
+        "id": resource_id(rules),
+        "url": canonical(rules),
+        "version": q.version,
+        "name": "FacetScreenIntake",
+        "title": q.title,
+        "status": "active",
+        "subjectType": ["Patient"],
+        "description": q.description.clone().unwrap_or_default(),
+        "item": items,
+    })
+}
+
+fn item(i: &Item, link_id: &str) -> Value {
+    let mut out = json!({"linkId": link_id, "text": i.question});
+    let mut extensions = Vec::new();
+    let number = |n: &serde_json::Number, integer: bool| {
+        if integer {
+            json!(n.as_i64())
+        } else {
+            json!(n.as_f64())
+        }
+    };
+    let ty = match i.answer_type {
+        AnswerType::Boolean => "boolean",
+        AnswerType::Integer => "integer",
+        AnswerType::Number => "decimal",
+        AnswerType::Text => "string",
+        AnswerType::Choice | AnswerType::MultiChoice => "choice",
+        AnswerType::List => "group",
+    };
+    out["type"] = json!(ty);
+    if matches!(i.answer_type, AnswerType::Integer | AnswerType::Number) {
+        let integer = i.answer_type == AnswerType::Integer;
+        let key = if integer {
+            "valueInteger"
+        } else {
+            "valueDecimal"
+        };
+        if let Some(min) = &i.min {
+            extensions.push(json!({"url": format!("{EXT}minValue"), key: number(min, integer)}));
+        }
+        if let Some(max) = &i.max {
+            extensions.push(json!({"url": format!("{EXT}maxValue"), key: number(max, integer)}));
+        }
+    }
+    if let Some(unit) = &i.unit {
+        extensions.push(
+            json!({"url": format!("{EXT}questionnaire-unit"), "valueCoding": {"display": unit}}),
+        );
+    }
+    if let Some(n) = i.max_length {
+        out["maxLength"] = json!(n);
+    }
+    if let Some(options) = &i.options {
+        let mut list: Vec<Value> = options
+            .iter()
+            .map(|o| json!({"valueCoding": {"code": o.value, "display": o.label}}))
+            .collect();
+        if i.answer_type == AnswerType::MultiChoice {
+            list.push(json!({"valueCoding": {"code": NONE_CODE, "display": "None of these"}}));
+            out["repeats"] = json!(true);
+        }
+        out["answerOption"] = json!(list);
+    }
+    if i.answer_type == AnswerType::List {
+        out["repeats"] = json!(true);
+    }
+    if i.required {
+        out["required"] = json!(true);
+    }
+    // Children: the help text as a display item, then a list's fields.
+    let mut children: Vec<Value> = Vec::new();
+    if let Some(help) = &i.help {
+        children.push(json!({"linkId": format!("{link_id}.help"), "type": "display", "text": help,
+            "extension": [{"url": format!("{EXT}questionnaire-itemControl"),
+                "valueCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/questionnaire-item-control", "code": "help"}]}}]}));
+    }
+    children.extend(
+        i.fields
+            .iter()
+            .flatten()
+            .map(|f| item(f, &format!("{link_id}[].{}", f.id))),
+    );
+    if !children.is_empty() {
+        out["item"] = json!(children);
+    }
+    if let Some(cond) = &i.show_when
+        && let Some((behavior, when)) = enable_when(cond)
+    {
+        out["enableWhen"] = json!(when);
+        if when.len() > 1 {
+            out["enableBehavior"] = json!(behavior);
+        }
+    }
+    if !extensions.is_empty() {
+        out["extension"] = json!(extensions);
+    }
+    out
+}
+
+/// `show_when` as FHIR `enableWhen`, for the forms FHIR can say; `None`
+/// otherwise (the item is then always enabled, which never hides a question).
+fn enable_when(cond: &Condition) -> Option<(&'static str, Vec<Value>)> {
+    let single = |c: &Condition| -> Option<Vec<Value>> {
+        match c {
+            Condition::Test {
+                field,
+                test: Test::In(values),
+            } => values
+                .iter()
+                .map(|v| match v {
+                    Literal::Text(code) => Some(
+                        json!({"question": field, "operator": "=", "answerCoding": {"code": code}}),
+                    ),
+                    _ => None,
+                })
+                .collect(),
+            Condition::Test {
+                field,
+                test: Test::Eq(Literal::Text(code)),
+            } => Some(vec![
+                json!({"question": field, "operator": "=", "answerCoding": {"code": code}}),
+            ]),
+            Condition::Test {
+                field,
+                test: Test::Is(b),
+            } => Some(vec![
+                json!({"question": field, "operator": "=", "answerBoolean": b}),
+            ]),
+            Condition::Not(inner) => match inner.as_ref() {
+                // "not empty": some option other than `none` was chosen.
+                Condition::Test {
+                    field,
+                    test: Test::Empty(true),
+                } => Some(vec![
+                    json!({"question": field, "operator": "!=", "answerCoding": {"code": NONE_CODE}}),
+                ]),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    match cond {
+        Condition::Any(items) => {
+            let all: Option<Vec<Vec<Value>>> = items.iter().map(single).collect();
+            Some(("any", all?.into_iter().flatten().collect()))
+        }
+        other => single(other).map(|w| ("any", w)),
+    }
+}
+
+/// The answers of a `QuestionnaireResponse` to our questionnaire, as our
+/// answers JSON; every problem names the `linkId`.
+pub fn answers_from_response(rules: &RuleSet, response: &Value) -> Result<Value, Vec<FieldError>> {
+    let err = |field: &str, message: &str| FieldError {
+        field: field.into(),
+        message: message.into(),
+    };
+    if response["resourceType"] != "QuestionnaireResponse" {
+        return Err(vec![err(
+            "resourceType",
+            "expected a QuestionnaireResponse",
+        )]);
+    }
+    let canonical = canonical(rules);
+    let asked = response["questionnaire"].as_str().unwrap_or_default();
+    let (url, version) = asked.split_once('|').unwrap_or((asked, ""));
+    if url != canonical || (!version.is_empty() && version != rules.questionnaire.version) {
+        return Err(vec![err(
+            "questionnaire",
+            &format!(
+                "expected a response to {canonical}|{}",
+                rules.questionnaire.version
+            ),
+        )]);
+    }
+    let mut errors = Vec::new();
+    let mut answers = Map::new();
+    let sections: Vec<String> = rules
+        .questionnaire
+        .sections
+        .iter()
+        .map(|s| section_link(&s.id))
+        .collect();
+    let mut stack: Vec<&Value> = response["item"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    stack.reverse();
+    while let Some(entry) = stack.pop() {
+        let link = entry["linkId"].as_str().unwrap_or_default();
+        if sections.iter().any(|s| s == link) || link.ends_with(".help") {
+            for child in entry["item"].as_array().into_iter().flatten().rev() {
+                stack.push(child);
+            }
+            continue;
+        }
+        let Some(item) = rules.questionnaire.item(link) else {
+            errors.push(err(link, "unknown linkId in this questionnaire"));
+            continue;
+        };
+        if item.answer_type == AnswerType::List {
+            let list = answers.entry(link.to_string()).or_insert_with(|| json!([]));
+            let mut entry_answers = Map::new();
+            for child in entry["item"].as_array().into_iter().flatten() {
+                let child_link = child["linkId"].as_str().unwrap_or_default();
+                let Some(sub) = child_link
+                    .strip_prefix(&format!("{link}[]."))
+                    .and_then(|name| item.fields.iter().flatten().find(|f| f.id == name))
+                else {
+                    errors.push(err(child_link, "unknown linkId in this questionnaire"));
+                    continue;
+                };
+                if let Some(v) = value(sub, child, child_link, &mut errors) {
+                    entry_answers.insert(sub.id.clone(), v);
+                }
+            }
+            if !entry_answers.is_empty() || entry["item"].as_array().is_some_and(|a| !a.is_empty())
+            {
+                list.as_array_mut()
+                    .expect("an array")
+                    .push(Value::Object(entry_answers));
+            }
+            continue;
+        }
+        if let Some(v) = value(item, entry, link, &mut errors) {
+            let (group, name) = link.split_once('.').unwrap_or((link, ""));
+            let g = answers
+                .entry(group.to_string())
+                .or_insert_with(|| json!({}));
+            g[name] = v;
+        }
+    }
+    if errors.is_empty() {
+        Ok(Value::Object(answers))
+    } else {
+        Err(errors)
+    }
+}
+
+/// One item's answer(s) as our JSON value; `None` when unanswered.
+fn value(item: &Item, entry: &Value, link: &str, errors: &mut Vec<FieldError>) -> Option<Value> {
+    let answers = entry["answer"].as_array().cloned().unwrap_or_default();
+    let mut fail = |message: String| {
+        errors.push(FieldError {
+            field: link.into(),
+            message,
+        });
+        None
+    };
+    if answers.is_empty() {
+        return None;
+    }
+    let code = |a: &Value| a["valueCoding"]["code"].as_str().map(String::from);
+    match item.answer_type {
+        AnswerType::MultiChoice => {
+            let codes: Option<Vec<String>> = answers.iter().map(code).collect();
+            match codes {
+                Some(c) if c == [NONE_CODE] => Some(json!([])),
+                Some(c) if !c.iter().any(|x| x == NONE_CODE) => Some(json!(c)),
+                _ => fail(format!(
+                    "expected valueCoding answers (or the single code `{NONE_CODE}`)"
+                )),
+            }
+        }
+        _ if answers.len() > 1 => fail("expected one answer".into()),
+        AnswerType::Boolean => match answers[0]["valueBoolean"].as_bool() {
+            Some(b) => Some(json!(b)),
+            None => fail("expected valueBoolean".into()),
+        },
+        AnswerType::Integer => match answers[0].get("valueInteger") {
+            Some(v @ Value::Number(_)) => Some(v.clone()),
+            _ => fail("expected valueInteger".into()),
+        },
+        AnswerType::Number => match answers[0]
+            .get("valueDecimal")
+            .or(answers[0].get("valueInteger"))
+        {
+            Some(v @ Value::Number(_)) => Some(v.clone()),
+            _ => fail("expected valueDecimal".into()),
+        },
+        AnswerType::Text => match answers[0]["valueString"].as_str() {
+            Some(s) => Some(json!(s)),
+            None => fail("expected valueString".into()),
+        },
+        AnswerType::Choice => match code(&answers[0]) {
+            Some(c) => Some(json!(c)),
+            None => fail("expected valueCoding with a code".into()),
+        },
+        AnswerType::List => None,
+    }
+}
+
+/// A problem as a FHIR `OperationOutcome`, with an issue per bad field.
+pub fn operation_outcome(problem: &Problem) -> Value {
+    let code = match problem.status {
+        400 => "structure",
+        401 | 403 => "security",
+        404 => "not-found",
+        409 => "conflict",
+        413 => "too-long",
+        422 => "invalid",
+        429 => "throttled",
+        _ => "exception",
+    };
+    let mut issues: Vec<Value> = problem
+        .errors
+        .iter()
+        .map(|e| json!({"severity": "error", "code": code, "diagnostics": e.message, "expression": [e.field]}))
+        .collect();
+    if issues.is_empty() {
+        issues.push(json!({"severity": "error", "code": code, "diagnostics": problem.detail}));
+    }
+    json!({"resourceType": "OperationOutcome", "issue": issues})
+}

@@ -1,0 +1,106 @@
+//! FHIR routes: the questionnaire as a FHIR R4 `Questionnaire`, read and
+//! search. Answers come in as a `QuestionnaireResponse` on the usual routes
+//! (`POST /v1/evaluations`, `POST /v1/screenings`) with
+//! `Content-Type: application/fhir+json`.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::problem::ApiError;
+use crate::fhir;
+
+pub const FHIR_JSON: &str = "application/fhir+json";
+
+fn fhir_response(value: Value) -> Response {
+    let mut res = Json(value).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+    res
+}
+
+/// The questionnaire as a FHIR R4 Questionnaire.
+#[utoipa::path(get, path = "/fhir/Questionnaire/{id}", tag = "fhir",
+    params(("id" = String, Path, description = "The questionnaire's FHIR id, e.g. facet-screen-intake-v1")),
+    responses(
+        (status = 200, description = "A FHIR R4 Questionnaire", content_type = "application/fhir+json", body = Object),
+        (status = 404, description = "No such questionnaire", body = super::problem::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn read(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if id != fhir::resource_id(&app.rules) {
+        return Err(ApiError::NotFound("questionnaire"));
+    }
+    Ok(fhir_response(fhir::questionnaire(&app.rules)))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Search {
+    /// The canonical URL, optionally with `|version`.
+    url: Option<String>,
+}
+
+/// Search questionnaires by canonical URL: a FHIR searchset Bundle.
+#[utoipa::path(get, path = "/fhir/Questionnaire", tag = "fhir", params(Search),
+    responses((status = 200, description = "A FHIR searchset Bundle", content_type = "application/fhir+json", body = Object)))]
+pub async fn search(
+    State(app): State<AppState>,
+    query: Result<Query<Search>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query
+        .map_err(|_| ApiError::InvalidHeader("query", "expected ?url=<canonical>[|version]"))?;
+    let canonical = fhir::canonical(&app.rules);
+    let matches = match query.url {
+        None => true,
+        Some(url) => {
+            let (u, v) = url.split_once('|').unwrap_or((&url, ""));
+            u == canonical && (v.is_empty() || v == app.rules.questionnaire.version)
+        }
+    };
+    let entries: Vec<Value> = if matches {
+        vec![json!({
+            "fullUrl": format!("/fhir/Questionnaire/{}", fhir::resource_id(&app.rules)),
+            "resource": fhir::questionnaire(&app.rules),
+            "search": {"mode": "match"},
+        })]
+    } else {
+        vec![]
+    };
+    Ok(fhir_response(
+        json!({"resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries}),
+    ))
+}
+
+/// For a client that asks for FHIR (`Accept: application/fhir+json`), an
+/// error is a FHIR `OperationOutcome` instead of problem+json.
+pub async fn outcome_for_fhir_clients(req: Request, next: axum::middleware::Next) -> Response {
+    let wants_fhir = super::extract::is_fhir(req.headers().get(header::ACCEPT));
+    let res = next.run(req).await;
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == super::problem::PROBLEM_JSON.as_bytes());
+    if !wants_fhir || !is_problem {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, super::BODY_LIMIT).await else {
+        return ApiError::Internal.into_response();
+    };
+    let Ok(problem) = serde_json::from_slice::<super::problem::Problem>(&bytes) else {
+        return ApiError::Internal.into_response();
+    };
+    let body = serde_json::to_vec(&fhir::operation_outcome(&problem)).unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
