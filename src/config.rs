@@ -75,10 +75,15 @@ pub enum KeysCommand {
 #[derive(Debug, Clone, Args)]
 pub struct Database {
     /// Directory of the SQLite database (created on first start).
-    #[arg(long, env = "FACET_SCREEN_DATA_DIR", default_value = "data")]
+    #[arg(
+        long,
+        env = "FACET_SCREEN_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// A `postgres://` URL: use PostgreSQL instead of SQLite.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
 }
 
