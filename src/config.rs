@@ -125,6 +125,14 @@ pub struct Settings {
     /// Origins allowed to call the API from a browser (comma-separated); none when unset.
     #[arg(long, env = "FACET_SCREEN_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// A JSON file of trusted CDS Hooks clients:
+    /// `[{"iss": ..., "clinic": ..., "alg": "ES384", "public_key_pem": ...}]`.
+    #[arg(long, env = "FACET_SCREEN_CDS_ISSUERS")]
+    pub cds_issuers: Option<PathBuf>,
+    /// The service's public URL (CDS Hooks audience, links in cards);
+    /// `http://<addr>` when unset.
+    #[arg(long, env = "FACET_SCREEN_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Log format.
     #[arg(
         long,

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{Auth, KeyInfo, Secret};
 use crate::config::Settings;
+use crate::http::cds::Cds;
 use crate::http::{self, AppState};
 use crate::rules::{RuleFiles, RuleSet};
 use crate::store::Store;
@@ -45,19 +46,26 @@ impl Application {
             .bootstrap_admin()
             .await
             .context("cannot make the first admin key")?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let cds = Cds::load(settings.cds_issuers.as_deref(), public_url)
+            .context("cannot read the trusted CDS Hooks issuers")?;
         let state = AppState {
             rules: Arc::new(rules),
             store,
             auth: Auth::new(settings.rate_limit),
+            cds: Arc::new(cds),
         };
         let router = http::router(
             state,
             Duration::from_secs(settings.request_timeout_secs),
             &settings.cors_origins,
         )?;
-        let listener = TcpListener::bind(settings.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.addr))?;
         Ok(Application {
             listener,
             router,

@@ -1,6 +1,7 @@
 //! HTTP: a thin layer over the domain. Routes, extractors, problem+json,
 //! OpenAPI.
 
+pub mod cds;
 pub mod evaluations;
 pub mod extract;
 pub mod fhir;
@@ -41,6 +42,7 @@ pub struct AppState {
     pub rules: Arc<RuleSet>,
     pub store: Store,
     pub auth: Arc<Auth>,
+    pub cds: Arc<cds::Cds>,
 }
 
 pub fn router(
@@ -57,6 +59,13 @@ pub fn router(
         .route("/ui/style.css", get(ui::style_css))
         .route("/healthz", get(health::healthz))
         .route("/v1/me", get(me::get))
+        .route("/cds-services", get(cds::discovery))
+        .route("/cds-services/facet-screen-neurectomy", post(cds::service))
+        .route(
+            "/cds-services/facet-screen-neurectomy/feedback",
+            post(cds::feedback),
+        )
+        .route("/cds-services/{id}", post(cds::unknown_service))
         .route("/fhir/Questionnaire", get(fhir::search))
         .route("/fhir/Questionnaire/{id}", get(fhir::read))
         .route("/readyz", get(health::readyz))

@@ -24,6 +24,9 @@ use crate::screening::evaluate;
         super::me::get,
         super::fhir::read,
         super::fhir::search,
+        super::cds::discovery,
+        super::cds::service,
+        super::cds::feedback,
         super::questionnaire::get,
         super::evaluations::create,
         super::screenings::create,
@@ -38,6 +41,7 @@ use crate::screening::evaluate;
         (name = "evaluations", description = "Stateless evaluation of answers"),
         (name = "screenings", description = "Stored screenings, the review queue and the audit trail"),
         (name = "operations", description = "Health and readiness"),
+        (name = "cds-hooks", description = "CDS Hooks 2.0: discovery, the screening service and feedback; authenticated with a JWT from a trusted issuer"),
         (name = "fhir", description = "HL7 FHIR R4: the questionnaire as a Questionnaire; answers may also be sent as a QuestionnaireResponse"),
     )
 )]
@@ -189,7 +193,8 @@ fn add_examples(doc: &mut Value, rules: &RuleSet) {
 }
 
 /// Routes anyone may call: nothing on them holds patient data.
-pub const PUBLIC_PATHS: [&str; 7] = [
+pub const PUBLIC_PATHS: [&str; 8] = [
+    "/cds-services",
     "/healthz",
     "/readyz",
     "/v1/questionnaire",

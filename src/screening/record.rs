@@ -308,6 +308,8 @@ pub enum EventKind {
     AnswersCorrected,
     Reviewed,
     Viewed,
+    /// A CDS Hooks client's feedback on the card.
+    CdsFeedback,
 }
 
 /// One entry of a screening's audit trail.

@@ -111,3 +111,24 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Records a JWT id; false when this issuer already used it (a replay).
+    pub async fn claim_jwt_id(
+        &self,
+        iss: &str,
+        jti: &str,
+        expires_at: &str,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO cds_jwt_ids (iss, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (iss, jti) DO NOTHING",
+        )
+        .bind(iss)
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+}

@@ -55,7 +55,7 @@ fn answer_of(ty: &str, v: &Value) -> Value {
 }
 
 /// Answers the questionnaire as a client would, from our answers JSON.
-fn response_to(q: &Value, answers: &Value) -> Value {
+pub fn response_to(q: &Value, answers: &Value) -> Value {
     let mut groups = Vec::new();
     for section in q["item"].as_array().unwrap() {
         let mut items = Vec::new();

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod cds;
 mod crash;
 mod errors;
 mod evaluations;

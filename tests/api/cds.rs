@@ -1,0 +1,293 @@
+//! CDS Hooks: discovery, cards from the same rules, feedback on the history,
+//! and the JWT the CDS client must sign.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, case_answers, repo, spawn_with};
+
+const ISS: &str = "https://ehr.st-marys.example";
+
+fn key(name: &str) -> String {
+    std::fs::read_to_string(repo().join(format!("tests/fixtures/cds/{name}.pem"))).unwrap()
+}
+
+async fn spawn_cds() -> (TestApp, tempfile::NamedTempFile) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let issuers = json!([{"iss": ISS, "clinic": "default", "alg": "ES384", "public_key_pem": key("trusted-public")}]);
+    std::fs::write(file.path(), issuers.to_string()).unwrap();
+    let path = file.path().to_path_buf();
+    (spawn_with(move |s| s.cds_issuers = Some(path)).await, file)
+}
+
+fn jwt(
+    app: &TestApp,
+    private: &str,
+    iss: &str,
+    aud_suffix: &str,
+    exp_in: i64,
+    jti: &str,
+) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "iss": iss,
+        "aud": format!("{}/cds-services/facet-screen-neurectomy{aud_suffix}", app.address),
+        "exp": now + exp_in,
+        "iat": now,
+        "jti": jti,
+    });
+    let mut header = Header::new(Algorithm::ES384);
+    header.typ = Some("JWT".into());
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_ec_pem(key(private).as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+fn token(app: &TestApp) -> String {
+    jwt(
+        app,
+        "trusted-private",
+        ISS,
+        "",
+        300,
+        &uuid::Uuid::new_v4().to_string(),
+    )
+}
+
+async fn questionnaire_response(app: &TestApp, answers: &Value) -> Value {
+    // The same mapping a FHIR client makes, through the FHIR test's helper.
+    let q: Value = app
+        .client
+        .get(app.url("/fhir/Questionnaire/facet-screen-intake-v1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    crate::fhir::response_to(&q, answers)
+}
+
+fn hook_request(qr: Value, instance: &str) -> Value {
+    json!({
+        "hook": "patient-view",
+        "hookInstance": instance,
+        "context": {"userId": "Practitioner/123", "patientId": "1288992"},
+        "prefetch": {"questionnaireResponse": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": qr}]}},
+    })
+}
+
+async fn call(app: &TestApp, token: Option<String>, path: &str, body: &Value) -> reqwest::Response {
+    let mut req = app.client.post(app.url(path)).json(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+const SERVICE: &str = "/cds-services/facet-screen-neurectomy";
+
+#[tokio::test]
+async fn discovery_lists_the_service_with_its_prefetch() {
+    let (app, _f) = spawn_cds().await;
+    let d: Value = app
+        .client
+        .get(app.url("/cds-services"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let s = &d["services"][0];
+    assert_eq!(
+        (s["id"].as_str(), s["hook"].as_str()),
+        (Some("facet-screen-neurectomy"), Some("patient-view"))
+    );
+    assert!(
+        s["prefetch"]["questionnaireResponse"]
+            .as_str()
+            .unwrap()
+            .contains("{{context.patientId}}")
+    );
+}
+
+#[tokio::test]
+async fn cards_carry_the_suggestion_its_basis_a_link_and_override_reasons() {
+    let (app, _f) = spawn_cds().await;
+    for (case, indicator, label) in [
+        ("cauda-equina", "critical", "Urgent medical evaluation"),
+        ("leg-dominant", "warning", "Unlikely candidate"),
+        ("ideal-candidate", "info", "Likely candidate"),
+    ] {
+        let qr = questionnaire_response(&app, &case_answers(case)).await;
+        let res = call(
+            &app,
+            Some(token(&app)),
+            SERVICE,
+            &hook_request(qr, &uuid::Uuid::new_v4().to_string()),
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{case}");
+        let cards: Value = res.json().await.unwrap();
+        let card = &cards["cards"][0];
+        assert_eq!(card["indicator"], indicator, "{case}");
+        assert!(card["summary"].as_str().unwrap().contains(label), "{case}");
+        assert!(card["summary"].as_str().unwrap().len() <= 140);
+        assert!(
+            card["detail"]
+                .as_str()
+                .unwrap()
+                .contains("clinician must confirm"),
+            "{case}"
+        );
+        assert_eq!(card["overrideReasons"].as_array().unwrap().len(), 5);
+        let id = card["uuid"].as_str().unwrap();
+        assert!(
+            card["links"][0]["url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/#/review/{id}"))
+        );
+        // The card's screening is in the review queue of the issuer's clinic.
+        let record: Value = app
+            .get(&format!("/v1/screenings/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(record["status"], "pending_review");
+    }
+    let qr = questionnaire_response(&app, &case_answers("cauda-equina")).await;
+    let cards: Value = call(&app, Some(token(&app)), SERVICE, &hook_request(qr, "x"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        cards["cards"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("RF_CAUDA_EQUINA")
+    );
+}
+
+#[tokio::test]
+async fn a_retried_hook_call_gives_the_same_card_and_feedback_lands_on_the_history() {
+    let (app, _f) = spawn_cds().await;
+    let qr = questionnaire_response(&app, &case_answers("pt-not-tried")).await;
+    let request = hook_request(qr, "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea");
+    let first: Value = call(&app, Some(token(&app)), SERVICE, &request)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let again: Value = call(&app, Some(token(&app)), SERVICE, &request)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = first["cards"][0]["uuid"].as_str().unwrap().to_string();
+    assert_eq!(again["cards"][0]["uuid"], id.as_str());
+
+    let feedback = json!({"feedback": [{
+        "card": id, "outcome": "overridden", "outcomeTimestamp": "2026-11-25T08:00:00Z",
+        "overrideReason": {"reason": {"code": "patient_preference", "system": "urn:facet-screen:review-reason"}, "userComment": "wants to wait"},
+    }]});
+    let res = call(
+        &app,
+        Some(jwt(&app, "trusted-private", ISS, "/feedback", 300, "fb-1")),
+        &format!("{SERVICE}/feedback"),
+        &feedback,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let history: Value = app
+        .get(&format!("/v1/screenings/{id}/history"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let event = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "cds_feedback")
+        .unwrap();
+    assert_eq!(event["data"]["outcome"], "overridden");
+    assert_eq!(event["data"]["override_reason"], "patient_preference");
+    assert_eq!(event["actor"]["key_id"], format!("cds:{ISS}"));
+
+    let unknown = json!({"feedback": [{"card": "0190b4a2-0000-7000-8000-000000000000", "outcome": "accepted"}]});
+    let res = call(
+        &app,
+        Some(jwt(&app, "trusted-private", ISS, "/feedback", 300, "fb-2")),
+        &format!("{SERVICE}/feedback"),
+        &unknown,
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn only_a_fresh_jwt_from_a_trusted_issuer_for_this_service_is_accepted() {
+    let (app, _f) = spawn_cds().await;
+    let qr = questionnaire_response(&app, &case_answers("ideal-candidate")).await;
+    let request = hook_request(qr, "i-1");
+    let replayed = jwt(&app, "trusted-private", ISS, "", 300, "once");
+    assert_eq!(
+        call(&app, Some(replayed.clone()), SERVICE, &request)
+            .await
+            .status(),
+        200
+    );
+    for (what, token) in [
+        ("no token", None),
+        ("not a JWT", Some("abc".to_string())),
+        ("an API key", Some(app.keys.intake.clone())),
+        (
+            "an untrusted key claiming a trusted issuer",
+            Some(jwt(&app, "untrusted-private", ISS, "", 300, "u-1")),
+        ),
+        (
+            "an unknown issuer",
+            Some(jwt(
+                &app,
+                "trusted-private",
+                "https://other.example",
+                "",
+                300,
+                "u-2",
+            )),
+        ),
+        (
+            "another audience",
+            Some(jwt(&app, "trusted-private", ISS, "/elsewhere", 300, "u-3")),
+        ),
+        (
+            "an expired token",
+            Some(jwt(&app, "trusted-private", ISS, "", -600, "u-4")),
+        ),
+        ("a replayed token", Some(replayed)),
+    ] {
+        let res = call(&app, token, SERVICE, &request).await;
+        assert_eq!(res.status(), 401, "{what}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{what}"
+        );
+    }
+    // A patient-data route does not take a CDS token either.
+    let res = app
+        .client
+        .get(app.url("/v1/screenings"))
+        .bearer_auth(jwt(&app, "trusted-private", ISS, "", 300, "u-5"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
