@@ -328,7 +328,7 @@ pub async fn service(
         "indicator": indicator(evaluation.outcome),
         "source": {
             "label": format!("facet-screen rules {} ({})", evaluation.ruleset.version, evaluation.ruleset.profile),
-            "url": format!("{}/docs", app.cds.public_url),
+            "url": format!("{}/v1/sources", app.cds.public_url),
         },
         "links": [{"label": "Review the screening in facet-screen", "url": format!("{}/#/review/{id}", app.cds.public_url), "type": "absolute"}],
         "overrideReasons": override_reasons(),

@@ -70,6 +70,7 @@ pub fn router(
         .route("/fhir/Questionnaire/{id}", get(fhir::read))
         .route("/readyz", get(health::readyz))
         .route("/v1/questionnaire", get(questionnaire::get))
+        .route("/v1/sources", get(questionnaire::sources))
         .route("/v1/evaluations", post(evaluations::create))
         .route(
             "/v1/screenings",

@@ -28,6 +28,7 @@ use crate::screening::evaluate;
         super::cds::service,
         super::cds::feedback,
         super::questionnaire::get,
+        super::questionnaire::sources,
         super::evaluations::create,
         super::screenings::create,
         super::screenings::list,
@@ -193,11 +194,12 @@ fn add_examples(doc: &mut Value, rules: &RuleSet) {
 }
 
 /// Routes anyone may call: nothing on them holds patient data.
-pub const PUBLIC_PATHS: [&str; 8] = [
+pub const PUBLIC_PATHS: [&str; 9] = [
     "/cds-services",
     "/healthz",
     "/readyz",
     "/v1/questionnaire",
+    "/v1/sources",
     "/openapi.json",
     "/docs",
     "/fhir/Questionnaire",

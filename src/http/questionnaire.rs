@@ -16,3 +16,24 @@ use crate::questionnaire::Questionnaire;
 pub async fn get(State(app): State<AppState>) -> Json<Questionnaire> {
     Json(app.rules.questionnaire.clone())
 }
+
+/// The rule set's published sources, by id, with the rule set they belong to.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Sources {
+    pub ruleset: crate::screening::evaluation::RulesetRef,
+    pub sources: std::collections::BTreeMap<String, crate::rules::Source>,
+}
+
+/// The sources the rules cite.
+#[utoipa::path(get, path = "/v1/sources", tag = "questionnaire",
+    responses((status = 200, description = "The rule set's sources", body = Sources)))]
+pub async fn sources(State(app): State<AppState>) -> Json<Sources> {
+    Json(Sources {
+        ruleset: crate::screening::evaluation::RulesetRef {
+            version: app.rules.version.clone(),
+            digest: app.rules.digest.clone(),
+            profile: app.rules.profile.clone(),
+        },
+        sources: app.rules.sources.clone(),
+    })
+}

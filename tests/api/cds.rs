@@ -145,6 +145,22 @@ async fn cards_carry_the_suggestion_its_basis_a_link_and_override_reasons() {
             "{case}"
         );
         assert_eq!(card["overrideReasons"].as_array().unwrap().len(), 5);
+        let sources_url = card["source"]["url"].as_str().unwrap();
+        let sources: Value = app
+            .client
+            .get(sources_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            sources["sources"]["cms_lcd"]["citation"]
+                .as_str()
+                .unwrap()
+                .contains("L38801")
+        );
         let id = card["uuid"].as_str().unwrap();
         assert!(
             card["links"][0]["url"]
