@@ -137,6 +137,10 @@ async fn public_routes_need_no_key() {
     let app = spawn_app().await;
     for path in [
         "/v1/questionnaire",
+        "/v1/sources",
+        "/cds-services",
+        "/fhir/Questionnaire",
+        "/fhir/Questionnaire/facet-screen-intake-v1",
         "/healthz",
         "/readyz",
         "/openapi.json",
