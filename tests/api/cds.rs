@@ -58,16 +58,8 @@ fn token(app: &TestApp) -> String {
 }
 
 async fn questionnaire_response(app: &TestApp, answers: &Value) -> Value {
-    // The same mapping a FHIR client makes, through the FHIR test's helper.
-    let q: Value = app
-        .client
-        .get(app.url("/fhir/Questionnaire/facet-screen-intake-v1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The same mapping a FHIR client makes, through the FHIR test's helpers.
+    let q = crate::fhir::questionnaire(app).await;
     crate::fhir::response_to(&q, answers)
 }
 

@@ -19,7 +19,7 @@ fn save(name: &str, value: &Value) {
     .unwrap();
 }
 
-async fn questionnaire(app: &TestApp) -> Value {
+pub async fn questionnaire(app: &TestApp) -> Value {
     let res = app
         .client
         .get(app.url("/fhir/Questionnaire/facet-screen-intake-v1"))
