@@ -260,6 +260,8 @@ pub struct RuleSet {
     pub required: Vec<bool>,
     /// Per field: the codes of the rules that read it.
     pub read_by: Vec<Vec<String>>,
+    /// Per list field: the fields of its entries that rules read, by position.
+    pub entry_reads: Vec<Vec<usize>>,
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Problems> {
@@ -358,6 +360,16 @@ impl RuleSet {
             }
         }
 
+        let entry_reads: Vec<Vec<usize>> = (0..fields.len())
+            .map(|list| {
+                let mut out = Vec::new();
+                for rule in rules.iter().filter(|r| r.reads.contains(&list)) {
+                    rule.cond.entry_reads(&mut out);
+                }
+                out.sort();
+                out
+            })
+            .collect();
         let mut required = vec![false; fields.len()];
         let mut read_by = vec![Vec::new(); fields.len()];
         for rule in &rules {
@@ -384,6 +396,7 @@ impl RuleSet {
             profiles,
             required,
             read_by,
+            entry_reads,
         })
     }
 
@@ -392,16 +405,6 @@ impl RuleSet {
             .iter()
             .find(|t| t.code == outcome)
             .expect("load checks that every outcome has a text")
-    }
-
-    /// Whether the entries of a list field are read by some rule, by position.
-    pub fn entry_fields_read(&self, list: usize) -> Vec<usize> {
-        let mut out = Vec::new();
-        for rule in self.rules.iter().filter(|r| r.reads.contains(&list)) {
-            rule.cond.entry_reads(&mut out);
-        }
-        out.sort();
-        out
     }
 
     /// The list's entry fields, when field `i` is a list.

@@ -246,9 +246,8 @@ fn missing(rules: &RuleSet, answers: &Answers) -> Vec<Missing> {
             }),
             Some(crate::questionnaire::AnswerValue::List(entries)) => {
                 let sub = rules.entry_fields(i).unwrap_or_default();
-                let read = rules.entry_fields_read(i);
                 for (k, entry) in entries.iter().enumerate() {
-                    for &j in &read {
+                    for &j in &rules.entry_reads[i] {
                         if entry.0[j].is_none() {
                             out.push(Missing {
                                 id: format!("{}[{k}].{}", field.id, sub[j].id),
