@@ -4,6 +4,17 @@ use std::process::Command;
 
 use crate::helpers::{edit, rules_copy, rules_dir};
 
+/// Runs `rules check` on `dir`, which must fail, and returns what it said.
+fn check_fails(dir: &std::path::Path) -> String {
+    let out = bin().args(["rules", "check"]).arg(dir).output().unwrap();
+    assert!(
+        !out.status.success(),
+        "rules check accepted {}",
+        dir.display()
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_facet-screen"))
 }
@@ -36,13 +47,7 @@ fn an_unknown_question_id_is_refused_with_its_file_rule_and_a_hint() {
         "{ field: pain.duration_months, lt:",
         "{ field: pain.duraton_months, lt:",
     );
-    let out = bin()
-        .args(["rules", "check"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = check_fails(dir.path());
     assert!(
         stderr.contains("rules.yaml: rule CHRONIC_PAIN: when.field: unknown question id `pain.duraton_months` (did you mean `pain.duration_months`?)"),
         "{stderr}"
@@ -87,13 +92,7 @@ fn type_errors_unknown_values_duplicates_and_missing_criteria_are_all_reported()
     );
     // An unknown parameter.
     edit(&rules, "{ param: min_pain_nrs }", "{ param: min_pain_nrz }");
-    let out = bin()
-        .args(["rules", "check"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = check_fails(dir.path());
     for expected in [
         "rule PT_FAILED: when.lt: comparisons need a number, but `conservative_care.physical_therapy` is a choice question",
         "rule MEDICATIONS_FAILED: when.in: `helped` is not an option of `conservative_care.medications`",
@@ -117,13 +116,7 @@ fn a_syntax_error_names_the_file_and_line() {
         "default_profile: cms_lcd",
         "default_profile: [cms_lcd",
     );
-    let out = bin()
-        .args(["rules", "check"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = check_fails(dir.path());
     assert!(
         stderr.contains("parameters.yaml: syntax:") && stderr.contains("line"),
         "{stderr}"

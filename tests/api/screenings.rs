@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, case_answers, spawn_app, spawn_on, spawn_with};
+use crate::helpers::{TestApp, case_answers, spawn_app, spawn_on};
 
 async fn create_with_key(app: &TestApp, key: &str, answers: &Value) -> reqwest::Response {
     app.client
@@ -505,11 +505,4 @@ async fn two_instances_racing_on_one_database_agree() {
         2,
         "created and one review"
     );
-}
-
-#[tokio::test]
-async fn readiness_checks_the_database() {
-    let app = spawn_with(|_| {}).await;
-    let res = app.get("/readyz").await;
-    assert_eq!(res.status(), 200);
 }
