@@ -37,6 +37,9 @@ pub struct Expected {
     /// The required missing answers, exactly.
     #[serde(default)]
     pub missing: Option<Vec<String>>,
+    /// The exclusions and deferrals held behind an unanswered red flag, exactly.
+    #[serde(default)]
+    pub held: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -131,6 +134,12 @@ pub fn compare(want: &Expected, ev: &crate::screening::Evaluation) -> Vec<String
         let want: BTreeSet<&str> = cautions.iter().map(String::as_str).collect();
         if got != want {
             failures.push(format!("cautions: expected {want:?}, got {got:?}"));
+        }
+    }
+    if let Some(held) = &want.held {
+        let got: Vec<&str> = ev.held_findings.iter().map(|f| f.code.as_str()).collect();
+        if got != *held {
+            failures.push(format!("held findings: expected {held:?}, got {got:?}"));
         }
     }
     if let Some(missing) = &want.missing {

@@ -251,6 +251,10 @@ pub fn answers_from_response(rules: &RuleSet, response: &Value) -> Result<Value,
         .map(|a| a.iter().collect())
         .unwrap_or_default();
     stack.reverse();
+    // One answer per question (contract v1.1 §6): a second item for the same
+    // non-repeating linkId is refused, never silently preferred.
+    const TWICE: &str = "answered more than once: each question takes one item (one answer)";
+    let mut seen: Vec<&str> = Vec::new();
     while let Some(entry) = stack.pop() {
         let link = entry["linkId"].as_str().unwrap_or_default();
         if sections.iter().any(|s| s == link) || link.ends_with(".help") {
@@ -263,11 +267,24 @@ pub fn answers_from_response(rules: &RuleSet, response: &Value) -> Result<Value,
             errors.push(err(link, "unknown linkId in this questionnaire"));
             continue;
         };
+        if item.answer_type != AnswerType::List {
+            if seen.contains(&link) {
+                errors.push(err(link, TWICE));
+                continue;
+            }
+            seen.push(link);
+        }
         if item.answer_type == AnswerType::List {
             let list = answers.entry(link.to_string()).or_insert_with(|| json!([]));
             let mut entry_answers = Map::new();
+            let mut seen_in_entry: Vec<&str> = Vec::new();
             for child in entry["item"].as_array().into_iter().flatten() {
                 let child_link = child["linkId"].as_str().unwrap_or_default();
+                if seen_in_entry.contains(&child_link) {
+                    errors.push(err(child_link, TWICE));
+                    continue;
+                }
+                seen_in_entry.push(child_link);
                 let Some(sub) = child_link
                     .strip_prefix(&format!("{link}[]."))
                     .and_then(|name| item.fields.iter().flatten().find(|f| f.id == name))
@@ -327,7 +344,9 @@ fn value(item: &Item, entry: &Value, link: &str, errors: &mut Vec<FieldError>) -
                 )),
             }
         }
-        _ if answers.len() > 1 => fail("expected one answer".into()),
+        _ if answers.len() > 1 => {
+            fail("several answers to a question that takes one: send a single answer".into())
+        }
         AnswerType::Boolean => match answers[0]["valueBoolean"].as_bool() {
             Some(b) => Some(json!(b)),
             None => fail("expected valueBoolean".into()),

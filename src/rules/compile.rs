@@ -29,6 +29,15 @@ pub enum Cond {
     },
 }
 
+/// A listed entry that a condition cannot decide: `fields` (positions in the
+/// list's entry) are unanswered and leave it unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub list: usize,
+    pub entry: usize,
+    pub fields: Vec<usize>,
+}
+
 /// Where an answer is read: a top-level field, or a field of a list entry
 /// (only inside `some` and `fewer_than`).
 #[derive(Debug, Clone, Copy)]
@@ -427,6 +436,65 @@ impl Cond {
         }
     }
 
+    /// The list entries whose `where` is unknown (an incomplete entry could
+    /// go either way), each with the entry fields that leave it unknown. The
+    /// condition as a whole may still be determinate: `fewer_than` two of
+    /// one unknown entry is true whatever the entry turns out to be.
+    pub fn gaps(&self, answers: &Answers) -> Vec<Gap> {
+        let mut out = Vec::new();
+        self.collect_gaps(answers, &mut out);
+        out
+    }
+
+    fn collect_gaps(&self, answers: &Answers, out: &mut Vec<Gap>) {
+        match self {
+            Cond::All(items) | Cond::Any(items) => {
+                items.iter().for_each(|c| c.collect_gaps(answers, out))
+            }
+            Cond::Not(inner) => inner.collect_gaps(answers, out),
+            Cond::Some { list, cond } | Cond::FewerThan { list, cond, .. } => {
+                let Some(AnswerValue::List(entries)) = answers.get(*list) else {
+                    return;
+                };
+                for (entry, e) in entries.iter().enumerate() {
+                    if cond.eval_in(answers, Some(e)) == Truth::Unknown {
+                        let mut fields = Vec::new();
+                        cond.blame(answers, Some(e), &mut fields);
+                        out.push(Gap {
+                            list: *list,
+                            entry,
+                            fields,
+                        });
+                    }
+                }
+            }
+            Cond::Unknown(_) | Cond::Test { .. } => {}
+        }
+    }
+
+    /// For a condition that is unknown: the entry fields whose being
+    /// unanswered makes it so, following only the unknown branches (in
+    /// `all(unknown, true)` the first; in `any(true, unknown)` none).
+    fn blame(&self, answers: &Answers, entry: Option<&Entry>, out: &mut Vec<usize>) {
+        match self {
+            Cond::All(items) | Cond::Any(items) => {
+                for c in items {
+                    if c.eval_in(answers, entry) == Truth::Unknown {
+                        c.blame(answers, entry, out);
+                    }
+                }
+            }
+            Cond::Not(inner) => inner.blame(answers, entry, out),
+            Cond::Test {
+                at: Slot::EntryField(j),
+                ..
+            } if read(Slot::EntryField(*j), answers, entry).is_none() && !out.contains(j) => {
+                out.push(*j);
+            }
+            _ => {}
+        }
+    }
+
     /// The top-level fields this condition reads, in order, without repeats.
     pub fn reads(&self, out: &mut Vec<usize>) {
         let mut add = |i: usize| {
@@ -448,25 +516,6 @@ impl Cond {
                 ..
             } => {}
             Cond::Some { list, .. } | Cond::FewerThan { list, .. } => add(*list),
-        }
-    }
-
-    /// The fields of list entries this condition reads, by position.
-    pub fn entry_reads(&self, out: &mut Vec<usize>) {
-        match self {
-            Cond::All(items) | Cond::Any(items) => items.iter().for_each(|c| c.entry_reads(out)),
-            Cond::Not(inner) => inner.entry_reads(out),
-            Cond::Some { cond, .. } | Cond::FewerThan { cond, .. } => cond.entry_reads(out),
-            Cond::Unknown(Slot::EntryField(j))
-            | Cond::Test {
-                at: Slot::EntryField(j),
-                ..
-            } => {
-                if !out.contains(j) {
-                    out.push(*j);
-                }
-            }
-            Cond::Unknown(_) | Cond::Test { .. } => {}
         }
     }
 }

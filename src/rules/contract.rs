@@ -29,7 +29,9 @@ pub const CRITERIA_V1: &[Criterion] = &[
     c("AXIAL_PAIN", Effect::Exclude, true),
     c("ALTERNATIVE_DIAGNOSIS", Effect::Exclude, true),
     c("PRIOR_FUSION", Effect::Exclude, false),
-    c("BLOCK_NEGATIVE", Effect::Exclude, false),
+    // Contract v1.1 §6: an incomplete listed block could be a negative one,
+    // so its unknown answers hold the outcome (the effect is unchanged).
+    c("BLOCK_NEGATIVE", Effect::Exclude, true),
     c("CHRONIC_PAIN", Effect::Defer, true),
     c("PAIN_SEVERITY", Effect::Defer, true),
     c("FUNCTIONAL_IMPAIRMENT", Effect::Defer, true),

@@ -153,6 +153,7 @@ struct ProfileDoc {
 struct OutcomesFile {
     disclaimer: String,
     outcomes: Vec<OutcomeText>,
+    notes: Notes,
 }
 
 /// What an outcome says to a nurse.
@@ -162,8 +163,53 @@ pub struct OutcomeText {
     pub code: Outcome,
     pub label: String,
     pub summary: String,
-    pub next_step: String,
+    /// The outcome's own first step; `needs_more_information` has none, its
+    /// steps come from what is missing and from its reasons.
+    #[serde(default)]
+    pub next_step: Option<String>,
 }
+
+/// A sentence added to the summary, and a step to the next steps, when the
+/// evaluation's lists call for it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    pub summary: String,
+    #[serde(default)]
+    pub next_step: Option<String>,
+}
+
+/// The conditional words of every evaluation. Each note is used only when
+/// the list it speaks of is not empty, so the words follow the lists.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notes {
+    /// A red flag is unanswered (the outcome is `needs_more_information`).
+    pub red_flags_unanswered: Note,
+    /// `needs_more_information` because of a `require` criterion that fired.
+    pub requirements: Note,
+    /// Required answers are listed as missing.
+    pub missing_required: Note,
+    /// Exclusions or deferrals already known behind an unanswered red flag.
+    pub held: Note,
+    /// `likely_candidate` or `needs_diagnostic_block` while answers that no
+    /// criterion requires are still unknown.
+    pub unknown_optional: Note,
+    /// `likely_candidate` or `needs_diagnostic_block` while a criterion that
+    /// is not required, but would change the outcome, is unknown.
+    pub open_criteria: Note,
+}
+
+/// The placeholders each kind of text may use.
+const OUTCOME_PLACEHOLDERS: &[&str] = &["reasons"];
+const NOTE_PLACEHOLDERS: &[&str] = &[
+    "reasons",
+    "missing_count",
+    "unknown_count",
+    "held",
+    "held_outcome",
+    "open",
+];
 
 /// A checked rule.
 #[derive(Debug, Clone)]
@@ -251,6 +297,7 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub sources: BTreeMap<String, Source>,
     pub outcomes: Vec<OutcomeText>,
+    pub notes: Notes,
     pub disclaimer: String,
     pub version: String,
     pub digest: String,
@@ -260,8 +307,6 @@ pub struct RuleSet {
     pub required: Vec<bool>,
     /// Per field: the codes of the rules that read it.
     pub read_by: Vec<Vec<String>>,
-    /// Per list field: the fields of its entries that rules read, by position.
-    pub entry_reads: Vec<Vec<usize>>,
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Problems> {
@@ -360,16 +405,6 @@ impl RuleSet {
             }
         }
 
-        let entry_reads: Vec<Vec<usize>> = (0..fields.len())
-            .map(|list| {
-                let mut out = Vec::new();
-                for rule in rules.iter().filter(|r| r.reads.contains(&list)) {
-                    rule.cond.entry_reads(&mut out);
-                }
-                out.sort();
-                out
-            })
-            .collect();
         let mut required = vec![false; fields.len()];
         let mut read_by = vec![Vec::new(); fields.len()];
         for rule in &rules {
@@ -389,6 +424,7 @@ impl RuleSet {
             rules,
             sources: r.sources,
             outcomes: o.outcomes,
+            notes: o.notes,
             disclaimer: o.disclaimer.trim().to_string(),
             version: r.version,
             digest: files.digest(),
@@ -396,7 +432,6 @@ impl RuleSet {
             profiles,
             required,
             read_by,
-            entry_reads,
         })
     }
 
@@ -462,7 +497,54 @@ fn check_parameters(
     }
 }
 
+/// The `{name}` placeholders of a text, with a problem for each unknown one.
+fn check_placeholders(at: &str, text: &str, allowed: &[&str], problems: &mut Problems) {
+    for name in text
+        .split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}'))
+        .map(|(n, _)| n)
+    {
+        if !allowed.contains(&name) {
+            problems.push(Problem::at(
+                FILES[3],
+                at.to_string(),
+                format!(
+                    "unknown placeholder `{{{name}}}` (this text may use: {})",
+                    allowed
+                        .iter()
+                        .map(|a| format!("{{{a}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+}
+
 fn check_outcomes(o: &OutcomesFile, problems: &mut Problems) {
+    for t in &o.outcomes {
+        let at = format!("outcome {}", t.code.as_str());
+        check_placeholders(&at, &t.summary, OUTCOME_PLACEHOLDERS, problems);
+        if t.next_step.is_none() && t.code != Outcome::NeedsMoreInformation {
+            problems.push(Problem::at(FILES[3], at, "this outcome needs a next step"));
+        }
+    }
+    let n = &o.notes;
+    for (name, note) in [
+        ("red_flags_unanswered", &n.red_flags_unanswered),
+        ("requirements", &n.requirements),
+        ("missing_required", &n.missing_required),
+        ("held", &n.held),
+        ("unknown_optional", &n.unknown_optional),
+        ("open_criteria", &n.open_criteria),
+    ] {
+        let at = format!("notes.{name}");
+        check_placeholders(&at, &note.summary, NOTE_PLACEHOLDERS, problems);
+        if let Some(step) = &note.next_step {
+            check_placeholders(&at, step, NOTE_PLACEHOLDERS, problems);
+        }
+    }
     let codes: Vec<Outcome> = o.outcomes.iter().map(|t| t.code).collect();
     if codes != Outcome::ALL {
         problems.push(Problem::in_file(

@@ -8,6 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::questionnaire::Answers;
+use crate::rules::compile::Gap;
 use crate::rules::logic::Truth;
 use crate::rules::{Effect, Outcome, Rule, RuleSet};
 
@@ -24,6 +25,11 @@ pub struct Evaluation {
     pub summary: String,
     /// The criteria that drove the outcome, each with the answers it read.
     pub reasons: Vec<Finding>,
+    /// Exclusions and deferrals already known while an unanswered red flag
+    /// holds the outcome at `needs_more_information`: shown now, they become
+    /// the outcome once every red flag is answered and none is present.
+    /// Empty otherwise.
+    pub held_findings: Vec<Finding>,
     /// Cautions that apply; they never change the outcome.
     pub cautions: Vec<Finding>,
     /// Supporting findings; listed, never decisive.
@@ -98,62 +104,105 @@ pub struct Missing {
     pub needed_by: Vec<String>,
 }
 
+/// One rule's verdict on the answers.
+struct Verdict<'r> {
+    rule: &'r Rule,
+    truth: Truth,
+    /// Listed entries the rule cannot decide yet.
+    gaps: Vec<Gap>,
+}
+
+impl Verdict<'_> {
+    fn fired(&self, effect: Effect) -> bool {
+        self.rule.effect == effect && self.truth == Truth::True
+    }
+
+    /// A required rule that cannot be decided holds the outcome at
+    /// `needs_more_information`: its condition is unknown, or a listed entry
+    /// it reads is incomplete (contract v1.1 §6: an incomplete block could
+    /// be a negative one, however many positive blocks stand beside it).
+    fn holds(&self) -> bool {
+        self.rule.required && (self.truth == Truth::Unknown || !self.gaps.is_empty())
+    }
+}
+
 /// Evaluates `answers` with `rules` at time `at`.
 pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evaluation {
-    let truths: Vec<(&Rule, Truth)> = rules
+    let verdicts: Vec<Verdict> = rules
         .rules
         .iter()
-        .map(|r| (r, r.cond.eval(answers)))
-        .collect();
-    let fired = |e: Effect| {
-        truths
-            .iter()
-            .any(|(r, t)| r.effect == e && *t == Truth::True)
-    };
-    let undetermined = |urgent: bool| {
-        truths.iter().any(|(r, t)| {
-            r.required && *t == Truth::Unknown && (r.effect == Effect::Urgent) == urgent
+        .map(|rule| Verdict {
+            rule,
+            truth: rule.cond.eval(answers),
+            gaps: rule.cond.gaps(answers),
         })
-    };
+        .collect();
+    let fired = |e: Effect| verdicts.iter().any(|v| v.fired(e));
+    let missing = missing(rules, answers, &verdicts);
+    let missing_required = missing.iter().filter(|m| m.required).count();
+    let red_flags_open = verdicts
+        .iter()
+        .any(|v| v.rule.effect == Effect::Urgent && v.holds());
+    let undecided = verdicts.iter().any(Verdict::holds) || missing_required > 0;
+
     // Red flags first and mandatory; then a known exclude or defer is
-    // definite; then unknown required answers; then blocks.
+    // definite; then anything undecided or required; then blocks.
     let (outcome, driving) = if fired(Effect::Urgent) {
         (Outcome::UrgentEvaluation, Some(Effect::Urgent))
-    } else if undetermined(true) {
+    } else if red_flags_open {
         (Outcome::NeedsMoreInformation, None)
     } else if fired(Effect::Exclude) {
         (Outcome::UnlikelyCandidate, Some(Effect::Exclude))
     } else if fired(Effect::Defer) {
         (Outcome::NotYetEligible, Some(Effect::Defer))
-    } else if undetermined(false) || fired(Effect::Require) {
+    } else if undecided || fired(Effect::Require) {
         (Outcome::NeedsMoreInformation, Some(Effect::Require))
     } else if fired(Effect::Block) {
         (Outcome::NeedsDiagnosticBlock, Some(Effect::Block))
     } else {
         (Outcome::LikelyCandidate, None)
     };
-    let findings = |e: Option<Effect>| -> Vec<Finding> {
-        truths
+    let findings = |effects: &[Effect]| -> Vec<Finding> {
+        verdicts
             .iter()
-            .filter(|(r, t)| Some(r.effect) == e && *t == Truth::True)
-            .map(|(r, _)| finding(rules, r, answers))
+            .filter(|v| effects.iter().any(|&e| v.fired(e)))
+            .map(|v| finding(rules, v.rule, answers))
             .collect()
     };
-    let reasons = findings(driving);
-    let cautions = findings(Some(Effect::Caution));
-    let supports = findings(Some(Effect::Supports));
-    let missing = missing(rules, answers);
+    let reasons = driving.map_or_else(Vec::new, |e| findings(&[e]));
+    let cautions = findings(&[Effect::Caution]);
+    let supports = findings(&[Effect::Supports]);
+    // Known behind an unanswered red flag: shown, not yet the outcome.
+    let held_findings = if red_flags_open && !fired(Effect::Urgent) {
+        findings(&[Effect::Exclude, Effect::Defer])
+    } else {
+        Vec::new()
+    };
+    let held_outcome = if fired(Effect::Exclude) {
+        Outcome::UnlikelyCandidate
+    } else {
+        Outcome::NotYetEligible
+    };
 
-    let text = rules.outcome_text(outcome);
-    let titles: Vec<&str> = reasons.iter().map(|f| f.title.as_str()).collect();
-    let summary = text
-        .summary
-        .replace("{reasons}", &join_words(&titles))
-        .replace(
-            "{missing_count}",
-            &missing.iter().filter(|m| m.required).count().to_string(),
-        );
-    let mut next_steps = vec![text.next_step.clone()];
+    // Criteria not required for a suggestion, unknown, that would raise
+    // the outcome if they applied (say, a prior fusion not yet asked about).
+    let open: Vec<Finding> = verdicts
+        .iter()
+        .filter(|v| {
+            v.truth == Truth::Unknown && effect_outcome(v.rule.effect).is_some_and(|o| o < outcome)
+        })
+        .map(|v| finding(rules, v.rule, answers))
+        .collect();
+    let words = Words {
+        rules,
+        reasons: &reasons,
+        missing_required,
+        unknown_count: missing.len() - missing_required,
+        held: &held_findings,
+        held_outcome,
+        open: &open,
+    };
+    let (summary, mut next_steps) = words.compose(outcome, red_flags_open);
     // Screening stops at a red flag: cautions stay listed, but their steps
     // would only distract from the urgent one.
     let caution_steps = if outcome == Outcome::UrgentEvaluation {
@@ -172,9 +221,10 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
     }
     Evaluation {
         outcome,
-        outcome_label: text.label.clone(),
+        outcome_label: rules.outcome_text(outcome).label.clone(),
         summary,
         reasons,
+        held_findings,
         cautions,
         supports,
         missing,
@@ -188,6 +238,73 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
             profile: rules.profile.clone(),
         },
         evaluated_at: at,
+    }
+}
+
+/// The outcome a rule gives when it fires; `None` for those that never
+/// change it (cautions, supporting findings).
+fn effect_outcome(effect: Effect) -> Option<Outcome> {
+    match effect {
+        Effect::Urgent => Some(Outcome::UrgentEvaluation),
+        Effect::Exclude => Some(Outcome::UnlikelyCandidate),
+        Effect::Defer => Some(Outcome::NotYetEligible),
+        Effect::Require => Some(Outcome::NeedsMoreInformation),
+        Effect::Block => Some(Outcome::NeedsDiagnosticBlock),
+        Effect::Caution | Effect::Supports => None,
+    }
+}
+
+/// What the summary and the first next steps say, built from the outcome
+/// and the lists only, so that no sentence contradicts them.
+struct Words<'a> {
+    rules: &'a RuleSet,
+    reasons: &'a [Finding],
+    missing_required: usize,
+    unknown_count: usize,
+    held: &'a [Finding],
+    held_outcome: Outcome,
+    open: &'a [Finding],
+}
+
+impl Words<'_> {
+    fn fill(&self, text: &str) -> String {
+        let titles =
+            |fs: &[Finding]| join_words(&fs.iter().map(|f| f.title.as_str()).collect::<Vec<_>>());
+        text.replace("{reasons}", &titles(self.reasons))
+            .replace("{missing_count}", &self.missing_required.to_string())
+            .replace("{unknown_count}", &self.unknown_count.to_string())
+            .replace("{held}", &titles(self.held))
+            .replace("{open}", &titles(self.open))
+            .replace(
+                "{held_outcome}",
+                &self.rules.outcome_text(self.held_outcome).label,
+            )
+    }
+
+    fn compose(&self, outcome: Outcome, red_flags_open: bool) -> (String, Vec<String>) {
+        let text = self.rules.outcome_text(outcome);
+        let notes = &self.rules.notes;
+        let nmi = outcome == Outcome::NeedsMoreInformation;
+        let fits = matches!(
+            outcome,
+            Outcome::LikelyCandidate | Outcome::NeedsDiagnosticBlock
+        );
+        let applying = [
+            (nmi && red_flags_open, &notes.red_flags_unanswered),
+            (nmi && !self.reasons.is_empty(), &notes.requirements),
+            (nmi && self.missing_required > 0, &notes.missing_required),
+            (!self.held.is_empty(), &notes.held),
+            (fits && self.unknown_count > 0, &notes.unknown_optional),
+            (fits && !self.open.is_empty(), &notes.open_criteria),
+        ];
+        let mut summary = self.fill(&text.summary);
+        let mut steps: Vec<String> = text.next_step.iter().map(|s| self.fill(s)).collect();
+        for (_, note) in applying.iter().filter(|(applies, _)| *applies) {
+            summary.push(' ');
+            summary.push_str(&self.fill(&note.summary));
+            steps.extend(note.next_step.iter().map(|s| self.fill(s)));
+        }
+        (summary, steps)
     }
 }
 
@@ -227,8 +344,9 @@ fn finding(rules: &RuleSet, rule: &Rule, answers: &Answers) -> Finding {
 }
 
 /// Unanswered questions that some rule reads and that are asked (their
-/// `show_when` is not false), required first, then in questionnaire order.
-fn missing(rules: &RuleSet, answers: &Answers) -> Vec<Missing> {
+/// `show_when` is not false), and the fields of listed entries that a rule
+/// cannot decide without; required first, then in questionnaire order.
+fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) -> Vec<Missing> {
     let mut out = Vec::new();
     for (i, field) in rules.fields.iter() {
         if rules.read_by[i].is_empty() {
@@ -237,30 +355,44 @@ fn missing(rules: &RuleSet, answers: &Answers) -> Vec<Missing> {
         let asked = rules.visibility[i]
             .as_ref()
             .is_none_or(|c| c.eval(answers) != Truth::False);
-        match answers.get(i) {
-            None if asked => out.push(Missing {
+        if answers.get(i).is_none() && asked {
+            out.push(Missing {
                 id: field.id.clone(),
                 question: field.question.clone(),
                 required: rules.required[i],
                 needed_by: rules.read_by[i].clone(),
-            }),
-            Some(crate::questionnaire::AnswerValue::List(entries)) => {
-                let sub = rules.entry_fields(i).unwrap_or_default();
-                for (k, entry) in entries.iter().enumerate() {
-                    for &j in &rules.entry_reads[i] {
-                        if entry.0[j].is_none() {
-                            out.push(Missing {
-                                id: format!("{}[{k}].{}", field.id, sub[j].id),
-                                question: sub[j].question.clone(),
-                                required: rules.required[i],
-                                needed_by: rules.read_by[i].clone(),
-                            });
+            });
+        }
+        // Entry fields, in entry order then field order; each once, required
+        // when a required rule cannot decide the entry without it.
+        let sub = rules.entry_fields(i).unwrap_or_default();
+        let mut entries: Vec<(usize, usize, bool, Vec<String>)> = Vec::new();
+        for v in verdicts {
+            for gap in v.gaps.iter().filter(|g| g.list == i) {
+                for &j in &gap.fields {
+                    match entries.iter_mut().find(|e| (e.0, e.1) == (gap.entry, j)) {
+                        Some(e) => {
+                            e.2 |= v.rule.required;
+                            e.3.push(v.rule.code.clone());
+                        }
+                        None => {
+                            entries.push((gap.entry, j, v.rule.required, vec![v.rule.code.clone()]))
                         }
                     }
                 }
             }
-            _ => {}
         }
+        entries.sort_by_key(|e| (e.0, e.1));
+        out.extend(
+            entries
+                .into_iter()
+                .map(|(k, j, required, needed_by)| Missing {
+                    id: format!("{}[{k}].{}", field.id, sub[j].id),
+                    question: sub[j].question.clone(),
+                    required,
+                    needed_by,
+                }),
+        );
     }
     out.sort_by_key(|m| !m.required);
     out

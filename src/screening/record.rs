@@ -139,7 +139,7 @@ impl ReviewRequest {
         at: String,
     ) -> Result<Review, Vec<FieldError>> {
         let req: ReviewRequest = serde_path_to_error::deserialize(json).map_err(|e| {
-            let message = e.inner().to_string();
+            let message = value_free(&e.inner().to_string());
             let path = match e.path().to_string() {
                 p if p == "." => String::new(),
                 p => p,
@@ -191,6 +191,17 @@ impl ReviewRequest {
                 "an override needs a reason: {code, text}",
             ));
         }
+        if let Some(ReviewReason {
+            code: ReasonCode::Other,
+            text,
+        }) = &req.reason
+            && text.as_deref().is_none_or(|t| t.trim().is_empty())
+        {
+            errors.push(field_error(
+                "reason.text",
+                "reason `other` needs a text saying what the reason is",
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -201,6 +212,19 @@ impl ReviewRequest {
             clinician: req.clinician.trim().to_string(),
             reviewed_at: at,
         })
+    }
+}
+
+/// serde's message without the value that was sent: `unknown variant
+/// `X`, expected `a` or `b`` becomes `expected `a` or `b``. Missing and
+/// unknown fields keep their message, which names only the field.
+fn value_free(message: &str) -> String {
+    if message.starts_with("missing field") || message.starts_with("unknown field") {
+        return message.to_string();
+    }
+    match message.split_once(", expected ") {
+        Some((_, expected)) => format!("expected {expected}"),
+        None => "invalid value".to_string(),
     }
 }
 
@@ -359,6 +383,47 @@ mod tests {
     fn a_confirmation_keeps_the_suggestion() {
         let r = review(json!({"decision": "confirm", "clinician": "dr-a"})).unwrap();
         assert_eq!(r.final_outcome, Outcome::LikelyCandidate);
+    }
+
+    #[test]
+    fn review_errors_never_echo_the_value_sent() {
+        let secret = "PATIENT-JANE-DOE-MRN-12345";
+        for body in [
+            json!({"decision": secret, "clinician": "a"}),
+            json!({"decision": "override", "final_outcome": secret, "reason": {"code": "other", "text": "x"}, "clinician": "a"}),
+            json!({"decision": "override", "final_outcome": "not_yet_eligible", "reason": {"code": secret}, "clinician": "a"}),
+            json!({"decision": "confirm", "clinician": 12345}),
+        ] {
+            let errors = ReviewRequest::parse(body.clone(), Outcome::LikelyCandidate, "t".into())
+                .unwrap_err();
+            let text = format!("{errors:?}");
+            assert!(!text.contains(secret) && !text.contains("12345"), "{text}");
+            assert!(text.contains("expected"), "{text}");
+        }
+        let errors = ReviewRequest::parse(
+            json!({"decision": secret, "clinician": "a"}),
+            Outcome::LikelyCandidate,
+            "t".into(),
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].field, "decision");
+        assert!(
+            errors[0].message.contains("`confirm`") && errors[0].message.contains("`override`")
+        );
+    }
+
+    #[test]
+    fn reason_other_needs_a_text() {
+        for reason in [
+            json!({"code": "other"}),
+            json!({"code": "other", "text": "  "}),
+        ] {
+            assert_eq!(
+                review(json!({"decision": "override", "final_outcome": "not_yet_eligible", "reason": reason, "clinician": "a"})).unwrap_err(),
+                ["reason.text"]
+            );
+        }
+        assert!(review(json!({"decision": "override", "final_outcome": "not_yet_eligible", "reason": {"code": "other", "text": "seen in clinic"}, "clinician": "a"})).is_ok());
     }
 
     #[test]

@@ -305,3 +305,122 @@ async fn a_bad_questionnaire_response_names_the_link_id_and_fhir_clients_get_an_
         .unwrap();
     assert_eq!(body["errors"][0]["field"], "pain.intensity_nrs");
 }
+
+/// A response that answers `red_flags.significant_trauma` twice: true, then
+/// false. Taking the last would silently drop a red flag.
+fn answered_twice(q: &Value) -> Value {
+    let mut answers = crate::helpers::case_answers("ideal-candidate");
+    answers["red_flags"]["significant_trauma"] = json!(true);
+    let mut qr = response_to(q, &answers);
+    let red_flags = qr["item"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|g| g["linkId"] == "section-red_flags")
+        .unwrap();
+    red_flags["item"].as_array_mut().unwrap().push(
+        json!({"linkId": "red_flags.significant_trauma", "answer": [{"valueBoolean": false}]}),
+    );
+    qr
+}
+
+async fn send_fhir(app: &TestApp, method: reqwest::Method, path: &str, body: &Value) -> Value {
+    let res = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(&app.keys.intake)
+        .header("content-type", FHIR)
+        .body(serde_json::to_vec(body).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "{path}");
+    let body: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["red_flags.significant_trauma"], "{path}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn a_question_answered_twice_is_refused_wherever_a_response_enters() {
+    let app = spawn_app().await;
+    let q = questionnaire(&app).await;
+    let twice = answered_twice(&q);
+    let body = send_fhir(&app, reqwest::Method::POST, "/v1/evaluations", &twice).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than once"),
+        "{body}"
+    );
+    send_fhir(&app, reqwest::Method::POST, "/v1/screenings", &twice).await;
+    let created = app
+        .create_screening(&crate::helpers::case_answers("ideal-candidate"))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    send_fhir(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/v1/screenings/{id}/answers"),
+        &twice,
+    )
+    .await;
+    // Nothing was stored by the refused creation, and the correction left
+    // the screening as it was.
+    let list: Value = app.get("/v1/screenings").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let record: Value = app
+        .get(&format!("/v1/screenings/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["answers_version"], 1);
+
+    // Two answers inside one item of a question that takes one.
+    let mut two = response_to(&q, &crate::helpers::case_answers("ideal-candidate"));
+    for group in two["item"].as_array_mut().unwrap() {
+        for item in group["item"].as_array_mut().into_iter().flatten() {
+            if item["linkId"] == "red_flags.significant_trauma" {
+                item["answer"] = json!([{"valueBoolean": true}, {"valueBoolean": false}]);
+            }
+        }
+    }
+    let body = send_fhir(&app, reqwest::Method::POST, "/v1/evaluations", &two).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("several answers"),
+        "{body}"
+    );
+
+    // A field answered twice inside one listed block.
+    let mut block = response_to(&q, &crate::helpers::case_answers("ideal-candidate"));
+    let blocks = block["item"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|g| g["linkId"] == "section-diagnostic_blocks")
+        .unwrap();
+    blocks["item"][0]["item"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "linkId": "diagnostic_blocks[].pain_relief_percent",
+            "answer": [{"valueInteger": 10}]
+        }));
+    let res = post_fhir(&app, "/v1/evaluations", &block, false).await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["field"], "diagnostic_blocks[].pain_relief_percent",
+        "{body}"
+    );
+}

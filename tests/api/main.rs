@@ -15,3 +15,4 @@ mod questionnaire;
 mod rules_check;
 mod screenings;
 mod soak;
+mod words;

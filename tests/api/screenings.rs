@@ -319,11 +319,39 @@ async fn invalid_reviews_name_the_field_and_change_nothing() {
             json!({"decision": "override", "final_outcome": "unlikely_candidate", "reason": {"code": "gut_feeling"}, "clinician": "dr-a"}),
             "reason.code",
         ),
+        // Reason `other` says what the reason is.
+        (
+            json!({"decision": "override", "final_outcome": "unlikely_candidate", "reason": {"code": "other"}, "clinician": "dr-a"}),
+            "reason.text",
+        ),
+        (
+            json!({"decision": "override", "final_outcome": "unlikely_candidate", "reason": {"code": "other", "text": " "}, "clinician": "dr-a"}),
+            "reason.text",
+        ),
+        // An override to the suggested outcome is a confirmation.
+        (
+            json!({"decision": "override", "final_outcome": "likely_candidate", "reason": {"code": "clinical_judgement"}, "clinician": "dr-a"}),
+            "final_outcome",
+        ),
     ] {
         let res = review(&app, &id, body.clone()).await;
         assert_eq!(res.status(), 422, "{body}");
         let problem: Value = res.json().await.unwrap();
         assert_eq!(problem["errors"][0]["field"], field, "{body}");
+    }
+    // A value sent in the wrong place is never echoed: the error names the
+    // field and the values it takes.
+    let secret = "PATIENT-JANE-DOE-MRN-12345";
+    for body in [
+        json!({"decision": secret, "clinician": "dr-a"}),
+        json!({"decision": "override", "final_outcome": secret, "reason": {"code": "other", "text": "x"}, "clinician": "dr-a"}),
+        json!({"decision": "override", "final_outcome": "unlikely_candidate", "reason": {"code": secret}, "clinician": "dr-a"}),
+    ] {
+        let res = review(&app, &id, body.clone()).await;
+        assert_eq!(res.status(), 422, "{body}");
+        let text = res.text().await.unwrap();
+        assert!(!text.contains(secret), "{text}");
+        assert!(text.contains("expected"), "{text}");
     }
     let record: Value = app
         .get(&format!("/v1/screenings/{id}"))
