@@ -302,15 +302,18 @@ pub struct Screening {
     /// The outcome after review: the suggestion when confirmed, the
     /// clinician's when overridden; null while pending.
     pub final_outcome: Option<Outcome>,
+    /// The clinician's decision (decision, final outcome, reason, clinician,
+    /// time), first because it is what counts once made; null while pending.
+    pub review: Option<Review>,
     /// Starts at 1; each correction of the answers adds one.
     pub answers_version: i64,
     pub created_at: String,
     pub updated_at: String,
     #[schema(value_type = crate::http::openapi::AnswersSchema)]
     pub answers: Box<RawValue>,
+    /// The suggestion exactly as issued, never recomputed.
     #[schema(value_type = crate::screening::Evaluation)]
     pub evaluation: Box<RawValue>,
-    pub review: Option<Review>,
 }
 
 /// A screening in a list: no answers.

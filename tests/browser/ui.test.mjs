@@ -258,9 +258,13 @@ test("a clinician reviews a saved screening and it leaves the queue", async () =
   assert.match(await page.locator(".answers").textContent(), /Physical therapy or a supervised exercise programme\s*Not tried/);
   await page.screenshot({ path: join(shots, "review.png"), fullPage: true });
   await expectAccessible(page, "the review page");
-  // Override needs a reason; confirm needs the clinician's identifier.
+  // Nothing is chosen for the clinician: the decision and the identifier
+  // are both asked for before anything is sent.
+  assert.equal(await page.locator('input[name="decision"]:checked').count(), 0);
   await page.getByRole("button", { name: "Record decision" }).click();
+  assert.match(await byId(page, "q-decision-error").textContent(), /Confirm or Override/);
   assert.match(await byId(page, "q-clinician-error").textContent(), /clinician identifier/);
+  await byId(page, "decision").check();
   await byId(page, "q-clinician").fill("dr-okafor");
   await page.getByRole("button", { name: "Record decision" }).click();
   await page.getByRole("status").waitFor();
@@ -269,6 +273,63 @@ test("a clinician reviews a saved screening and it leaves the queue", async () =
   const record = await (await fetch(`${base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${clinicianKey}` } })).json();
   assert.equal(record.status, "confirmed");
   assert.equal(record.review.clinician, "dr-okafor");
+  assert.deepEqual(page.jsErrors, []);
+  await page.context().close();
+});
+
+test("an override records only what the clinician chose, and the decision is shown first", async () => {
+  const created = await (await fetch(`${base}/v1/screenings`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${intakeKey}`, "content-type": "application/json" },
+    body: JSON.stringify(caseAnswers("ideal-candidate")),
+  })).json();
+  const id = created.id;
+  const page = await newPage();
+  await signIn(page, clinicianKey);
+  await page.goto(`${base}/#/review/${id}`);
+  await page.getByRole("heading", { name: "Screening for review" }).waitFor();
+  await byId(page, "decision--override").check();
+  // Both lists start on "Choose…": ticking Override alone records nothing.
+  assert.equal(await byId(page, "final-outcome").inputValue(), "");
+  assert.equal(await byId(page, "reason-code").inputValue(), "");
+  await byId(page, "q-clinician").fill("dr-okafor");
+  await page.getByRole("button", { name: "Record decision" }).click();
+  assert.match(await byId(page, "q-final_outcome-error").textContent(), /final outcome/);
+  assert.match(await byId(page, "q-reason-error").textContent(), /reason/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "final-outcome");
+  const pending = await (await fetch(`${base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${clinicianKey}` } })).json();
+  assert.equal(pending.status, "pending_review");
+  // Reason "Other" needs a text.
+  await byId(page, "final-outcome").selectOption("not_yet_eligible");
+  await byId(page, "reason-code").selectOption("other");
+  await page.getByRole("button", { name: "Record decision" }).click();
+  assert.match(await byId(page, "q-reason-text-error").textContent(), /what the reason is/);
+  await byId(page, "reason-text").fill("Wants to finish a course of physiotherapy first");
+  await page.getByRole("button", { name: "Record decision" }).click();
+  await page.getByRole("status").waitFor();
+  assert.match(await page.getByRole("status").textContent(), /overridden/);
+  const record = await (await fetch(`${base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${clinicianKey}` } })).json();
+  assert.deepEqual(
+    [record.status, record.review.decision, record.review.final_outcome, record.review.reason.code],
+    ["overridden", "override", "not_yet_eligible", "other"]);
+
+  // Reopened, the page leads with the decision; the suggestion follows, marked as such.
+  await page.goto(`${base}/#/queue`);
+  await page.goto(`${base}/#/review/${id}`);
+  await byId(page, "decision").waitFor();
+  const order = await page.evaluate(() => {
+    const d = document.getElementById("decision"), o = document.getElementById("outcome");
+    return Boolean(d.compareDocumentPosition(o) & Node.DOCUMENT_POSITION_FOLLOWING);
+  });
+  assert.ok(order, "the decision comes before the suggestion");
+  const decision = await byId(page, "decision").textContent();
+  assert.match(decision, /Clinician's decision: Not yet eligible/);
+  assert.match(decision, /Overridden \(the rules suggested: Likely candidate\)/);
+  assert.match(decision, /Wants to finish a course of physiotherapy first/);
+  assert.match(decision, /dr-okafor/);
+  assert.match(await byId(page, "evaluation-title").textContent(), /suggestion, as issued before review/);
+  await page.screenshot({ path: join(shots, "review-overridden.png"), fullPage: true });
+  await expectAccessible(page, "a reviewed screening");
   assert.deepEqual(page.jsErrors, []);
   await page.context().close();
 });

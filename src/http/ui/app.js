@@ -565,6 +565,11 @@ function evaluationView(ev, { editable }) {
     h("p", { class: "confirm-banner", role: "note", text: "Suggestion only: a clinician must confirm or override it." }),
   ];
   if (ev.reasons.length) parts.push(h("h3", { text: "Why" }), ...ev.reasons.map(finding));
+  if (ev.held_findings?.length) {
+    parts.push(h("h3", { text: "Already known, behind the unanswered red flags" }),
+      h("p", { text: "These cannot be the suggestion until every red flag is answered; they will be then, if no red flag is present." }),
+      ...ev.held_findings.map(finding));
+  }
   if (ev.cautions.length) parts.push(h("h3", { text: "Cautions" }), ...ev.cautions.map(finding));
   if (ev.supports.length) parts.push(h("h3", { text: "Supporting findings" }), ...ev.supports.map(finding));
   const required = ev.missing.filter((m) => m.required);
@@ -656,19 +661,24 @@ async function reviewView(id) {
   const ev = s.evaluation;
   const canReview = me.role === "clinician" && s.status === "pending_review";
   const decisionName = "decision";
-  const finalOutcome = h("select", { id: "final-outcome", name: "final_outcome" },
+  // No control starts on a value the clinician did not choose.
+  const choose = () => h("option", { value: "", text: "Choose…", selected: true });
+  const finalOutcome = h("select", { id: "final-outcome", name: "final_outcome", "aria-describedby": "q-final_outcome-error" }, choose(),
     Object.entries(OUTCOMES).filter(([code]) => code !== s.suggested_outcome).map(([code, o]) => h("option", { value: code, text: o.label })));
-  const reasonCode = h("select", { id: "reason-code", name: "reason_code" }, Object.entries(REASONS).map(([code, label]) => h("option", { value: code, text: label })));
+  const reasonCode = h("select", { id: "reason-code", name: "reason_code", "aria-describedby": "q-reason-error" }, choose(),
+    Object.entries(REASONS).map(([code, label]) => h("option", { value: code, text: label })));
+  const reasonText = h("textarea", { id: "reason-text", rows: "3", maxlength: "2000", "aria-describedby": "q-reason-text-error" });
   const overrideFields = h("div", { hidden: true },
     h("div", { class: "item" }, h("label", { for: "final-outcome", text: "Final outcome" }), h("p", { class: "error", id: "q-final_outcome-error", hidden: true }), finalOutcome),
     h("div", { class: "item" }, h("label", { for: "reason-code", text: "Reason" }), h("p", { class: "error", id: "q-reason-error", hidden: true }), reasonCode),
-    h("div", { class: "item" }, h("label", { for: "reason-text", text: "Explain (kept on the record)" }), h("textarea", { id: "reason-text", rows: "3", maxlength: "2000" })));
+    h("div", { class: "item" }, h("label", { for: "reason-text", text: "Explain (kept on the record; required for reason Other)" }), h("p", { class: "error", id: "q-reason-text-error", hidden: true }), reasonText));
   const clinician = h("input", { id: "q-clinician", type: "text", autocomplete: "off", required: true, "aria-describedby": "q-clinician-error" });
   const form = h("form", { novalidate: true, "aria-labelledby": "decide-title" },
     h("h2", { id: "decide-title", text: "Your decision" }),
-    h("fieldset", {},
+    h("fieldset", { "aria-describedby": "q-decision-error" },
       h("legend", { text: "Decision" }),
-      radios(decisionName, "decision", [["confirm", `Confirm: ${OUTCOMES[s.suggested_outcome].label}`], ["override", "Override"]], "confirm",
+      h("p", { class: "error", id: "q-decision-error", hidden: true }),
+      radios(decisionName, "decision", [["confirm", `Confirm: ${OUTCOMES[s.suggested_outcome].label}`], ["override", "Override"]], null,
         () => { overrideFields.hidden = radioValue2(decisionName) !== "override"; })),
     overrideFields,
     h("div", { class: "item" }, h("label", { for: "q-clinician", text: "Your clinician identifier" }), h("p", { class: "error", id: "q-clinician-error", hidden: true }), clinician),
@@ -676,18 +686,29 @@ async function reviewView(id) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     for (const err of form.querySelectorAll(".error")) { err.hidden = true; }
+    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
     const decision = radioValue2(decisionName);
     const body = { decision, clinician: clinician.value.trim() };
+    const text = reasonText.value.trim();
     if (decision === "override") {
       body.final_outcome = finalOutcome.value;
       body.reason = { code: reasonCode.value };
-      const text = document.getElementById("reason-text").value.trim();
       if (text) body.reason.text = text;
     }
-    if (!body.clinician) {
-      const err = document.getElementById("q-clinician-error");
-      err.textContent = "enter your clinician identifier"; err.hidden = false;
-      clinician.setAttribute("aria-invalid", "true"); clinician.focus();
+    // Nothing is sent until every choice is made by the clinician.
+    const problems = [];
+    if (!decision) problems.push(["q-decision-error", form.querySelector(`input[name="${decisionName}"]`), "choose Confirm or Override"]);
+    if (decision === "override" && !finalOutcome.value) problems.push(["q-final_outcome-error", finalOutcome, "choose the final outcome"]);
+    if (decision === "override" && !reasonCode.value) problems.push(["q-reason-error", reasonCode, "choose the reason for the override"]);
+    if (decision === "override" && reasonCode.value === "other" && !text) problems.push(["q-reason-text-error", reasonText, "say what the reason is"]);
+    if (!body.clinician) problems.push(["q-clinician-error", clinician, "enter your clinician identifier"]);
+    if (problems.length) {
+      for (const [errId, control, message] of problems) {
+        const err = document.getElementById(errId);
+        err.textContent = message; err.hidden = false;
+        control.setAttribute("aria-invalid", "true");
+      }
+      problems[0][1].focus();
       return;
     }
     const r = await api("POST", `/v1/screenings/${encodeURIComponent(id)}/review`, body);
@@ -696,17 +717,37 @@ async function reviewView(id) {
       return queueView(`Screening ${r.data.status === "confirmed" ? "confirmed" : "overridden"}: it has left the queue.`);
     }
     const first = r.data?.errors?.[0];
-    const err = document.getElementById(`q-${first?.field?.split(".")[0] || "clinician"}-error`);
+    const field = first?.field || "clinician";
+    const err = document.getElementById(`q-${field.replace(".", "-")}-error`) || document.getElementById(`q-${field.split(".")[0]}-error`);
     if (err) { err.textContent = first?.message || r.data?.detail || `the service answered ${r.status}`; err.hidden = false; }
   });
   show(h("section", { "aria-labelledby": "review-title" },
     h("h1", { id: "review-title", text: "Screening for review" }),
     h("p", { class: "basis", text: `Screening ${s.id}, created ${new Date(s.created_at).toLocaleString()}, status ${s.status.replace("_", " ")}.` }),
+    s.review ? decisionView(s.review, s.suggested_outcome) : null,
     h("div", { class: "columns" },
       h("section", { class: "answers", "aria-labelledby": "answers-title" }, h("h2", { id: "answers-title", text: "Answers" }), answersList(s.answers)),
-      h("section", { "aria-labelledby": "evaluation-title" }, h("h2", { id: "evaluation-title", text: "Suggestion" }), ...evaluationView(ev, { editable: false }))),
-    canReview ? form : h("p", { text: s.review ? `Reviewed by ${s.review.clinician}: ${s.review.decision}.` : "Only a clinician can review." }),
+      h("section", { "aria-labelledby": "evaluation-title" },
+        h("h2", { id: "evaluation-title", text: s.review ? "The rules' suggestion, as issued before review" : "Suggestion" }),
+        ...evaluationView(ev, { editable: false }))),
+    canReview ? form : (s.review ? null : h("p", { text: "Only a clinician can review." })),
     h("p", {}, h("a", { href: "#/queue", text: "Back to the queue" }))));
+}
+
+// A clinician's decision, shown before the suggestion it decided on.
+function decisionView(review, suggested) {
+  const o = OUTCOMES[review.final_outcome] || { icon: "•", label: review.final_outcome };
+  const overridden = review.decision === "override";
+  const rows = [
+    ["Decision", overridden ? `Overridden (the rules suggested: ${OUTCOMES[suggested]?.label || suggested})` : "Confirmed the suggestion"],
+    ["Final outcome", o.label],
+  ];
+  if (review.reason) rows.push(["Reason", REASONS[review.reason.code] || review.reason.code]);
+  if (review.reason?.text) rows.push(["Explanation", review.reason.text]);
+  rows.push(["Clinician", review.clinician], ["Recorded", new Date(review.reviewed_at).toLocaleString()]);
+  return h("section", { class: `decision outcome outcome-${review.final_outcome}`, id: "decision", "aria-labelledby": "decision-title" },
+    h("h2", { id: "decision-title" }, h("span", { class: "icon", "aria-hidden": "true", text: o.icon }), `Clinician's decision: ${o.label}`),
+    h("dl", {}, rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])));
 }
 
 function radioValue2(name) {
