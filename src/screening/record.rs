@@ -436,7 +436,7 @@ mod tests {
             ["final_outcome", "reason"]
         );
         assert_eq!(
-            review(json!({"decision": "override", "final_outcome": "likely_candidate", "reason": {"code": "other"}, "clinician": "dr-a"})).unwrap_err(),
+            review(json!({"decision": "override", "final_outcome": "likely_candidate", "reason": {"code": "clinical_judgement"}, "clinician": "dr-a"})).unwrap_err(),
             ["final_outcome"]
         );
         let r = review(json!({"decision": "override", "final_outcome": "not_yet_eligible", "reason": {"code": "clinical_judgement", "text": "wait"}, "clinician": " dr-a "})).unwrap();
