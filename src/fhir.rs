@@ -8,10 +8,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::http::problem::Problem;
+use crate::condition::{Condition, Literal, Test};
 use crate::questionnaire::{AnswerType, FieldError, Item};
 use crate::rules::RuleSet;
-use crate::rules::condition::{Condition, Literal, Test};
 
 /// Canonical URLs of our questionnaires (identifiers; they need not resolve).
 pub const CANONICAL_BASE: &str = "https://facet-screen.invalid/fhir/Questionnaire/";
@@ -372,27 +371,4 @@ fn value(item: &Item, entry: &Value, link: &str, errors: &mut Vec<FieldError>) -
         },
         AnswerType::List => None,
     }
-}
-
-/// A problem as a FHIR `OperationOutcome`, with an issue per bad field.
-pub fn operation_outcome(problem: &Problem) -> Value {
-    let code = match problem.status {
-        400 => "structure",
-        401 | 403 => "security",
-        404 => "not-found",
-        409 => "conflict",
-        413 => "too-long",
-        422 => "invalid",
-        429 => "throttled",
-        _ => "exception",
-    };
-    let mut issues: Vec<Value> = problem
-        .errors
-        .iter()
-        .map(|e| json!({"severity": "error", "code": code, "diagnostics": e.message, "expression": [e.field]}))
-        .collect();
-    if issues.is_empty() {
-        issues.push(json!({"severity": "error", "code": code, "diagnostics": problem.detail}));
-    }
-    json!({"resourceType": "OperationOutcome", "issue": issues})
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cases;
+pub mod condition;
 pub mod config;
 pub mod fhir;
 pub mod http;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use facet_screen::auth::Clinic;
+use facet_screen::auth::{Clinic, NewKey};
 use facet_screen::config::{Cli, Command, Database, KeysCommand, RulesCommand, Settings};
 use facet_screen::rules::{RuleFiles, RuleSet};
 use facet_screen::startup::Application;
@@ -85,7 +85,8 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
                         && !label.chars().any(char::is_control),
                     "a label is 1 to 100 printable characters"
                 );
-                let (key, secret) = store.create_key(&clinic, role, label).await?;
+                let (new, secret) = NewKey::mint(clinic, role, label);
+                let key = store.insert_key(&new).await?;
                 println!("{}", secret.expose());
                 eprintln!(
                     "made {} for clinic `{}`, role {} ({}). The key above is shown once: keep it now.",

@@ -8,11 +8,12 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::{Auth, KeyInfo, Secret};
+use crate::auth::{Auth, Clinic, KeyInfo, NewKey, Role, Secret};
 use crate::config::Settings;
 use crate::http::cds::Cds;
 use crate::http::{self, AppState};
 use crate::rules::{RuleFiles, RuleSet};
+use crate::screening::service::Screenings;
 use crate::store::Store;
 
 pub struct Application {
@@ -42,10 +43,16 @@ impl Application {
         let store = Store::connect(&settings.database.url()?)
             .await
             .context("cannot open the database")?;
+        let (new_key, secret) = NewKey::mint(
+            Clinic::parse("default").expect("a valid slug"),
+            Role::Admin,
+            "first-run admin key",
+        );
         let first_key = store
-            .bootstrap_admin()
+            .bootstrap_admin(&new_key)
             .await
-            .context("cannot make the first admin key")?;
+            .context("cannot make the first admin key")?
+            .map(|info| (info, secret));
         let listener = TcpListener::bind(settings.addr)
             .await
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
@@ -55,8 +62,10 @@ impl Application {
         };
         let cds = Cds::load(settings.cds_issuers.as_deref(), public_url)
             .context("cannot read the trusted CDS Hooks issuers")?;
+        let rules = Arc::new(rules);
         let state = AppState {
-            rules: Arc::new(rules),
+            screenings: Screenings::new(rules.clone(), store.clone()),
+            rules,
             store,
             auth: Auth::new(settings.rate_limit),
             cds: Arc::new(cds),

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use crate::http::problem::ApiError;
+use super::AuthError;
 
 pub struct RateLimiter {
     limiter: DefaultKeyedRateLimiter<String>,
@@ -22,13 +22,13 @@ impl RateLimiter {
         }
     }
 
-    /// 429 with the seconds to wait when `key` is over its limit.
-    pub fn check(&self, key: &str) -> Result<(), ApiError> {
+    /// The seconds to wait when `key` is over its limit.
+    pub fn check(&self, key: &str) -> Result<(), AuthError> {
         self.limiter
             .check_key(&key.to_string())
             .map_err(|not_until| {
                 let wait = not_until.wait_time_from(self.clock.now());
-                ApiError::TooManyRequests(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+                AuthError::TooManyRequests(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
             })
     }
 }

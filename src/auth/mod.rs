@@ -1,16 +1,16 @@
 //! Who may do what. Callers send `Authorization: Bearer <key>`; a key has a
 //! role and a clinic. One table (`allows`) says what each role may do, and
-//! every query is scoped to the caller's clinic.
+//! every query is scoped to the caller's clinic. Plain Rust: the HTTP
+//! extractor and the mapping of `AuthError` to problem+json live in `http`.
 
 mod limit;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -19,15 +19,27 @@ use utoipa::ToSchema;
 
 pub use limit::RateLimiter;
 
-use crate::http::AppState;
-use crate::http::problem::ApiError;
+pub use crate::screening::Clinic;
+use crate::screening::ScreeningId;
 use crate::screening::record::Actor;
 
 /// What a key may do.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    clap::ValueEnum,
+    strum::IntoStaticStr,
+    strum::EnumString,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// Intake nurses and referring clinics: evaluate, create and correct screenings, read them.
     Intake,
@@ -39,17 +51,7 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Intake => "intake",
-            Role::Clinician => "clinician",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        [Role::Intake, Role::Clinician, Role::Admin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        self.into()
     }
 }
 
@@ -81,23 +83,26 @@ pub fn allows(role: Role, action: Action) -> bool {
     }
 }
 
-/// A clinic's slug: 1 to 64 of a-z, 0-9 and `-`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Clinic(String);
-
-impl Clinic {
-    pub fn parse(s: &str) -> Result<Clinic, String> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        ok.then(|| Clinic(s.to_string()))
-            .ok_or_else(|| "a clinic is 1 to 64 characters of a-z, 0-9 and -".into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// Why a request is not let through. Every message names what is wrong
+/// with the credential, never the credential.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("send `Authorization: Bearer <key>`")]
+    Missing,
+    #[error("the Authorization header must be `Bearer <key>`")]
+    NotBearer,
+    #[error("the key is malformed")]
+    Malformed,
+    #[error("the key is unknown or revoked")]
+    UnknownOrRevoked,
+    #[error("the {} role may not do this", .0.as_str())]
+    Forbidden(Role),
+    /// Over the per-key rate: retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
+    /// The keys could not be read.
+    #[error("the key directory failed: {0}")]
+    Directory(String),
 }
 
 /// A new key's secret: `fsk_` and 256 random bits. Shown once; only its
@@ -133,11 +138,36 @@ pub fn digest(presented: &str) -> Option<String> {
     .then(|| hex::encode(Sha256::digest(presented.as_bytes())))
 }
 
+/// A key to store: everything but the secret, of which only the digest.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub id: String,
+    pub digest: String,
+    pub clinic: Clinic,
+    pub role: Role,
+    pub label: String,
+}
+
+impl NewKey {
+    /// A new key and its secret, to be shown once.
+    pub fn mint(clinic: Clinic, role: Role, label: &str) -> (NewKey, Secret) {
+        let secret = Secret::generate();
+        let key = NewKey {
+            id: format!("key_{}", ScreeningId::new().to_string().replace('-', "")),
+            digest: digest(secret.expose()).expect("a generated key is well formed"),
+            clinic,
+            role,
+            label: label.to_string(),
+        };
+        (key, secret)
+    }
+}
+
 /// A key as the service knows it (never the secret).
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyInfo {
     pub id: String,
-    pub clinic: String,
+    pub clinic: Clinic,
     pub role: Role,
     pub label: String,
     pub created_at: String,
@@ -145,22 +175,30 @@ pub struct KeyInfo {
     pub revoked_at: Option<String>,
 }
 
+/// Where keys are looked up (the store).
+pub trait KeyDirectory {
+    fn key_by_digest(
+        &self,
+        digest: &str,
+    ) -> impl Future<Output = Result<Option<KeyInfo>, AuthError>> + Send;
+}
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub key_id: String,
     pub label: String,
-    pub clinic: String,
+    pub clinic: Clinic,
     pub role: Role,
 }
 
 impl Caller {
-    /// 403 unless the caller's role allows `action`.
-    pub fn may(&self, action: Action) -> Result<(), ApiError> {
+    /// `Forbidden` unless the caller's role allows `action`.
+    pub fn may(&self, action: Action) -> Result<(), AuthError> {
         if allows(self.role, action) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(self.role.as_str()))
+            Err(AuthError::Forbidden(self.role))
         }
     }
 
@@ -190,7 +228,35 @@ impl Auth {
         })
     }
 
-    fn last_used_due(&self, key_id: &str) -> bool {
+    /// The caller presenting `authorization` (the header's value): a known,
+    /// unrevoked key within its rate.
+    pub async fn authenticate(
+        &self,
+        keys: &impl KeyDirectory,
+        authorization: Option<&str>,
+    ) -> Result<Caller, AuthError> {
+        let presented = authorization
+            .ok_or(AuthError::Missing)?
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .ok_or(AuthError::NotBearer)?;
+        let digest = digest(presented).ok_or(AuthError::Malformed)?;
+        let key = keys
+            .key_by_digest(&digest)
+            .await?
+            .filter(|k| k.revoked_at.is_none())
+            .ok_or(AuthError::UnknownOrRevoked)?;
+        self.limiter.check(&key.id)?;
+        Ok(Caller {
+            key_id: key.id,
+            label: key.label,
+            clinic: key.clinic,
+            role: key.role,
+        })
+    }
+
+    /// Whether this key's last use is due to be written down again.
+    pub fn last_used_due(&self, key_id: &str) -> bool {
         let mut map = self.last_used.lock().expect("not poisoned");
         let now = Instant::now();
         match map.get(key_id) {
@@ -200,47 +266,6 @@ impl Auth {
                 true
             }
         }
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Caller, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized("send `Authorization: Bearer <key>`"))?;
-        let presented = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthorized(
-                "the Authorization header must be `Bearer <key>`",
-            ))?;
-        let hash = digest(presented).ok_or(ApiError::Unauthorized("the key is malformed"))?;
-        let key = app
-            .store
-            .key_by_hash(&hash)
-            .await?
-            .filter(|k| k.revoked_at.is_none())
-            .ok_or(ApiError::Unauthorized("the key is unknown or revoked"))?;
-        app.auth.limiter.check(&key.id)?;
-        if app.auth.last_used_due(&key.id) {
-            let (store, id) = (app.store.clone(), key.id.clone());
-            tokio::spawn(async move {
-                if let Err(e) = store.touch_key(&id).await {
-                    tracing::warn!(error = %e, "could not record a key's last use");
-                }
-            });
-        }
-        Ok(Caller {
-            key_id: key.id,
-            label: key.label,
-            clinic: key.clinic,
-            role: key.role,
-        })
     }
 }
 

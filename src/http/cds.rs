@@ -18,12 +18,13 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::extract::JsonBody;
 use super::problem::ApiError;
+use crate::auth::Clinic;
 use crate::fhir;
-use crate::questionnaire::{Answers, FieldError};
+use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
-use crate::screening::evaluate;
-use crate::screening::record::{Actor, EventKind, IdempotencyKey, timestamp};
-use crate::store::NewScreening;
+use crate::screening::record::{Actor, IdempotencyKey, timestamp};
+use crate::screening::service::ServiceError;
+use crate::screening::{Evaluation, ScreeningId};
 
 pub const SERVICE_ID: &str = "facet-screen-neurectomy";
 const REASON_SYSTEM: &str = "urn:facet-screen:review-reason";
@@ -31,7 +32,7 @@ const REASON_SYSTEM: &str = "urn:facet-screen:review-reason";
 /// A CDS client we trust: its JWT issuer, public key and clinic.
 pub struct Issuer {
     pub iss: String,
-    pub clinic: String,
+    pub clinic: Clinic,
     key: DecodingKey,
     alg: Algorithm,
 }
@@ -77,10 +78,10 @@ impl Cds {
                     ),
                     other => anyhow::bail!("issuer {}: alg {other} is not ES384 or RS384", f.iss),
                 };
-                crate::auth::Clinic::parse(&f.clinic).map_err(anyhow::Error::msg)?;
+                let clinic = Clinic::parse(&f.clinic).map_err(anyhow::Error::msg)?;
                 issuers.push(Issuer {
                     iss: f.iss,
-                    clinic: f.clinic,
+                    clinic,
                     key,
                     alg,
                 });
@@ -107,7 +108,7 @@ struct Claims {
 /// A CDS client whose JWT checked out.
 pub struct CdsClient {
     pub iss: String,
-    pub clinic: String,
+    pub clinic: Clinic,
 }
 
 impl CdsClient {
@@ -270,10 +271,6 @@ pub async fn service(
     };
     let answers_json =
         fhir::answers_from_response(&app.rules, &response).map_err(ApiError::InvalidAnswers)?;
-    let answers =
-        Answers::parse(&app.rules.fields, &answers_json).map_err(ApiError::InvalidAnswers)?;
-    let evaluation = evaluate(&app.rules, &answers, chrono::Utc::now());
-    let normalized = answers.to_json(&app.rules.fields).to_string();
     // A retried hook call (same hookInstance) gives the same screening.
     let key = IdempotencyKey::parse(&format!(
         "cds:{}",
@@ -281,21 +278,13 @@ pub async fn service(
     ))
     .expect("a hex key is valid");
     let created = app
-        .store
-        .create(
-            NewScreening {
-                clinic: client.clinic.clone(),
-                suggested: evaluation.outcome,
-                answers: normalized.clone(),
-                evaluation: serde_json::to_string(&evaluation).map_err(|_| ApiError::Internal)?,
-                request_hash: hex::encode(Sha256::digest(normalized.as_bytes())),
-                at: timestamp(chrono::Utc::now()),
-                actor: client.actor(),
-            },
-            Some(&key),
-        )
+        .screenings
+        .create(&client.clinic, client.actor(), &answers_json, Some(key))
         .await?;
-    let id = created.screening.id.clone();
+    // The card shows the evaluation as stored (the first one, on a retry).
+    let evaluation: Evaluation =
+        serde_json::from_str(created.screening.evaluation.get()).map_err(|_| ApiError::Internal)?;
+    let id = created.screening.id;
     let mut detail = format!("**{}**: {}\n", evaluation.outcome_label, evaluation.summary);
     if !evaluation.reasons.is_empty() {
         detail.push_str("\n**Why**\n");
@@ -368,14 +357,12 @@ pub async fn feedback(
                 message: "expected accepted or overridden".into(),
             }]));
         }
-        let card = item["card"].as_str().unwrap_or_default();
-        let screening = app
-            .store
-            .get(&client.clinic, card)
-            .await?
+        let card = item["card"]
+            .as_str()
+            .and_then(ScreeningId::parse)
             .ok_or(ApiError::NotFound("card"))?;
         checked.push((
-            screening.id,
+            card,
             json!({
                 "outcome": outcome,
                 "override_reason": item["overrideReason"]["reason"]["code"],
@@ -384,18 +371,13 @@ pub async fn feedback(
             }),
         ));
     }
-    let at = timestamp(chrono::Utc::now());
-    for (id, data) in checked {
-        app.store
-            .record_event(
-                &id,
-                EventKind::CdsFeedback,
-                &at,
-                &client.actor(),
-                &data.to_string(),
-            )
-            .await?;
-    }
+    app.screenings
+        .record_feedback(&client.clinic, checked, &client.actor())
+        .await
+        .map_err(|e| match e {
+            ServiceError::NotFound => ApiError::NotFound("card"),
+            other => other.into(),
+        })?;
     Ok(Json(json!({})))
 }
 

@@ -8,8 +8,7 @@ use super::extract::AnswersBody;
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
 use crate::auth::{Action, Caller};
-use crate::questionnaire::Answers;
-use crate::screening::{Evaluation, evaluate};
+use crate::screening::Evaluation;
 
 /// Evaluate a patient's answers.
 ///
@@ -33,8 +32,7 @@ pub async fn create(
     AnswersBody(json): AnswersBody,
 ) -> Result<Json<Evaluation>, ApiError> {
     caller.may(Action::Evaluate)?;
-    let answers = Answers::parse(&app.rules.fields, &json).map_err(ApiError::InvalidAnswers)?;
-    let evaluation = evaluate(&app.rules, &answers, chrono::Utc::now());
+    let evaluation = app.screenings.evaluate(&json)?;
     tracing::info!(outcome = evaluation.outcome.as_str(), "evaluated");
     Ok(Json(evaluation))
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use crate::fhir;
 
 pub const FHIR_JSON: &str = "application/fhir+json";
@@ -97,10 +97,33 @@ pub async fn outcome_for_fhir_clients(req: Request, next: axum::middleware::Next
     let Ok(problem) = serde_json::from_slice::<super::problem::Problem>(&bytes) else {
         return ApiError::Internal.into_response();
     };
-    let body = serde_json::to_vec(&fhir::operation_outcome(&problem)).unwrap_or_default();
+    let body = serde_json::to_vec(&operation_outcome(&problem)).unwrap_or_default();
     parts
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// A problem as a FHIR `OperationOutcome`, with an issue per bad field.
+pub fn operation_outcome(problem: &Problem) -> Value {
+    let code = match problem.status {
+        400 => "structure",
+        401 | 403 => "security",
+        404 => "not-found",
+        409 => "conflict",
+        413 => "too-long",
+        422 => "invalid",
+        429 => "throttled",
+        _ => "exception",
+    };
+    let mut issues: Vec<Value> = problem
+        .errors
+        .iter()
+        .map(|e| json!({"severity": "error", "code": code, "diagnostics": e.message, "expression": [e.field]}))
+        .collect();
+    if issues.is_empty() {
+        issues.push(json!({"severity": "error", "code": code, "diagnostics": problem.detail}));
+    }
+    json!({"resourceType": "OperationOutcome", "issue": issues})
 }

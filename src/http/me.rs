@@ -11,7 +11,8 @@ use crate::auth::{Caller, Role};
 pub struct Me {
     pub key_id: String,
     pub label: String,
-    pub clinic: String,
+    #[schema(value_type = String)]
+    pub clinic: crate::auth::Clinic,
     pub role: Role,
 }
 

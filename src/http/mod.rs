@@ -1,6 +1,7 @@
 //! HTTP: a thin layer over the domain. Routes, extractors, problem+json,
 //! OpenAPI.
 
+pub mod caller;
 pub mod cds;
 pub mod evaluations;
 pub mod extract;
@@ -31,6 +32,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Auth;
 use crate::rules::RuleSet;
+use crate::screening::service::Screenings;
 use crate::store::Store;
 use problem::ApiError;
 
@@ -39,6 +41,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The operations on screenings.
+    pub screenings: Screenings,
     pub rules: Arc<RuleSet>,
     pub store: Store,
     pub auth: Arc<Auth>,

@@ -149,6 +149,9 @@ pub fn document(rules: &RuleSet) -> Value {
             .insert("Answers".into(), answers_schema(rules));
     }
     let mut value = serde_json::to_value(&doc).expect("the document serializes");
+    // The domain type keeps its answers as raw JSON; they are `Answers`.
+    value["components"]["schemas"]["Screening"]["properties"]["answers"] =
+        json!({"$ref": "#/components/schemas/Answers"});
     add_examples(&mut value, rules);
     add_security(&mut value);
     value

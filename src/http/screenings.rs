@@ -1,4 +1,7 @@
 //! Screenings: create, read, the review queue, review, correct, history.
+//! Each handler parses, calls `screening::service`, and maps the result.
+
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -7,74 +10,30 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::extract::{AnswersBody, JsonBody};
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
-use crate::auth::{Action, Caller};
-use crate::questionnaire::{Answers, FieldError};
+use crate::auth::{Action, Caller, Clinic};
+use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
-use crate::screening::record::{
-    Event, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
-};
-use crate::screening::{Screening, ScreeningId, Status, evaluate};
-use crate::store::{ListFilter, NewScreening, StoreError};
+use crate::screening::record::{Event, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp};
+use crate::screening::{Screening, ScreeningId, Status};
+use crate::store::ListFilter;
 
 const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::NotFound("screening"),
-            StoreError::Conflict(why) => ApiError::Conflict(why.into()),
-            StoreError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
-            StoreError::Db(_) | StoreError::Corrupt(_) => {
-                // The error names tables and constraints, never values.
-                tracing::error!(error = %e, "storage failed");
-                ApiError::Internal
-            }
-        }
-    }
-}
-
-fn location(id: &str) -> HeaderValue {
+fn location(id: ScreeningId) -> HeaderValue {
     HeaderValue::from_str(&format!("/v1/screenings/{id}")).expect("a uuid is a valid header")
 }
 
 /// A screening id from the path; anything that is not one does not exist.
-fn screening_id(raw: &str) -> Result<String, ApiError> {
-    ScreeningId::parse(raw)
-        .map(|id| id.to_string())
-        .ok_or(ApiError::NotFound("screening"))
-}
-
-/// The caller's clinic's screening with this id; another clinic's is 404,
-/// exactly as if it did not exist.
-async fn find(app: &AppState, caller: &Caller, raw_id: &str) -> Result<Screening, ApiError> {
-    let id = screening_id(raw_id)?;
-    app.store
-        .get(&caller.clinic, &id)
-        .await?
-        .ok_or(ApiError::NotFound("screening"))
-}
-
-/// As `find`, and still pending review (409 otherwise, saying `why`).
-async fn find_pending(
-    app: &AppState,
-    caller: &Caller,
-    raw_id: &str,
-    why: &str,
-) -> Result<Screening, ApiError> {
-    let screening = find(app, caller, raw_id).await?;
-    if screening.status != Status::PendingReview {
-        return Err(ApiError::Conflict(why.into()));
-    }
-    Ok(screening)
+fn screening_id(raw: &str) -> Result<ScreeningId, ApiError> {
+    ScreeningId::parse(raw).ok_or(ApiError::NotFound("screening"))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
@@ -90,18 +49,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
                 "expected 1 to 128 visible ASCII characters",
             )),
     }
-}
-
-/// Parses and evaluates answers: the stored JSON of each, and the outcome.
-fn evaluate_json(
-    app: &AppState,
-    json: &serde_json::Value,
-) -> Result<(String, String, Outcome), ApiError> {
-    let answers = Answers::parse(&app.rules.fields, json).map_err(ApiError::InvalidAnswers)?;
-    let evaluation = evaluate(&app.rules, &answers, chrono::Utc::now());
-    let answers_json = answers.to_json(&app.rules.fields).to_string();
-    let evaluation_json = serde_json::to_string(&evaluation).map_err(|_| ApiError::Internal)?;
-    Ok((answers_json, evaluation_json, evaluation.outcome))
 }
 
 /// Create a screening.
@@ -130,31 +77,18 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     caller.may(Action::CreateScreening)?;
     let key = idempotency_key(&headers)?;
-    let (answers, evaluation, suggested) = evaluate_json(&app, &json)?;
-    let request_hash = hex::encode(Sha256::digest(answers.as_bytes()));
     let created = app
-        .store
-        .create(
-            NewScreening {
-                clinic: caller.clinic.clone(),
-                suggested,
-                answers,
-                evaluation,
-                request_hash,
-                at: timestamp(chrono::Utc::now()),
-                actor: caller.actor(),
-            },
-            key.as_ref(),
-        )
+        .screenings
+        .create(&caller.clinic, caller.actor(), &json, key)
         .await?;
     tracing::info!(
-        outcome = suggested.as_str(),
+        outcome = created.screening.suggested_outcome.as_str(),
         replayed = created.replayed,
         "screening created"
     );
     let mut res = (StatusCode::CREATED, Json(&created.screening)).into_response();
     res.headers_mut()
-        .insert(header::LOCATION, location(&created.screening.id));
+        .insert(header::LOCATION, location(created.screening.id));
     if created.replayed {
         res.headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -178,32 +112,38 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::ReadScreening)?;
-    let screening = find(&app, &caller, &id).await?;
-    // Who looked at which record, and when.
-    let at = timestamp(chrono::Utc::now());
-    app.store
-        .record_event(&screening.id, EventKind::Viewed, &at, &caller.actor(), "{}")
-        .await?;
-    Ok(Json(screening))
+    let id = screening_id(&id)?;
+    Ok(Json(
+        app.screenings
+            .read(&caller.clinic, id, &caller.actor())
+            .await?,
+    ))
 }
 
-/// Filters of the review queue.
-#[derive(Debug, Default, IntoParams)]
+/// Filters of the review queue: documented and parsed from this one struct.
+/// Every value is read as text first, so that each bad one is named.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)] // documents the parameters; `list_filter` parses them, naming each bad one
 pub struct ListParams {
     /// `pending_review` for the review queue.
-    status: Option<Status>,
+    #[param(value_type = Option<Status>)]
+    status: Option<String>,
     /// The suggested outcome.
-    outcome: Option<Outcome>,
+    #[param(value_type = Option<Outcome>)]
+    outcome: Option<String>,
     /// Created at or after this time (RFC 3339).
     created_from: Option<String>,
     /// Created before this time (RFC 3339).
     created_before: Option<String>,
     /// Page size, 1 to 100 (default 50).
-    limit: Option<u32>,
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
     /// From the `next` link of the previous page.
     cursor: Option<String>,
+    /// Anything else is refused, by name.
+    #[serde(flatten)]
+    #[param(ignore)]
+    unknown: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -214,20 +154,7 @@ pub struct ScreeningPage {
     pub next: Option<String>,
 }
 
-fn parse_time(field: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<String> {
-    match chrono::DateTime::parse_from_rfc3339(value) {
-        Ok(t) => Some(timestamp(t.to_utc())),
-        Err(_) => {
-            errors.push(FieldError {
-                field: field.into(),
-                message: "expected an RFC 3339 time such as 2026-11-25T09:00:00Z".into(),
-            });
-            None
-        }
-    }
-}
-
-fn encode_cursor(created_at: &str, id: &str) -> String {
+fn encode_cursor(created_at: &str, id: ScreeningId) -> String {
     URL_SAFE_NO_PAD.encode(format!("{created_at}\n{id}"))
 }
 
@@ -240,56 +167,88 @@ fn decode_cursor(cursor: &str) -> Option<(String, String)> {
     Some((at.to_string(), id.to_string()))
 }
 
-fn list_filter(
-    clinic: &str,
-    pairs: &[(String, String)],
-) -> Result<(ListFilter, Vec<(String, String)>), ApiError> {
-    let mut errors = Vec::new();
-    let mut f = ListFilter {
-        clinic: clinic.into(),
-        limit: DEFAULT_PAGE,
-        ..ListFilter::default()
-    };
-    let mut kept = Vec::new();
-    for (name, value) in pairs {
-        let mut bad = |message: String| {
+impl ListParams {
+    /// The store's filter for `clinic`, and the query to repeat in `next`;
+    /// each bad parameter named.
+    fn filter(self, clinic: Clinic) -> Result<(ListFilter, Vec<(String, String)>), ApiError> {
+        let mut errors = Vec::new();
+        let mut bad = |field: &str, message: String| {
             errors.push(FieldError {
-                field: name.clone(),
+                field: field.into(),
                 message,
             })
         };
-        match name.as_str() {
-            "status" => match Status::parse(value) {
-                Some(s) => f.status = Some(s),
-                None => bad("expected pending_review, confirmed or overridden".into()),
-            },
-            "outcome" => match value.parse::<Outcome>() {
+        let mut f = ListFilter::for_clinic(clinic, DEFAULT_PAGE);
+        let mut kept = Vec::new();
+        if let Some(v) = &self.status {
+            match v.parse::<Status>() {
+                Ok(s) => f.status = Some(s),
+                Err(_) => bad(
+                    "status",
+                    "expected pending_review, confirmed or overridden".into(),
+                ),
+            }
+            kept.push(("status".to_string(), v.clone()));
+        }
+        if let Some(v) = &self.outcome {
+            match v.parse::<Outcome>() {
                 Ok(o) => f.outcome = Some(o),
-                Err(()) => bad(format!(
-                    "expected one of: {}",
-                    Outcome::ALL.map(Outcome::as_str).join(", ")
-                )),
-            },
-            "created_from" => f.created_from = parse_time(name, value, &mut errors),
-            "created_before" => f.created_before = parse_time(name, value, &mut errors),
-            "limit" => match value.parse::<u32>() {
+                Err(_) => bad(
+                    "outcome",
+                    format!(
+                        "expected one of: {}",
+                        Outcome::ALL.map(Outcome::as_str).join(", ")
+                    ),
+                ),
+            }
+            kept.push(("outcome".to_string(), v.clone()));
+        }
+        for (name, value, slot) in [
+            ("created_from", &self.created_from, &mut f.created_from),
+            (
+                "created_before",
+                &self.created_before,
+                &mut f.created_before,
+            ),
+        ] {
+            if let Some(v) = value {
+                match chrono::DateTime::parse_from_rfc3339(v) {
+                    Ok(t) => *slot = Some(timestamp(t.to_utc())),
+                    Err(_) => bad(
+                        name,
+                        "expected an RFC 3339 time such as 2026-11-25T09:00:00Z".into(),
+                    ),
+                }
+                kept.push((name.to_string(), v.clone()));
+            }
+        }
+        if let Some(v) = &self.limit {
+            match v.parse::<u32>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => f.limit = n,
-                _ => bad(format!("expected a page size from 1 to {MAX_PAGE}")),
-            },
-            "cursor" => match decode_cursor(value) {
+                _ => bad(
+                    "limit",
+                    format!("expected a page size from 1 to {MAX_PAGE}"),
+                ),
+            }
+            kept.push(("limit".to_string(), v.clone()));
+        }
+        if let Some(v) = &self.cursor {
+            match decode_cursor(v) {
                 Some(c) => f.after = Some(c),
-                None => bad("expected the cursor of a `next` link".into()),
-            },
-            _ => bad("unknown parameter; expected status, outcome, created_from, created_before, limit or cursor".into()),
+                None => bad("cursor", "expected the cursor of a `next` link".into()),
+            }
         }
-        if name != "cursor" {
-            kept.push((name.clone(), value.clone()));
+        for name in self.unknown.keys() {
+            bad(
+                name,
+                "unknown parameter; expected status, outcome, created_from, created_before, limit or cursor".into(),
+            );
         }
-    }
-    if errors.is_empty() {
-        Ok((f, kept))
-    } else {
-        Err(ApiError::Invalid(errors))
+        if errors.is_empty() {
+            Ok((f, kept))
+        } else {
+            Err(ApiError::Invalid(errors))
+        }
     }
 }
 
@@ -306,20 +265,19 @@ fn list_filter(
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<ScreeningPage>, ApiError> {
     caller.may(Action::ListScreenings)?;
-    let Query(pairs) =
+    let Query(params) =
         query.map_err(|_| ApiError::InvalidHeader("query", "malformed query string"))?;
-    let (mut filter, kept) = list_filter(&caller.clinic, &pairs)?;
+    let (mut filter, mut params) = params.filter(caller.clinic)?;
     let page = filter.limit;
     filter.limit = page + 1;
-    let mut items = app.store.list(&filter).await?;
+    let mut items = app.screenings.list(&filter).await?;
     let next = if items.len() > page as usize {
         items.truncate(page as usize);
         let last = items.last().expect("a full page has a last item");
-        let mut params = kept;
-        params.push(("cursor".into(), encode_cursor(&last.created_at, &last.id)));
+        params.push(("cursor".into(), encode_cursor(&last.created_at, last.id)));
         let query = serde_urlencoded::to_string(&params).map_err(|_| ApiError::Internal)?;
         Some(format!("/v1/screenings?{query}"))
     } else {
@@ -350,22 +308,11 @@ pub async fn review(
     JsonBody(json): JsonBody,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::Review)?;
-    let current = find_pending(
-        &app,
-        &caller,
-        &id,
-        "the screening has already been reviewed",
-    )
-    .await?;
-    let review = ReviewRequest::parse(
-        json,
-        current.suggested_outcome,
-        timestamp(chrono::Utc::now()),
-    )
-    .map_err(ApiError::Invalid)?;
-    let mut who = caller.actor();
-    who.clinician = Some(review.clinician.clone());
-    let reviewed = app.store.review(&current, &review, &who).await?;
+    let id = screening_id(&id)?;
+    let reviewed = app
+        .screenings
+        .review(&caller.clinic, id, json, &caller.actor())
+        .await?;
     tracing::info!(status = reviewed.status.as_str(), "screening reviewed");
     Ok(Json(reviewed))
 }
@@ -391,27 +338,12 @@ pub async fn correct(
     AnswersBody(json): AnswersBody,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::CorrectAnswers)?;
-    let current = find_pending(
-        &app,
-        &caller,
-        &id,
-        "the screening has been reviewed: its answers can no longer change",
-    )
-    .await?;
-    let (answers, evaluation, suggested) = evaluate_json(&app, &json)?;
-    let at = timestamp(chrono::Utc::now());
-    let updated = app
-        .store
-        .correct_answers(
-            &current,
-            suggested,
-            &answers,
-            &evaluation,
-            &at,
-            &caller.actor(),
-        )
-        .await?;
-    Ok(Json(updated))
+    let id = screening_id(&id)?;
+    Ok(Json(
+        app.screenings
+            .correct(&caller.clinic, id, &json, &caller.actor())
+            .await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -434,10 +366,6 @@ pub async fn history(
 ) -> Result<Json<History>, ApiError> {
     caller.may(Action::ReadHistory)?;
     let id = screening_id(&id)?;
-    let events = app
-        .store
-        .history(&caller.clinic, &id)
-        .await?
-        .ok_or(ApiError::NotFound("screening"))?;
+    let events = app.screenings.history(&caller.clinic, id).await?;
     Ok(Json(History { events }))
 }

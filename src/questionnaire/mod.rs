@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::condition::Condition;
 use crate::problem_list::{Problem, Problems};
-use crate::rules::condition::Condition;
 
 pub use answers::{AnswerValue, Answers, FieldError};
 

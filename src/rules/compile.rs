@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::condition::{CmpOp, Condition, Literal, Test};
 use super::logic::Truth;
+use crate::condition::{CmpOp, Condition, Literal, Test};
 use crate::questionnaire::{AnswerValue, Answers, Field, Fields, Kind, answers::Entry};
 
 /// A condition whose field references, types and parameters were checked.

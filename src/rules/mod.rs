@@ -4,7 +4,6 @@
 //! storage.
 
 pub mod compile;
-pub mod condition;
 pub mod contract;
 pub mod logic;
 
@@ -15,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::condition::Condition;
 use crate::problem_list::{Problem, Problems};
 use crate::questionnaire::{Fields, Kind, Questionnaire};
 use compile::{Cond, Scope};
-use condition::Condition;
 
 /// The files of a rule set, in digest order.
 pub const FILES: [&str; 4] = [
@@ -50,9 +49,22 @@ pub enum Effect {
 
 /// One of the six outcome codes of the contract, highest precedence first.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Deserialize,
+    Serialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     UrgentEvaluation,
     UnlikelyCandidate,
@@ -73,21 +85,7 @@ impl Outcome {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::UrgentEvaluation => "urgent_evaluation",
-            Outcome::UnlikelyCandidate => "unlikely_candidate",
-            Outcome::NotYetEligible => "not_yet_eligible",
-            Outcome::NeedsMoreInformation => "needs_more_information",
-            Outcome::NeedsDiagnosticBlock => "needs_diagnostic_block",
-            Outcome::LikelyCandidate => "likely_candidate",
-        }
-    }
-}
-
-impl std::str::FromStr for Outcome {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Outcome::ALL.into_iter().find(|o| o.as_str() == s).ok_or(())
+        self.into()
     }
 }
 

@@ -11,7 +11,8 @@ use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
 
 /// A screening's id: a random UUID (v7: time-ordered, not guessable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ScreeningId(Uuid);
 
 impl ScreeningId {
@@ -37,8 +38,20 @@ impl std::fmt::Display for ScreeningId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     /// Waiting for a clinician.
     PendingReview,
@@ -50,17 +63,47 @@ pub enum Status {
 
 impl Status {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::PendingReview => "pending_review",
-            Status::Confirmed => "confirmed",
-            Status::Overridden => "overridden",
-        }
+        self.into()
+    }
+}
+
+/// A clinic's slug: 1 to 64 of a-z, 0-9 and `-`. Every screening and every
+/// key belongs to one; nothing is ever read across clinics.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Clinic(String);
+
+impl Clinic {
+    pub fn parse(s: &str) -> Result<Clinic, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        ok.then(|| Clinic(s.to_string()))
+            .ok_or_else(|| "a clinic is 1 to 64 characters of a-z, 0-9 and -".into())
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        [Status::PendingReview, Status::Confirmed, Status::Overridden]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Clinic {
+    type Error = String;
+    fn try_from(s: String) -> Result<Clinic, String> {
+        Clinic::parse(&s)
+    }
+}
+
+impl From<Clinic> for String {
+    fn from(c: Clinic) -> String {
+        c.0
+    }
+}
+
+impl std::fmt::Display for Clinic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(&self.0)
     }
 }
 
@@ -128,6 +171,19 @@ pub struct Review {
     pub reason: Option<ReviewReason>,
     pub clinician: String,
     pub reviewed_at: String,
+}
+
+impl Review {
+    /// The state a screening moves to with this review: the one place the
+    /// review state machine is decided (pending -> confirmed | overridden).
+    /// An override always differs from the suggestion: `parse` refuses one
+    /// that does not.
+    pub fn status(&self) -> Status {
+        match self.decision {
+            Decision::Confirm => Status::Confirmed,
+            Decision::Override => Status::Overridden,
+        }
+    }
 }
 
 impl ReviewRequest {
@@ -294,8 +350,9 @@ pub struct Actor {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Screening {
     #[schema(value_type = String, format = Uuid)]
-    pub id: String,
-    pub clinic: String,
+    pub id: ScreeningId,
+    #[schema(value_type = String)]
+    pub clinic: Clinic,
     pub status: Status,
     /// The outcome the rules suggested.
     pub suggested_outcome: Outcome,
@@ -309,7 +366,8 @@ pub struct Screening {
     pub answers_version: i64,
     pub created_at: String,
     pub updated_at: String,
-    #[schema(value_type = crate::http::openapi::AnswersSchema)]
+    /// The answers as stored (schema `Answers`).
+    #[schema(value_type = Object)]
     pub answers: Box<RawValue>,
     /// The suggestion exactly as issued, never recomputed.
     #[schema(value_type = crate::screening::Evaluation)]
@@ -320,7 +378,7 @@ pub struct Screening {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScreeningSummary {
     #[schema(value_type = String, format = Uuid)]
-    pub id: String,
+    pub id: ScreeningId,
     pub status: Status,
     pub suggested_outcome: Outcome,
     pub final_outcome: Option<Outcome>,

@@ -3,17 +3,19 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::screenings::clinic;
 use super::{Store, StoreError};
-use crate::auth::{Clinic, KeyInfo, Role, Secret, digest};
-use crate::screening::ScreeningId;
+use crate::auth::{AuthError, KeyDirectory, KeyInfo, NewKey, Role};
 use crate::screening::record::timestamp;
 
 fn key(row: &AnyRow) -> Result<KeyInfo, StoreError> {
     let role: String = row.try_get("role")?;
     Ok(KeyInfo {
         id: row.try_get("id")?,
-        clinic: row.try_get("clinic")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+        clinic: clinic(&row.try_get::<String, _>("clinic")?)?,
+        role: role
+            .parse::<Role>()
+            .map_err(|_| StoreError::Corrupt(format!("role {role}")))?,
         label: row.try_get("label")?,
         created_at: row.try_get("created_at")?,
         last_used_at: row.try_get("last_used_at")?,
@@ -21,33 +23,34 @@ fn key(row: &AnyRow) -> Result<KeyInfo, StoreError> {
     })
 }
 
+impl KeyDirectory for Store {
+    async fn key_by_digest(&self, digest: &str) -> Result<Option<KeyInfo>, AuthError> {
+        self.key_by_hash(digest)
+            .await
+            .map_err(|e| AuthError::Directory(e.to_string()))
+    }
+}
+
 impl Store {
-    /// Makes a key; the secret is returned once and never stored.
-    pub async fn create_key(
-        &self,
-        clinic: &Clinic,
-        role: Role,
-        label: &str,
-    ) -> Result<(KeyInfo, Secret), StoreError> {
-        let secret = Secret::generate();
-        let id = format!("key_{}", ScreeningId::new().to_string().replace('-', ""));
-        let hash = digest(secret.expose()).expect("a generated key is well formed");
+    /// Stores a key minted by `auth::NewKey::mint`: its digest, never the
+    /// secret.
+    pub async fn insert_key(&self, new: &NewKey) -> Result<KeyInfo, StoreError> {
         sqlx::query("INSERT INTO api_keys (id, secret_hash, clinic, role, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&id)
-            .bind(&hash)
-            .bind(clinic.as_str())
-            .bind(role.as_str())
-            .bind(label)
+            .bind(&new.id)
+            .bind(&new.digest)
+            .bind(new.clinic.as_str())
+            .bind(new.role.as_str())
+            .bind(&new.label)
             .bind(timestamp(chrono::Utc::now()))
             .execute(&self.pool)
             .await?;
-        let info = self.key_by_id(&id).await?.ok_or(StoreError::NotFound)?;
-        Ok((info, secret))
+        self.key_by_id(&new.id).await?.ok_or(StoreError::NotFound)
     }
 
-    /// On a database with no key and no earlier first-run key, makes one
-    /// admin key; `None` otherwise. Safe against instances starting together.
-    pub async fn bootstrap_admin(&self) -> Result<Option<(KeyInfo, Secret)>, StoreError> {
+    /// On a database with no key and no earlier first-run key, stores `new`
+    /// (an admin key); `None` otherwise. Safe against instances starting
+    /// together.
+    pub async fn bootstrap_admin(&self, new: &NewKey) -> Result<Option<KeyInfo>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let claimed = sqlx::query("INSERT INTO bootstrap (name, at) VALUES ('first_admin_key', $1) ON CONFLICT (name) DO NOTHING")
             .bind(timestamp(chrono::Utc::now()))
@@ -63,10 +66,7 @@ impl Store {
             return Ok(None);
         }
         tx.commit().await?;
-        let clinic = Clinic::parse("default").expect("a valid slug");
-        self.create_key(&clinic, Role::Admin, "first-run admin key")
-            .await
-            .map(Some)
+        self.insert_key(new).await.map(Some)
     }
 
     pub async fn key_by_hash(&self, hash: &str) -> Result<Option<KeyInfo>, StoreError> {

@@ -6,17 +6,18 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Store, StoreError};
 use crate::rules::Outcome;
-use crate::screening::ScreeningId;
 use crate::screening::record::{
-    Actor, Event, EventKind, IdempotencyKey, Review, Screening, ScreeningSummary, Status,
+    Actor, Clinic, Event, EventKind, IdempotencyKey, Review, Screening, ScreeningSummary, Status,
 };
+use crate::screening::{Evaluation, ScreeningId};
 
 /// What a new screening stores.
 pub struct NewScreening {
-    pub clinic: String,
-    pub suggested: Outcome,
+    pub clinic: Clinic,
+    /// The normalized answers, as JSON text.
     pub answers: String,
-    pub evaluation: String,
+    /// The evaluation as issued; its outcome is the suggestion.
+    pub evaluation: Evaluation,
     /// SHA-256 of the normalized answers, to recognise a retried request.
     pub request_hash: String,
     pub at: String,
@@ -25,7 +26,7 @@ pub struct NewScreening {
 
 /// What the writer did with one creation.
 pub enum Inserted {
-    New(String),
+    New(ScreeningId),
     /// The idempotency key was already used: this creation was undone.
     KeyTaken(IdempotencyKey),
 }
@@ -37,9 +38,10 @@ pub struct Created {
 }
 
 /// The review queue's filters, oldest first, keyset-paginated.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ListFilter {
-    pub clinic: String,
+    /// Always one clinic: nothing is listed across clinics.
+    pub clinic: Clinic,
     pub status: Option<Status>,
     pub outcome: Option<Outcome>,
     pub created_from: Option<String>,
@@ -49,17 +51,41 @@ pub struct ListFilter {
     pub limit: u32,
 }
 
+impl ListFilter {
+    /// Every screening of `clinic`, `limit` at a time.
+    pub fn for_clinic(clinic: Clinic, limit: u32) -> Self {
+        ListFilter {
+            clinic,
+            status: None,
+            outcome: None,
+            created_from: None,
+            created_before: None,
+            after: None,
+            limit,
+        }
+    }
+}
+
 fn raw(text: String) -> Result<Box<RawValue>, StoreError> {
     RawValue::from_string(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn outcome(text: &str) -> Result<Outcome, StoreError> {
     text.parse()
-        .map_err(|()| StoreError::Corrupt(format!("outcome {text}")))
+        .map_err(|_| StoreError::Corrupt(format!("outcome {text}")))
 }
 
 fn status(text: &str) -> Result<Status, StoreError> {
-    Status::parse(text).ok_or_else(|| StoreError::Corrupt(format!("status {text}")))
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("status {text}")))
+}
+
+fn screening_id(text: &str) -> Result<ScreeningId, StoreError> {
+    ScreeningId::parse(text).ok_or_else(|| StoreError::Corrupt("screening id".into()))
+}
+
+pub(super) fn clinic(text: &str) -> Result<Clinic, StoreError> {
+    Clinic::parse(text).map_err(|_| StoreError::Corrupt("clinic".into()))
 }
 
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
@@ -70,8 +96,8 @@ fn screening(row: &AnyRow) -> Result<Screening, StoreError> {
     let final_outcome: Option<String> = row.try_get("final_outcome")?;
     let review: Option<String> = row.try_get("review")?;
     Ok(Screening {
-        id: row.try_get("id")?,
-        clinic: row.try_get("clinic")?,
+        id: screening_id(&row.try_get::<String, _>("id")?)?,
+        clinic: clinic(&row.try_get::<String, _>("clinic")?)?,
         status: status(&row.try_get::<String, _>("status")?)?,
         suggested_outcome: outcome(&row.try_get::<String, _>("suggested")?)?,
         final_outcome: final_outcome.as_deref().map(outcome).transpose()?,
@@ -90,7 +116,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 
 async fn append_event(
     tx: &mut Transaction<'_, Any>,
-    id: &str,
+    id: ScreeningId,
     kind: EventKind,
     at: &str,
     actor: &Actor,
@@ -102,12 +128,12 @@ async fn append_event(
          SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6 FROM screening_events WHERE screening_id = $7",
     )
     .bind(ScreeningId::new().to_string())
-    .bind(id)
+    .bind(id.to_string())
     .bind(kind.as_str().unwrap_or_default().to_string())
     .bind(at)
     .bind(to_json(actor))
     .bind(data)
-    .bind(id)
+    .bind(id.to_string())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -143,7 +169,7 @@ impl Store {
         };
         match inserted {
             Inserted::New(id) => {
-                let screening = self.get(&clinic, &id).await?.ok_or(StoreError::NotFound)?;
+                let screening = self.get(&clinic, id).await?.ok_or(StoreError::NotFound)?;
                 Ok(Created {
                     screening,
                     replayed: false,
@@ -154,7 +180,7 @@ impl Store {
                 let row = sqlx::query(
                     "SELECT request_hash, screening_id FROM idempotency_keys WHERE clinic = $1 AND key = $2",
                 )
-                .bind(&clinic)
+                .bind(clinic.as_str())
                 .bind(key.as_str())
                 .fetch_one(&self.pool)
                 .await?;
@@ -162,9 +188,9 @@ impl Store {
                 if stored != hash {
                     return Err(StoreError::IdempotencyMismatch);
                 }
-                let earlier: String = row.try_get("screening_id")?;
+                let earlier = screening_id(&row.try_get::<String, _>("screening_id")?)?;
                 let screening = self
-                    .get(&clinic, &earlier)
+                    .get(&clinic, earlier)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 Ok(Created {
@@ -181,34 +207,35 @@ impl Store {
         new: &NewScreening,
         key: Option<&IdempotencyKey>,
     ) -> Result<Inserted, StoreError> {
-        let id = ScreeningId::new().to_string();
+        let id = ScreeningId::new();
+        let suggested = new.evaluation.outcome;
         sqlx::query(
             "INSERT INTO screenings (id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at) \
              VALUES ($1, $2, 'pending_review', $3, NULL, $4, $5, 1, NULL, $6, $7)",
         )
-        .bind(&id)
-        .bind(&new.clinic)
-        .bind(new.suggested.as_str())
+        .bind(id.to_string())
+        .bind(new.clinic.as_str())
+        .bind(suggested.as_str())
         .bind(&new.answers)
-        .bind(&new.evaluation)
+        .bind(to_json(&new.evaluation))
         .bind(&new.at)
         .bind(&new.at)
         .execute(&mut **tx)
         .await?;
         let data = format!(
             r#"{{"suggested_outcome":"{}","answers_version":1}}"#,
-            new.suggested.as_str()
+            suggested.as_str()
         );
-        append_event(tx, &id, EventKind::Created, &new.at, &new.actor, &data).await?;
+        append_event(tx, id, EventKind::Created, &new.at, &new.actor, &data).await?;
         if let Some(key) = key {
             let inserted = sqlx::query(
                 "INSERT INTO idempotency_keys (clinic, key, request_hash, screening_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (clinic, key) DO NOTHING",
             )
-            .bind(&new.clinic)
+            .bind(new.clinic.as_str())
             .bind(key.as_str())
             .bind(&new.request_hash)
-            .bind(&id)
+            .bind(id.to_string())
             .bind(&new.at)
             .execute(&mut **tx)
             .await?
@@ -220,13 +247,17 @@ impl Store {
         Ok(Inserted::New(id))
     }
 
-    pub async fn get(&self, clinic: &str, id: &str) -> Result<Option<Screening>, StoreError> {
+    pub async fn get(
+        &self,
+        clinic: &Clinic,
+        id: ScreeningId,
+    ) -> Result<Option<Screening>, StoreError> {
         let row = sqlx::query(
             "SELECT id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at \
              FROM screenings WHERE id = $1 AND clinic = $2",
         )
-            .bind(id)
-            .bind(clinic)
+            .bind(id.to_string())
+            .bind(clinic.as_str())
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(screening).transpose()
@@ -245,7 +276,7 @@ impl Store {
                AND ($10 IS NULL OR created_at > $11 OR (created_at = $12 AND id > $13)) \
              ORDER BY created_at, id LIMIT $14",
         )
-        .bind(&f.clinic)
+        .bind(f.clinic.as_str())
         .bind(f.status.map(Status::as_str))
         .bind(f.status.map(Status::as_str))
         .bind(f.outcome.map(Outcome::as_str))
@@ -265,7 +296,7 @@ impl Store {
             .map(|row| {
                 let final_outcome: Option<String> = row.try_get("final_outcome")?;
                 Ok(ScreeningSummary {
-                    id: row.try_get("id")?,
+                    id: screening_id(&row.try_get::<String, _>("id")?)?,
                     status: status(&row.try_get::<String, _>("status")?)?,
                     suggested_outcome: outcome(&row.try_get::<String, _>("suggested")?)?,
                     final_outcome: final_outcome.as_deref().map(outcome).transpose()?,
@@ -278,7 +309,7 @@ impl Store {
 
     /// Why a guarded update changed nothing: no such screening, or not in
     /// the state the caller saw.
-    async fn explain_no_change(&self, clinic: &str, id: &str) -> StoreError {
+    async fn explain_no_change(&self, clinic: &Clinic, id: ScreeningId) -> StoreError {
         match self.get(clinic, id).await {
             Ok(None) => StoreError::NotFound,
             Ok(Some(s)) if s.status != Status::PendingReview => {
@@ -291,16 +322,15 @@ impl Store {
 
     /// Replaces the answers of a screening pending review, if it is still at
     /// `version`; the previous answers and evaluation go to the history.
-    #[allow(clippy::too_many_arguments)]
     pub async fn correct_answers(
         &self,
         current: &Screening,
-        suggested: Outcome,
         answers: &str,
-        evaluation: &str,
+        evaluation: &Evaluation,
         at: &str,
         actor: &Actor,
     ) -> Result<Screening, StoreError> {
+        let suggested = evaluation.outcome;
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query(
             "UPDATE screenings SET suggested = $1, answers = $2, evaluation = $3, answers_version = answers_version + 1, updated_at = $4 \
@@ -308,10 +338,10 @@ impl Store {
         )
         .bind(suggested.as_str())
         .bind(answers)
-        .bind(evaluation)
+        .bind(to_json(evaluation))
         .bind(at)
-        .bind(&current.id)
-        .bind(&current.clinic)
+        .bind(current.id.to_string())
+        .bind(current.clinic.as_str())
         .bind(current.answers_version)
         .execute(&mut *tx)
         .await?
@@ -336,18 +366,15 @@ impl Store {
     }
 
     /// Records a clinician's review of a screening pending review, if it is
-    /// still at the answers version the clinician saw.
+    /// still at the answers version the clinician saw. The database settles
+    /// a race: of two reviews, one changes the row and the other `Conflict`s.
     pub async fn review(
         &self,
         current: &Screening,
+        status: Status,
         review: &Review,
         actor: &Actor,
     ) -> Result<Screening, StoreError> {
-        let status = if review.final_outcome == current.suggested_outcome {
-            Status::Confirmed
-        } else {
-            Status::Overridden
-        };
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query(
             "UPDATE screenings SET status = $1, final_outcome = $2, review = $3, updated_at = $4 \
@@ -357,8 +384,8 @@ impl Store {
         .bind(review.final_outcome.as_str())
         .bind(to_json(review))
         .bind(&review.reviewed_at)
-        .bind(&current.id)
-        .bind(&current.clinic)
+        .bind(current.id.to_string())
+        .bind(current.clinic.as_str())
         .bind(current.answers_version)
         .execute(&mut *tx)
         .await?
@@ -397,11 +424,11 @@ impl Store {
     ) -> Result<Screening, StoreError> {
         if changed == 0 {
             tx.rollback().await?;
-            return Err(self.explain_no_change(&current.clinic, &current.id).await);
+            return Err(self.explain_no_change(&current.clinic, current.id).await);
         }
-        append_event(&mut tx, &current.id, kind, at, actor, &data.to_string()).await?;
+        append_event(&mut tx, current.id, kind, at, actor, &data.to_string()).await?;
         tx.commit().await?;
-        self.get(&current.clinic, &current.id)
+        self.get(&current.clinic, current.id)
             .await?
             .ok_or(StoreError::NotFound)
     }
@@ -409,7 +436,7 @@ impl Store {
     /// Appends an event on its own (e.g. a read of the record).
     pub async fn record_event(
         &self,
-        id: &str,
+        id: ScreeningId,
         kind: EventKind,
         at: &str,
         actor: &Actor,
@@ -422,12 +449,16 @@ impl Store {
     }
 
     /// Every event of a screening, oldest first.
-    pub async fn history(&self, clinic: &str, id: &str) -> Result<Option<Vec<Event>>, StoreError> {
+    pub async fn history(
+        &self,
+        clinic: &Clinic,
+        id: ScreeningId,
+    ) -> Result<Option<Vec<Event>>, StoreError> {
         if self.get(clinic, id).await?.is_none() {
             return Ok(None);
         }
         let rows = sqlx::query("SELECT seq, kind, at, actor, data FROM screening_events WHERE screening_id = $1 ORDER BY seq")
-            .bind(id)
+            .bind(id.to_string())
             .fetch_all(&self.pool)
             .await?;
         rows.iter()

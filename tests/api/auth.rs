@@ -84,14 +84,12 @@ async fn without_a_valid_key_every_protected_route_is_401() {
     let revoked = facet_screen::store::Store::connect(&app.db.url)
         .await
         .unwrap();
-    let (info, secret) = revoked
-        .create_key(
-            &facet_screen::auth::Clinic::parse("default").unwrap(),
-            Role::Admin,
-            "to revoke",
-        )
-        .await
-        .unwrap();
+    let (new, secret) = facet_screen::auth::NewKey::mint(
+        facet_screen::auth::Clinic::parse("default").unwrap(),
+        Role::Admin,
+        "to revoke",
+    );
+    let info = revoked.insert_key(&new).await.unwrap();
     revoked.revoke_key(&info.id).await.unwrap();
     let unknown = format!("fsk_{}", "A".repeat(43));
     let routes = [

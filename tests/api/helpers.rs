@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use facet_screen::auth::{Clinic, Role};
+use facet_screen::auth::{Clinic, NewKey, Role};
 use facet_screen::config::Settings;
 use facet_screen::startup::Application;
 use facet_screen::store::Store;
@@ -64,13 +64,9 @@ impl Keys {
         let clinic = Clinic::parse(clinic).unwrap();
         let make = async |role: Role| {
             let label = format!("{} test key", role.as_str());
-            store
-                .create_key(&clinic, role, &label)
-                .await
-                .unwrap()
-                .1
-                .expose()
-                .to_string()
+            let (new, secret) = NewKey::mint(clinic.clone(), role, &label);
+            store.insert_key(&new).await.unwrap();
+            secret.expose().to_string()
         };
         Keys {
             intake: make(Role::Intake).await,

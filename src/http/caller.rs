@@ -1,0 +1,82 @@
+//! The caller of a request, from its `Authorization` header, and how the
+//! domain's refusals (`AuthError`, `ServiceError`, `StoreError`) become
+//! problem+json. Authentication itself is `crate::auth`'s.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::AppState;
+use super::problem::ApiError;
+use crate::auth::{AuthError, Caller};
+use crate::screening::service::ServiceError;
+use crate::store::StoreError;
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Caller, ApiError> {
+        // A header that is not text is no bearer token either.
+        let authorization = match parts.headers.get(header::AUTHORIZATION) {
+            None => None,
+            Some(v) => Some(v.to_str().map_err(|_| AuthError::NotBearer)?),
+        };
+        let caller = app.auth.authenticate(&app.store, authorization).await?;
+        if app.auth.last_used_due(&caller.key_id) {
+            let (store, id) = (app.store.clone(), caller.key_id.clone());
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_key(&id).await {
+                    tracing::warn!(error = %e, "could not record a key's last use");
+                }
+            });
+        }
+        Ok(caller)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Missing => ApiError::Unauthorized("send `Authorization: Bearer <key>`"),
+            AuthError::NotBearer => {
+                ApiError::Unauthorized("the Authorization header must be `Bearer <key>`")
+            }
+            AuthError::Malformed => ApiError::Unauthorized("the key is malformed"),
+            AuthError::UnknownOrRevoked => ApiError::Unauthorized("the key is unknown or revoked"),
+            AuthError::Forbidden(role) => ApiError::Forbidden(role.as_str()),
+            AuthError::TooManyRequests(secs) => ApiError::TooManyRequests(secs),
+            AuthError::Directory(why) => {
+                tracing::error!(error = %why, "the keys could not be read");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound("screening"),
+            StoreError::Conflict(why) => ApiError::Conflict(why.into()),
+            StoreError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
+            StoreError::Db(_) | StoreError::Corrupt(_) => {
+                // The error names tables and constraints, never values.
+                tracing::error!(error = %e, "storage failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::InvalidAnswers(errors) => ApiError::InvalidAnswers(errors),
+            ServiceError::Invalid(errors) => ApiError::Invalid(errors),
+            ServiceError::NotFound => ApiError::NotFound("screening"),
+            ServiceError::Conflict(why) => ApiError::Conflict(why.into()),
+            ServiceError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
+            ServiceError::Store(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The operations on screenings, one path each. The HTTP handlers, the CDS
+//! Hooks service and the FHIR entry points all call these: answers are
+//! parsed and evaluated here, the review state machine is decided here, and
+//! every read and change leaves its event on the history. Storage is below,
+//! HTTP above; nothing here knows of either's types beyond the store's
+//! operations.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::record::{
+    Actor, Clinic, Event, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
+};
+use super::{Evaluation, Screening, ScreeningId, Status, evaluate};
+use crate::questionnaire::{Answers, FieldError};
+use crate::rules::RuleSet;
+use crate::store::{Created, ListFilter, NewScreening, Store, StoreError};
+
+/// Why an operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The answers do not match the questionnaire (each bad field named).
+    #[error("invalid answers")]
+    InvalidAnswers(Vec<FieldError>),
+    /// Another part of the request is not valid (each bad field named).
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    /// No such screening in the caller's clinic.
+    #[error("not found")]
+    NotFound,
+    /// Not in a state that allows it (say, already reviewed).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The idempotency key was used with other answers.
+    #[error("the idempotency key was used with another request")]
+    IdempotencyMismatch,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Conflict(why) => ServiceError::Conflict(why),
+            StoreError::IdempotencyMismatch => ServiceError::IdempotencyMismatch,
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+const REVIEWED: &str = "the screening has already been reviewed";
+const ANSWERS_FROZEN: &str = "the screening has been reviewed: its answers can no longer change";
+
+/// The screening operations over one rule set and one store.
+#[derive(Clone)]
+pub struct Screenings {
+    rules: Arc<RuleSet>,
+    store: Store,
+}
+
+impl Screenings {
+    pub fn new(rules: Arc<RuleSet>, store: Store) -> Self {
+        Screenings { rules, store }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Parses and evaluates answers, storing nothing.
+    pub fn evaluate(&self, json: &Value) -> Result<Evaluation, ServiceError> {
+        Ok(self.parse_and_evaluate(json)?.1)
+    }
+
+    /// The normalized answers (as stored) and their evaluation.
+    fn parse_and_evaluate(&self, json: &Value) -> Result<(String, Evaluation), ServiceError> {
+        let answers =
+            Answers::parse(&self.rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
+        let evaluation = evaluate(&self.rules, &answers, chrono::Utc::now());
+        Ok((answers.to_json(&self.rules.fields).to_string(), evaluation))
+    }
+
+    /// Evaluates the answers and stores them with the evaluation as issued,
+    /// pending review. With an idempotency key already used for the same
+    /// answers, the screening that request created comes back instead.
+    pub async fn create(
+        &self,
+        clinic: &Clinic,
+        actor: Actor,
+        json: &Value,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Created, ServiceError> {
+        let (answers, evaluation) = self.parse_and_evaluate(json)?;
+        let request_hash = hex::encode(Sha256::digest(answers.as_bytes()));
+        let created = self
+            .store
+            .create(
+                NewScreening {
+                    clinic: clinic.clone(),
+                    answers,
+                    evaluation,
+                    request_hash,
+                    at: timestamp(chrono::Utc::now()),
+                    actor,
+                },
+                key.as_ref(),
+            )
+            .await?;
+        Ok(created)
+    }
+
+    /// A screening of the clinic, without recording the read.
+    async fn find(&self, clinic: &Clinic, id: ScreeningId) -> Result<Screening, ServiceError> {
+        self.store
+            .get(clinic, id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// As `find`, and still pending review (`Conflict(why)` otherwise).
+    async fn find_pending(
+        &self,
+        clinic: &Clinic,
+        id: ScreeningId,
+        why: &'static str,
+    ) -> Result<Screening, ServiceError> {
+        let screening = self.find(clinic, id).await?;
+        if screening.status != Status::PendingReview {
+            return Err(ServiceError::Conflict(why));
+        }
+        Ok(screening)
+    }
+
+    /// A screening of the clinic; who read it, and when, goes on its history.
+    pub async fn read(
+        &self,
+        clinic: &Clinic,
+        id: ScreeningId,
+        actor: &Actor,
+    ) -> Result<Screening, ServiceError> {
+        let screening = self.find(clinic, id).await?;
+        let at = timestamp(chrono::Utc::now());
+        self.store
+            .record_event(screening.id, EventKind::Viewed, &at, actor, "{}")
+            .await?;
+        Ok(screening)
+    }
+
+    /// Up to `filter.limit` screenings of the filter's clinic, oldest first.
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<ScreeningSummary>, ServiceError> {
+        Ok(self.store.list(filter).await?)
+    }
+
+    /// Replaces the answers of a screening pending review and evaluates them
+    /// again; the previous answers and evaluation stay on the history.
+    pub async fn correct(
+        &self,
+        clinic: &Clinic,
+        id: ScreeningId,
+        json: &Value,
+        actor: &Actor,
+    ) -> Result<Screening, ServiceError> {
+        let current = self.find_pending(clinic, id, ANSWERS_FROZEN).await?;
+        let (answers, evaluation) = self.parse_and_evaluate(json)?;
+        let at = timestamp(chrono::Utc::now());
+        Ok(self
+            .store
+            .correct_answers(&current, &answers, &evaluation, &at, actor)
+            .await?)
+    }
+
+    /// A named clinician's review: confirm the suggestion, or override it
+    /// with a final outcome and a reason. Once only: a reviewed screening is
+    /// never reviewed again (the store refuses a race with `Conflict`).
+    pub async fn review(
+        &self,
+        clinic: &Clinic,
+        id: ScreeningId,
+        json: Value,
+        actor: &Actor,
+    ) -> Result<Screening, ServiceError> {
+        let current = self.find_pending(clinic, id, REVIEWED).await?;
+        let review = ReviewRequest::parse(
+            json,
+            current.suggested_outcome,
+            timestamp(chrono::Utc::now()),
+        )
+        .map_err(ServiceError::Invalid)?;
+        let mut who = actor.clone();
+        who.clinician = Some(review.clinician.clone());
+        Ok(self
+            .store
+            .review(&current, review.status(), &review, &who)
+            .await?)
+    }
+
+    /// Records CDS feedback on a screening of the clinic.
+    pub async fn record_feedback(
+        &self,
+        clinic: &Clinic,
+        feedback: Vec<(ScreeningId, Value)>,
+        actor: &Actor,
+    ) -> Result<(), ServiceError> {
+        let mut found = Vec::with_capacity(feedback.len());
+        for (id, data) in feedback {
+            found.push((self.find(clinic, id).await?.id, data));
+        }
+        let at = timestamp(chrono::Utc::now());
+        for (id, data) in found {
+            self.store
+                .record_event(id, EventKind::CdsFeedback, &at, actor, &data.to_string())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Every event of a screening of the clinic, oldest first.
+    pub async fn history(
+        &self,
+        clinic: &Clinic,
+        id: ScreeningId,
+    ) -> Result<Vec<Event>, ServiceError> {
+        self.store
+            .history(clinic, id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+}
