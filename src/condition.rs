@@ -31,6 +31,35 @@ pub enum Condition {
     },
 }
 
+impl Condition {
+    /// Why the web form could not evaluate this condition itself, if it
+    /// could not. The form hides questions by their `show_when` with its own
+    /// evaluator (`ui/conditions.js`), which reads `all`, `any`, `not`,
+    /// `unknown` and tests against constants: not lists, not parameters.
+    pub fn page_cannot_evaluate(&self) -> Option<&'static str> {
+        match self {
+            Condition::All(items) | Condition::Any(items) => {
+                items.iter().find_map(Condition::page_cannot_evaluate)
+            }
+            Condition::Not(inner) => inner.page_cannot_evaluate(),
+            Condition::Unknown(_) => None,
+            Condition::Some { .. } => Some("`some`"),
+            Condition::FewerThan { .. } => Some("`fewer_than`"),
+            Condition::Test { test, .. } => {
+                let literals: &[Literal] = match test {
+                    Test::Is(_) | Test::Empty(_) => &[],
+                    Test::Eq(l) | Test::Cmp(_, l) => std::slice::from_ref(l),
+                    Test::In(ls) => ls,
+                };
+                literals
+                    .iter()
+                    .any(|l| matches!(l, Literal::Param { .. }))
+                    .then_some("a `{param: ...}`")
+            }
+        }
+    }
+}
+
 /// What is tested of one answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Test {

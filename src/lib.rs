@@ -12,6 +12,7 @@ pub mod problem_list;
 pub mod questionnaire;
 pub mod rules;
 pub mod screening;
+pub mod service;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

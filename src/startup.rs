@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::http::cds::Cds;
 use crate::http::{self, AppState};
 use crate::rules::{RuleFiles, RuleSet};
-use crate::screening::service::Screenings;
+use crate::service::Screenings;
 use crate::store::Store;
 
 pub struct Application {

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::problem::ApiError;
 use crate::auth::{AuthError, Caller};
-use crate::screening::service::ServiceError;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 impl FromRequestParts<AppState> for Caller {

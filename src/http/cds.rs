@@ -22,9 +22,9 @@ use crate::auth::Clinic;
 use crate::fhir;
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
-use crate::screening::record::{Actor, IdempotencyKey, timestamp};
-use crate::screening::service::ServiceError;
+use crate::screening::record::{Actor, IdempotencyKey, ReasonCode, timestamp};
 use crate::screening::{Evaluation, ScreeningId};
+use crate::service::ServiceError;
 
 pub const SERVICE_ID: &str = "facet-screen-neurectomy";
 const REASON_SYSTEM: &str = "urn:facet-screen:review-reason";
@@ -223,13 +223,11 @@ fn indicator(outcome: Outcome) -> &'static str {
 }
 
 fn override_reasons() -> Value {
-    json!([
-        {"code": "clinical_judgement", "system": REASON_SYSTEM, "display": "Clinical judgement"},
-        {"code": "new_information", "system": REASON_SYSTEM, "display": "New information"},
-        {"code": "patient_preference", "system": REASON_SYSTEM, "display": "Patient preference"},
-        {"code": "data_entry_error", "system": REASON_SYSTEM, "display": "Data entry error"},
-        {"code": "other", "system": REASON_SYSTEM, "display": "Other"},
-    ])
+    use strum::VariantArray as _;
+    ReasonCode::VARIANTS
+        .iter()
+        .map(|r| json!({"code": r.as_str(), "system": REASON_SYSTEM, "display": r.label()}))
+        .collect()
 }
 
 /// The screening service: evaluates the prefetched QuestionnaireResponse,

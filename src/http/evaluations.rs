@@ -21,7 +21,6 @@ use crate::screening::Evaluation;
     responses(
         (status = 200, description = "The candidacy suggestion with its basis", body = Evaluation),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Some answers do not match the questionnaire", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -45,10 +45,6 @@ pub async fn readyz(
     Ok(Json(Readiness {
         status: "ready",
         questionnaire_version: app.rules.questionnaire.version.clone(),
-        ruleset: RulesetRef {
-            version: app.rules.version.clone(),
-            digest: app.rules.digest.clone(),
-            profile: app.rules.profile.clone(),
-        },
+        ruleset: app.rules.reference(),
     }))
 }

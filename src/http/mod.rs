@@ -25,6 +25,7 @@ use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -32,7 +33,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Auth;
 use crate::rules::RuleSet;
-use crate::screening::service::Screenings;
+use crate::service::Screenings;
 use crate::store::Store;
 use problem::ApiError;
 
@@ -59,8 +60,7 @@ pub fn router(
     let cors = cors(cors_origins)?;
     let router = Router::new()
         .route("/", get(ui::index))
-        .route("/ui/app.js", get(ui::app_js))
-        .route("/ui/style.css", get(ui::style_css))
+        .route("/ui/{file}", get(ui::asset))
         .route("/healthz", get(health::healthz))
         .route("/v1/me", get(me::get))
         .route("/cds-services", get(cds::discovery))
@@ -87,13 +87,29 @@ pub fn router(
             axum::routing::put(screenings::correct),
         )
         .route("/v1/screenings/{id}/history", get(screenings::history))
-        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", doc))
+        .merge(
+            // The vendored Swagger UI sets inline styles: its pages get the
+            // relaxed policy, which the layer below then leaves in place.
+            Router::new()
+                .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", doc))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CSP_DOCS),
+                )),
+        )
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(axum::middleware::from_fn(fhir::outcome_for_fhir_clients))
-        .layer(axum::middleware::from_fn(security_headers))
+        // The security headers: the strict policy unless a route set its own
+        // (the API docs), no sniffing, no referrer, never framed, and not
+        // cached unless a route says otherwise.
+        .layer(unless_set(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(always(header::REFERRER_POLICY, "no-referrer"))
+        .layer(always(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(unless_set(header::CACHE_CONTROL, "no-store"))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -162,7 +178,7 @@ fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
 
 /// Strict content security policy: scripts and styles from this server only,
 /// no inline script, never framed. The vendored Swagger UI sets inline
-/// styles, so `/docs` allows those (still no inline script).
+/// styles, so its pages allow those (still no inline script).
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'";
@@ -170,27 +186,14 @@ const CSP_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
                         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
                         base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-async fn security_headers(req: Request, next: axum::middleware::Next) -> Response {
-    let docs = req.uri().path().starts_with("/docs");
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if docs { CSP_DOCS } else { CSP }),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    res
+/// A header every response carries.
+fn always(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+}
+
+/// A header every response carries unless its route set its own.
+fn unless_set(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 /// Any error answered without a body of ours (the framework's 405, 408,

@@ -243,13 +243,21 @@ fn add_security(doc: &mut Value) {
                 responses["400"] = problem("Malformed JSON, query or header");
             }
             if has_body {
+                let too_large = format!("The body is over {} KiB", super::BODY_LIMIT / 1024);
                 for (status, why) in [
-                    ("413", "The body is over 64 KiB"),
+                    ("413", too_large.as_str()),
                     ("415", "The body is not sent as JSON"),
                 ] {
                     if responses.get(status).is_none() {
                         responses[status] = problem(why);
                     }
+                }
+                // Keep the answers in status order, wherever they came from.
+                if let Some(map) = responses.as_object_mut() {
+                    let mut sorted: Vec<(String, Value)> =
+                        std::mem::take(map).into_iter().collect();
+                    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                    map.extend(sorted);
                 }
             }
             responses["401"] = problem(

@@ -85,7 +85,7 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "The body is too large",
-                "Request bodies are limited to 64 KiB.".into(),
+                body_limit_text(),
                 vec![],
             ),
             ApiError::NotFound(what) => (
@@ -182,7 +182,7 @@ impl ApiError {
                 StatusCode::REQUEST_TIMEOUT => {
                     "The request took too long and was abandoned.".into()
                 }
-                StatusCode::PAYLOAD_TOO_LARGE => "Request bodies are limited to 64 KiB.".into(),
+                StatusCode::PAYLOAD_TOO_LARGE => body_limit_text(),
                 _ => reason.into(),
             },
             errors: vec![],
@@ -220,4 +220,12 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// What a 413 says: the limit, from the one constant.
+fn body_limit_text() -> String {
+    format!(
+        "Request bodies are limited to {} KiB.",
+        super::BODY_LIMIT / 1024
+    )
 }

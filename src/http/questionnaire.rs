@@ -20,7 +20,7 @@ pub async fn get(State(app): State<AppState>) -> Json<Questionnaire> {
 /// The rule set's published sources, by id, with the rule set they belong to.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Sources {
-    pub ruleset: crate::screening::evaluation::RulesetRef,
+    pub ruleset: crate::rules::RulesetRef,
     pub sources: std::collections::BTreeMap<String, crate::rules::Source>,
 }
 
@@ -29,11 +29,7 @@ pub struct Sources {
     responses((status = 200, description = "The rule set's sources", body = Sources)))]
 pub async fn sources(State(app): State<AppState>) -> Json<Sources> {
     Json(Sources {
-        ruleset: crate::screening::evaluation::RulesetRef {
-            version: app.rules.version.clone(),
-            digest: app.rules.digest.clone(),
-            profile: app.rules.profile.clone(),
-        },
+        ruleset: app.rules.reference(),
         sources: app.rules.sources.clone(),
     })
 }

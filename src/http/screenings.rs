@@ -1,5 +1,5 @@
 //! Screenings: create, read, the review queue, review, correct, history.
-//! Each handler parses, calls `screening::service`, and maps the result.
+//! Each handler parses, calls `crate::service`, and maps the result.
 
 use std::collections::BTreeMap;
 
@@ -64,7 +64,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
         (status = 201, description = "Stored, pending review (or the screening an earlier request with this key created)", body = Screening,
             headers(("Location" = String, description = "/v1/screenings/{id}"))),
         (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid answers, or an idempotency key reused with other answers", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -2,10 +2,17 @@
 //! so the pages work on a closed network. They use the public API like any
 //! clinic's client.
 
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use strum::VariantArray as _;
 
-fn file(content_type: &'static str, body: &'static str) -> Response {
+use super::AppState;
+use crate::rules::Outcome;
+use crate::screening::record::ReasonCode;
+
+fn file(content_type: &'static str, body: impl IntoResponse) -> Response {
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -13,14 +20,49 @@ fn file(content_type: &'static str, body: &'static str) -> Response {
     res
 }
 
-pub async fn index() -> Response {
-    file("text/html; charset=utf-8", include_str!("ui/index.html"))
+/// The page, with the words the scripts show for codes (outcome labels from
+/// the rule set, review reasons from the record) as a JSON data island: one
+/// source for each, never copied into the scripts.
+pub async fn index(State(app): State<AppState>) -> Response {
+    let outcomes: Map<String, Value> = Outcome::ALL
+        .iter()
+        .map(|o| (o.as_str().into(), json!(app.rules.outcome_text(*o).label)))
+        .collect();
+    let reasons: Map<String, Value> = ReasonCode::VARIANTS
+        .iter()
+        .map(|r| (r.as_str().into(), json!(r.label())))
+        .collect();
+    let words = json!({"outcomes": outcomes, "review_reasons": reasons})
+        .to_string()
+        .replace('<', "\\u003c");
+    let page = include_str!("ui/index.html").replace("{{WORDS}}", &words);
+    file("text/html; charset=utf-8", page)
 }
 
-pub async fn app_js() -> Response {
-    file("text/javascript; charset=utf-8", include_str!("ui/app.js"))
-}
+/// The scripts (ES modules, as written: no build step) and the style sheet.
+const ASSETS: &[(&str, &str)] = &[
+    ("app.js", include_str!("ui/app.js")),
+    ("api.js", include_str!("ui/api.js")),
+    ("conditions.js", include_str!("ui/conditions.js")),
+    ("dom.js", include_str!("ui/dom.js")),
+    ("form.js", include_str!("ui/form.js")),
+    ("queue.js", include_str!("ui/queue.js")),
+    ("results.js", include_str!("ui/results.js")),
+    ("review.js", include_str!("ui/review.js")),
+    ("state.js", include_str!("ui/state.js")),
+    ("words.js", include_str!("ui/words.js")),
+    ("style.css", include_str!("ui/style.css")),
+];
 
-pub async fn style_css() -> Response {
-    file("text/css; charset=utf-8", include_str!("ui/style.css"))
+pub async fn asset(Path(name): Path<String>) -> Result<Response, super::problem::ApiError> {
+    let (name, body) = ASSETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or(super::problem::ApiError::NotFound("file"))?;
+    let content_type = if name.ends_with(".css") {
+        "text/css; charset=utf-8"
+    } else {
+        "text/javascript; charset=utf-8"
+    };
+    Ok(file(content_type, *body))
 }

@@ -89,6 +89,18 @@ impl Outcome {
     }
 }
 
+/// Which rules produced an evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RulesetRef {
+    #[schema(example = "1.0.0")]
+    pub version: String,
+    /// SHA-256 of the rule set's files.
+    #[schema(example = "sha256:4f1c…")]
+    pub digest: String,
+    #[schema(example = "cms_lcd")]
+    pub profile: String,
+}
+
 /// A published source a rule cites.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -391,6 +403,16 @@ impl RuleSet {
             let (Some(cond), Some(i)) = (&item.show_when, fields.find(&item.id)) else {
                 continue;
             };
+            if let Some(form) = cond.page_cannot_evaluate() {
+                problems.push(Problem::at_path(
+                    FILES[0],
+                    &format!("item {}", item.id),
+                    "show_when",
+                    format!(
+                        "{form} cannot be used in show_when: the intake form evaluates show_when itself and reads only all, any, not, unknown and tests against constants"
+                    ),
+                ));
+            }
             let mut found = Vec::new();
             visibility[i] = scope.compile(cond, "show_when", &mut found);
             for (path, msg) in found {
@@ -431,6 +453,15 @@ impl RuleSet {
             required,
             read_by,
         })
+    }
+
+    /// Which rules these are: version, content digest and profile.
+    pub fn reference(&self) -> RulesetRef {
+        RulesetRef {
+            version: self.version.clone(),
+            digest: self.digest.clone(),
+            profile: self.profile.clone(),
+        }
     }
 
     pub fn outcome_text(&self, outcome: Outcome) -> &OutcomeText {

@@ -8,6 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::questionnaire::Answers;
+pub use crate::rules::RulesetRef;
 use crate::rules::compile::Gap;
 use crate::rules::logic::Truth;
 use crate::rules::{Effect, Outcome, Rule, RuleSet};
@@ -46,18 +47,6 @@ pub struct Evaluation {
     pub questionnaire_version: String,
     pub ruleset: RulesetRef,
     pub evaluated_at: DateTime<Utc>,
-}
-
-/// Which rules produced an evaluation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct RulesetRef {
-    #[schema(example = "1.0.0")]
-    pub version: String,
-    /// SHA-256 of the rule set's files.
-    #[schema(example = "sha256:4f1c…")]
-    pub digest: String,
-    #[schema(example = "cms_lcd")]
-    pub profile: String,
 }
 
 /// A criterion that applies, with the answers it read and its sources.
@@ -232,11 +221,7 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
         requires_clinician_confirmation: true,
         disclaimer: rules.disclaimer.clone(),
         questionnaire_version: rules.questionnaire.version.clone(),
-        ruleset: RulesetRef {
-            version: rules.version.clone(),
-            digest: rules.digest.clone(),
-            profile: rules.profile.clone(),
-        },
+        ruleset: rules.reference(),
         evaluated_at: at,
     }
 }

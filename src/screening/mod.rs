@@ -1,10 +1,9 @@
-//! The screening domain: evaluating answers into a suggestion, the
-//! screening record with its review state machine, and the operations on
-//! screenings (`service`).
+//! The screening domain: evaluating answers into a suggestion, and the
+//! screening record with its review state machine. The operations on
+//! screenings are `crate::service`'s.
 
 pub mod evaluation;
 pub mod record;
-pub mod service;
 
 pub use evaluation::{Evaluation, evaluate};
 pub use record::{Clinic, Screening, ScreeningId, Status};

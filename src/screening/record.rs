@@ -114,15 +114,46 @@ pub enum Decision {
     Override,
 }
 
+// The codes and their labels are defined here only: the CDS cards and the
+// web pages take them from here.
 /// Why a clinician overrode (or commented on) a suggestion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ReasonCode {
     ClinicalJudgement,
     NewInformation,
     PatientPreference,
     DataEntryError,
     Other,
+}
+
+impl ReasonCode {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The label a clinician reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReasonCode::ClinicalJudgement => "Clinical judgement",
+            ReasonCode::NewInformation => "New information",
+            ReasonCode::PatientPreference => "Patient preference",
+            ReasonCode::DataEntryError => "Data entry error",
+            ReasonCode::Other => "Other",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]

@@ -17,7 +17,7 @@ use sqlx::{AnyPool, Executor};
 pub use screenings::{Created, ListFilter, NewScreening};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+enum Backend {
     Sqlite,
     Postgres,
 }
@@ -39,7 +39,6 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
-    backend: Backend,
     /// The group-commit writer, on SQLite.
     writer: Option<batch::Writer>,
 }
@@ -90,15 +89,7 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
         let writer = (backend == Backend::Sqlite).then(|| batch::Writer::start(pool.clone()));
-        Ok(Store {
-            pool,
-            backend,
-            writer,
-        })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
+        Ok(Store { pool, writer })
     }
 
     /// The database answers.

@@ -323,6 +323,22 @@ async fn pages_carry_security_headers_and_cors_is_for_listed_origins_only() {
     );
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["cache-control"], "no-store");
+    // Errors carry them too; the vendored API docs may use inline styles,
+    // never inline scripts.
+    for (path, inline_styles) in [("/no/such/route", false), ("/docs/", true)] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        let csp = res.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self';"), "{path}: {csp}");
+        assert_eq!(
+            csp.contains("style-src 'self' 'unsafe-inline'"),
+            inline_styles,
+            "{path}: {csp}"
+        );
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(res.headers()["x-frame-options"], "DENY", "{path}");
+    }
 
     let preflight = |origin: &'static str| {
         app.client

@@ -14,5 +14,6 @@ mod operations;
 mod questionnaire;
 mod rules_check;
 mod screenings;
+mod show_when;
 mod soak;
 mod words;

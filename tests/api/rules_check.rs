@@ -147,3 +147,31 @@ fn a_changed_threshold_shows_in_the_worked_cases() {
     assert!(stdout.contains("FAIL exactly-80"), "{stdout}");
     assert!(stdout.contains("22 passed, 1 failed"), "{stdout}");
 }
+
+#[test]
+fn a_show_when_the_form_cannot_evaluate_is_refused() {
+    for (cond, form) in [
+        (
+            "{ field: pain.duration_months, gte: { param: min_pain_months } }",
+            "a `{param: ...}`",
+        ),
+        (
+            "{ some: { of: diagnostic_blocks, where: { field: kind, eq: medial_branch_block } } }",
+            "`some`",
+        ),
+    ] {
+        let dir = rules_copy();
+        edit(
+            &dir.path().join("questionnaire.yaml"),
+            "show_when:\n          not: { field: imaging.modalities, empty: true }",
+            &format!("show_when: {cond}"),
+        );
+        let stderr = check_fails(dir.path());
+        assert!(
+            stderr.contains("questionnaire.yaml")
+                && stderr.contains("item imaging.alternative_diagnosis")
+                && stderr.contains(&format!("{form} cannot be used in show_when")),
+            "{stderr}"
+        );
+    }
+}

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::record::{
-    Actor, Clinic, Event, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
-};
-use super::{Evaluation, Screening, ScreeningId, Status, evaluate};
 use crate::questionnaire::{Answers, FieldError};
 use crate::rules::RuleSet;
+use crate::screening::record::{
+    Actor, Clinic, Event, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
+};
+use crate::screening::{Evaluation, Screening, ScreeningId, Status, evaluate};
 use crate::store::{Created, ListFilter, NewScreening, Store, StoreError};
 
 /// Why an operation did not happen.

@@ -1,0 +1,48 @@
+// Small DOM helpers shared by the views.
+
+const main = document.getElementById("main");
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function show(...nodes) {
+  main.replaceChildren(...nodes);
+  main.focus();
+}
+
+export function fieldId(path) {
+  return "q-" + path;
+}
+
+export function radios(name, idBase, options, selected, onchange) {
+  return h("div", { class: "choices" }, options.map(([value, label], i) => {
+    const id = i === 0 ? idBase : `${idBase}--${value}`;
+    return h("label", { for: id },
+      h("input", { type: "radio", id, name, value, checked: value === selected, onchange }),
+      label);
+  }));
+}
+
+// The value of the checked radio of group `name` within `root`, or null.
+export function checkedValue(name, root = document) {
+  const checked = root.querySelector(`input[name="${CSS.escape(name)}"]:checked`);
+  return checked ? checked.value : null;
+}
+
+export // Changes the address without a hashchange: the caller renders the view.
+function navigate(hash) {
+  history.pushState(null, "", hash);
+}

@@ -1,0 +1,108 @@
+// The review page: the answers beside the suggestion, and the decision.
+
+import { h, show, radios, checkedValue, navigate } from "./dom.js";
+import { api } from "./api.js";
+import { OUTCOMES, REASONS } from "./words.js";
+import { state, questionnaire } from "./state.js";
+import { valueText, evaluationView, decisionView } from "./results.js";
+import { queueView } from "./queue.js";
+
+function answersList(answers) {
+  const rows = [];
+  for (const section of state.questionnaire.sections) {
+    for (const item of section.items) {
+      const dot = item.id.indexOf(".");
+      const v = dot < 0 ? answers[item.id] : answers[item.id.slice(0, dot)]?.[item.id.slice(dot + 1)];
+      if (item.type === "list" && Array.isArray(v) && v.length) {
+        v.forEach((entry, i) => {
+          rows.push(h("dt", { text: `${item.item_label || "Entry"} ${i + 1}` }),
+            h("dd", { text: item.fields.map((f) => `${f.question}: ${valueText(entry[f.id], f)}`).join("; ") }));
+        });
+        continue;
+      }
+      rows.push(h("dt", { text: item.question }), h("dd", { text: valueText(v, item) }));
+    }
+  }
+  return h("dl", {}, rows);
+}
+
+export async function reviewView(id) {
+  await questionnaire();
+  const res = await api("GET", `/v1/screenings/${encodeURIComponent(id)}`);
+  if (res.status !== 200) return show(h("p", { role: "alert", text: res.data?.detail || "This screening cannot be opened." }));
+  const s = res.data;
+  const ev = s.evaluation;
+  const canReview = state.me.role === "clinician" && s.status === "pending_review";
+  const decisionName = "decision";
+  // No control starts on a value the clinician did not choose.
+  const choose = () => h("option", { value: "", text: "Choose…", selected: true });
+  const finalOutcome = h("select", { id: "final-outcome", name: "final_outcome", "aria-describedby": "q-final_outcome-error" }, choose(),
+    Object.entries(OUTCOMES).filter(([code]) => code !== s.suggested_outcome).map(([code, o]) => h("option", { value: code, text: o.label })));
+  const reasonCode = h("select", { id: "reason-code", name: "reason_code", "aria-describedby": "q-reason-error" }, choose(),
+    Object.entries(REASONS).map(([code, label]) => h("option", { value: code, text: label })));
+  const reasonText = h("textarea", { id: "reason-text", rows: "3", maxlength: "2000", "aria-describedby": "q-reason-text-error" });
+  const overrideFields = h("div", { hidden: true },
+    h("div", { class: "item" }, h("label", { for: "final-outcome", text: "Final outcome" }), h("p", { class: "error", id: "q-final_outcome-error", hidden: true }), finalOutcome),
+    h("div", { class: "item" }, h("label", { for: "reason-code", text: "Reason" }), h("p", { class: "error", id: "q-reason-error", hidden: true }), reasonCode),
+    h("div", { class: "item" }, h("label", { for: "reason-text", text: "Explain (kept on the record; required for reason Other)" }), h("p", { class: "error", id: "q-reason-text-error", hidden: true }), reasonText));
+  const clinician = h("input", { id: "q-clinician", type: "text", autocomplete: "off", required: true, "aria-describedby": "q-clinician-error" });
+  const form = h("form", { novalidate: true, "aria-labelledby": "decide-title" },
+    h("h2", { id: "decide-title", text: "Your decision" }),
+    h("fieldset", { "aria-describedby": "q-decision-error" },
+      h("legend", { text: "Decision" }),
+      h("p", { class: "error", id: "q-decision-error", hidden: true }),
+      radios(decisionName, "decision", [["confirm", `Confirm: ${OUTCOMES[s.suggested_outcome].label}`], ["override", "Override"]], null,
+        () => { overrideFields.hidden = checkedValue(decisionName) !== "override"; })),
+    overrideFields,
+    h("div", { class: "item" }, h("label", { for: "q-clinician", text: "Your clinician identifier" }), h("p", { class: "error", id: "q-clinician-error", hidden: true }), clinician),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", text: "Record decision" })));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    for (const err of form.querySelectorAll(".error")) { err.hidden = true; }
+    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    const decision = checkedValue(decisionName);
+    const body = { decision, clinician: clinician.value.trim() };
+    const text = reasonText.value.trim();
+    if (decision === "override") {
+      body.final_outcome = finalOutcome.value;
+      body.reason = { code: reasonCode.value };
+      if (text) body.reason.text = text;
+    }
+    // Nothing is sent until every choice is made by the clinician.
+    const problems = [];
+    if (!decision) problems.push(["q-decision-error", form.querySelector(`input[name="${decisionName}"]`), "choose Confirm or Override"]);
+    if (decision === "override" && !finalOutcome.value) problems.push(["q-final_outcome-error", finalOutcome, "choose the final outcome"]);
+    if (decision === "override" && !reasonCode.value) problems.push(["q-reason-error", reasonCode, "choose the reason for the override"]);
+    if (decision === "override" && reasonCode.value === "other" && !text) problems.push(["q-reason-text-error", reasonText, "say what the reason is"]);
+    if (!body.clinician) problems.push(["q-clinician-error", clinician, "enter your clinician identifier"]);
+    if (problems.length) {
+      for (const [errId, control, message] of problems) {
+        const err = document.getElementById(errId);
+        err.textContent = message; err.hidden = false;
+        control.setAttribute("aria-invalid", "true");
+      }
+      problems[0][1].focus();
+      return;
+    }
+    const r = await api("POST", `/v1/screenings/${encodeURIComponent(id)}/review`, body);
+    if (r.status === 200) {
+      navigate("#/queue");
+      return queueView(`Screening ${r.data.status === "confirmed" ? "confirmed" : "overridden"}: it has left the queue.`);
+    }
+    const first = r.data?.errors?.[0];
+    const field = first?.field || "clinician";
+    const err = document.getElementById(`q-${field.replace(".", "-")}-error`) || document.getElementById(`q-${field.split(".")[0]}-error`);
+    if (err) { err.textContent = first?.message || r.data?.detail || `the service answered ${r.status}`; err.hidden = false; }
+  });
+  show(h("section", { "aria-labelledby": "review-title" },
+    h("h1", { id: "review-title", text: "Screening for review" }),
+    h("p", { class: "basis", text: `Screening ${s.id}, created ${new Date(s.created_at).toLocaleString()}, status ${s.status.replace("_", " ")}.` }),
+    s.review ? decisionView(s.review, s.suggested_outcome) : null,
+    h("div", { class: "columns" },
+      h("section", { class: "answers", "aria-labelledby": "answers-title" }, h("h2", { id: "answers-title", text: "Answers" }), answersList(s.answers)),
+      h("section", { "aria-labelledby": "evaluation-title" },
+        h("h2", { id: "evaluation-title", text: s.review ? "The rules' suggestion, as issued before review" : "Suggestion" }),
+        ...evaluationView(ev))),
+    canReview ? form : (s.review ? null : h("p", { text: "Only a clinician can review." })),
+    h("p", {}, h("a", { href: "#/queue", text: "Back to the queue" }))));
+}
