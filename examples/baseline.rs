@@ -2,7 +2,7 @@
 //! dependency versions as the service. It parses the same JSON body and
 //! answers a response of the same size (read from the file named by
 //! `BASELINE_RESPONSE`), with nothing else: no validation, rules, auth,
-//! storage or logging. `benches/load.sh` runs it beside the service.
+//! storage or logging. `benches/load.py` runs it beside the service.
 
 use std::sync::Arc;
 

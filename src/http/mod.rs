@@ -196,8 +196,11 @@ fn unless_set(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<H
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
-/// Any error answered without a body of ours (the framework's 405, 408,
-/// 413, ...) becomes problem+json too.
+/// Any error answered without a body of ours from inside this layer (the
+/// framework's 405, 413, ...) becomes problem+json too. Not yet the 408 of
+/// the timeout layer nor the CORS preflights: those layers sit outside this
+/// one, so their answers carry neither a problem body nor the security
+/// headers (the hostile-network issue moves them inside).
 async fn problem_for_bare_errors(res: Response) -> Response {
     let status = res.status();
     if (status.is_client_error() || status.is_server_error())

@@ -209,13 +209,26 @@ pub const PUBLIC_PATHS: [&str; 9] = [
     "/fhir/Questionnaire/{id}",
 ];
 
-/// Every other route needs a bearer key: declared on each operation, with
-/// the refusals it can get.
+/// The CDS Hooks routes: a CDS client presents a signed JWT, not an API key.
+pub const CDS_JWT_PATHS: [&str; 2] = [
+    "/cds-services/facet-screen-neurectomy",
+    "/cds-services/facet-screen-neurectomy/feedback",
+];
+
+/// Every other route needs a credential: an API key, or on the CDS Hooks
+/// routes a signed JWT. Declared on each operation, with the refusals it
+/// can get.
 fn add_security(doc: &mut Value) {
     doc["components"]["securitySchemes"]["bearer"] = json!({
         "type": "http",
         "scheme": "bearer",
         "description": "An API key made with `facet-screen keys create`; it carries a role (intake, clinician, admin) and a clinic."
+    });
+    doc["components"]["securitySchemes"]["cdsJwt"] = json!({
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "CDS Hooks 2.0: a JWT signed (ES384 or RS384) by a trusted issuer (FACET_SCREEN_CDS_ISSUERS), with `iss`, `aud` (this route's URL), `exp` and a `jti` used once. The issuer's clinic owns the screenings it creates."
     });
     let problem = |description: &str| {
         json!({
@@ -233,8 +246,13 @@ fn add_security(doc: &mut Value) {
         let Some(ops) = item.as_object_mut() else {
             continue;
         };
+        let cds = CDS_JWT_PATHS.contains(&path.as_str());
         for op in ops.values_mut() {
-            op["security"] = json!([{"bearer": []}]);
+            op["security"] = if cds {
+                json!([{"cdsJwt": []}])
+            } else {
+                json!([{"bearer": []}])
+            };
             let has_body = op.get("requestBody").is_some();
             let responses = &mut op["responses"];
             // Every operation that reads a body (or a query) can be refused
@@ -259,6 +277,11 @@ fn add_security(doc: &mut Value) {
                     sorted.sort_by(|a, b| a.0.cmp(&b.0));
                     map.extend(sorted);
                 }
+            }
+            if cds {
+                // Roles and the per-key rate limit are the API keys'; the
+                // route documents its own 401.
+                continue;
             }
             responses["401"] = problem(
                 "No key, or a malformed, unknown or revoked one (with `WWW-Authenticate: Bearer`)",

@@ -1,6 +1,7 @@
 //! One evaluation: the rules' truths combined into exactly one outcome, with
 //! its full basis. The precedence and combination rules are the contract's
-//! (criteria.md §2).
+//! (sections 2 and 6 of the clinical contract; `rules/v1/CONTRACT.md` lists
+//! its criteria).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

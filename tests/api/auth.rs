@@ -1,6 +1,6 @@
 //! Who may do what: credentials, roles, clinic isolation, limits, headers.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use facet_screen::auth::Role;
 use reqwest::Method;
@@ -376,58 +376,16 @@ async fn pages_carry_security_headers_and_cors_is_for_listed_origins_only() {
 }
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_facet-screen"));
-    c.env_remove("DATABASE_URL");
-    c
+    crate::binary::command()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `serve` on `dir`, waits until it is ready, stops it, and returns
+/// Starts `serve` on `dir`, waits until it listens, stops it, and returns
 /// what it wrote to stderr.
 fn serve_once(dir: &std::path::Path) -> String {
-    let port = free_port();
-    let mut child = bin()
-        .arg("serve")
-        .env("FACET_SCREEN_DATA_DIR", dir)
-        .env("FACET_SCREEN_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Ready when it answers (after it has printed what it prints at start).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let answers = || {
-        use std::io::{Read, Write};
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-            return false;
-        };
-        let _ = s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200")
-    };
-    while !answers() {
-        assert!(std::time::Instant::now() < deadline, "serve did not start");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    terminate(&mut child);
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// SIGTERM through the `kill` command (graceful shutdown).
-fn terminate(child: &mut std::process::Child) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let server = crate::binary::serve(&[("FACET_SCREEN_DATA_DIR", dir.to_str().unwrap())]);
+    let (status, _, stderr) = server.terminate();
+    assert!(status.success(), "{stderr}");
+    stderr
 }
 
 #[test]

@@ -325,3 +325,26 @@ async fn a_prefetched_response_that_answers_a_question_twice_is_refused() {
     let list: Value = app.get("/v1/screenings").await.json().await.unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
 }
+
+#[tokio::test]
+async fn a_card_is_as_reviewed() {
+    let (app, _f) = spawn_cds().await;
+    let qr = questionnaire_response(&app, &case_answers("leg-dominant")).await;
+    let cards: Value = call(
+        &app,
+        Some(token(&app)),
+        SERVICE,
+        &hook_request(qr, "snapshot"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    // The test server's address differs every run.
+    let cards: Value =
+        serde_json::from_str(&cards.to_string().replace(&app.address, "[base]")).unwrap();
+    insta::assert_json_snapshot!("cds-card", cards, {
+        ".cards[].uuid" => "[screening id]",
+        ".cards[].links[].url" => "[base]/#/review/[screening id]",
+    });
+}

@@ -3,44 +3,17 @@
 //! there, byte for byte.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::binary::{self, Served};
 use crate::helpers::{TestDb, case_answers};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(db: &TestDb, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_facet-screen"))
-        .arg("serve")
-        .env("FACET_SCREEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", &db.url)
-        .env("FACET_SCREEN_RATE_LIMIT", "1000000")
-        .env_remove("FACET_SCREEN_RULES_DIR")
-        .env_remove("FACET_SCREEN_PROFILE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts")
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    for _ in 0..200 {
-        if let Ok(res) = client.get(format!("{base}/readyz")).send().await
-            && res.status() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the service did not become ready");
+fn start(db: &TestDb) -> Served {
+    binary::serve(&[
+        ("DATABASE_URL", &db.url),
+        ("FACET_SCREEN_RATE_LIMIT", "1000000"),
+    ])
 }
 
 #[tokio::test]
@@ -49,14 +22,12 @@ async fn every_acknowledged_screening_survives_sigkill() {
     // Migrate and make a key before the service first starts.
     facet_screen::store::Store::connect(&db.url).await.unwrap();
     let key = crate::helpers::Keys::make(&db, "default").await.intake;
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let mut child = start(&db, port);
-    wait_ready(&client, &base).await;
+    let server = start(&db);
+    let base = server.base.clone();
 
     let acked: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
     let answers = Arc::new(case_answers("ideal-candidate"));
@@ -91,22 +62,31 @@ async fn every_acknowledged_screening_survives_sigkill() {
             }
         }));
     }
-    // Kill in the middle of the load, once enough were acknowledged.
+    // Kill in the middle of the load, once enough were acknowledged. A
+    // server that answers errors instead fails the test, within a deadline.
+    let deadline = Instant::now() + Duration::from_secs(60);
     while acked.lock().unwrap().len() < 60 {
+        let n = acked.lock().unwrap().len();
+        assert!(
+            !workers.iter().all(|w| w.is_finished()),
+            "every client stopped after {n} acknowledged creations: the server refused or failed"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "only {n} creations acknowledged in 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    child.kill().expect("SIGKILL");
-    child.wait().unwrap();
+    server.kill();
     for w in workers {
         w.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
 
-    let mut child = start(&db, port);
-    wait_ready(&client, &base).await;
+    let server = start(&db);
     for (id, body) in &acked {
         let res = client
-            .get(format!("{base}/v1/screenings/{id}"))
+            .get(server.url(&format!("/v1/screenings/{id}")))
             .bearer_auth(&key)
             .send()
             .await
@@ -114,7 +94,6 @@ async fn every_acknowledged_screening_survives_sigkill() {
         assert_eq!(res.status(), 200, "acknowledged screening {id} lost");
         assert_eq!(&res.text().await.unwrap(), body, "screening {id} changed");
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.kill();
     assert!(acked.len() >= 60);
 }

@@ -2,11 +2,9 @@
 //! material: a full flow with distinctive values, through the real binary,
 //! and every line it wrote is searched.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use serde_json::json;
 
+use crate::binary;
 use crate::helpers::{Keys, TestDb, case_answers};
 
 #[tokio::test]
@@ -14,29 +12,10 @@ async fn a_full_flow_leaves_no_patient_data_or_key_in_the_logs() {
     let db = TestDb::new().await;
     facet_screen::store::Store::connect(&db.url).await.unwrap();
     let keys = Keys::make(&db, "default").await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_facet-screen"))
-        .arg("serve")
-        .env("FACET_SCREEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", &db.url)
-        .env("FACET_SCREEN_LOG_FORMAT", "json")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    // The binary fails this test, not skips it, when it does not start.
+    let server = binary::serve(&[("DATABASE_URL", &db.url), ("RUST_LOG", "debug")]);
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 
     let external_ref = "EXTREF-Q7Z-90411";
     let reason = "REASONTEXT-K2W-5531";
@@ -101,16 +80,8 @@ async fn a_full_flow_leaves_no_patient_data_or_key_in_the_logs() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
 
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let logs = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_, stdout, stderr) = server.terminate();
+    let logs = format!("{stdout}{stderr}");
     assert!(
         logs.contains("/v1/screenings/{id}/review"),
         "the request lines were captured: {logs}"

@@ -3,8 +3,10 @@
 mod helpers;
 
 mod auth;
+mod binary;
 mod cds;
 mod crash;
+mod documents;
 mod errors;
 mod evaluations;
 mod fhir;

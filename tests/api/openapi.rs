@@ -34,16 +34,41 @@ async fn the_document_is_served_and_describes_every_route() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
-    // Every route with patient data declares the bearer scheme and its refusals.
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["cdsJwt"]["bearerFormat"],
+        "JWT"
+    );
+    // The document declares a credential exactly where the server asks for
+    // one: each operation is called without any, and answers 401 or not.
+    let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let public = facet_screen::http::openapi::PUBLIC_PATHS.contains(&path.as_str());
-            assert_eq!(op.get("security").is_some(), !public, "{method} {path}");
-            if !public {
+            let url = app.url(&path.replace("{id}", &uuid::Uuid::new_v4().to_string()));
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut req = app.client.request(method.clone(), url);
+            if op.get("requestBody").is_some() {
+                req = req.json(&serde_json::json!({}));
+            }
+            let status = req.send().await.unwrap().status();
+            let security = op["security"].as_array().filter(|s| !s.is_empty());
+            assert_eq!(
+                security.is_some(),
+                status == 401,
+                "{method} {path}: answered {status} without a credential"
+            );
+            let Some(security) = security else { continue };
+            let scheme = security[0].as_object().unwrap().keys().next().unwrap();
+            if path.starts_with("/cds-services/") {
+                // A CDS client signs a JWT; roles and key rate limits are
+                // not theirs.
+                assert_eq!(scheme, "cdsJwt", "{method} {path}");
+                assert!(op["responses"]["403"].is_null(), "{method} {path}");
+            } else {
+                assert_eq!(scheme, "bearer", "{method} {path}");
                 for status in ["401", "403", "429"] {
                     assert!(
                         op["responses"][status].is_object(),
@@ -51,8 +76,10 @@ async fn the_document_is_served_and_describes_every_route() {
                     );
                 }
             }
+            checked += 1;
         }
     }
+    assert!(checked >= 9, "{checked} operations with a credential");
     let answers = &doc["components"]["schemas"]["Answers"];
     assert_eq!(answers["additionalProperties"], false);
     assert_eq!(

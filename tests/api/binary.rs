@@ -1,0 +1,179 @@
+//! The real binary as a separate process: the one way tests launch it. It
+//! binds a port of its own choosing (port 0), so no test can take another's;
+//! its address is read from its own "listening" log line. Whatever it writes
+//! is kept for the test to search. A server that exits or does not listen
+//! within the deadline fails the test with what it wrote.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long a start may take before the test fails.
+const START_DEADLINE: Duration = Duration::from_secs(20);
+
+pub fn command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_facet-screen"));
+    // Each test says where the data is: nothing from the caller's shell.
+    for var in [
+        "DATABASE_URL",
+        "FACET_SCREEN_DATA_DIR",
+        "FACET_SCREEN_RULES_DIR",
+        "FACET_SCREEN_PROFILE",
+        "FACET_SCREEN_ADDR",
+        "RUST_LOG",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+pub struct Served {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+/// Starts `facet-screen serve` with `env` (on top of a clean environment)
+/// and waits until it listens.
+pub fn serve(env: &[(&str, &str)]) -> Served {
+    let mut cmd = command();
+    cmd.arg("serve")
+        .env("FACET_SCREEN_ADDR", "127.0.0.1:0")
+        .env("FACET_SCREEN_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the binary starts");
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    let stdout: Arc<Mutex<String>> = Arc::default();
+    let stderr: Arc<Mutex<String>> = Arc::default();
+    let out = child.stdout.take().unwrap();
+    let kept = stdout.clone();
+    let out_reader = std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("facet-screen listening")
+                && let Some(address) = line
+                    .split(|c: char| c == '"' || c.is_whitespace() || c == '=')
+                    .find(|w| w.starts_with("127.0.0.1:"))
+            {
+                let _ = address_tx.send(address.to_string());
+            }
+            let mut k = kept.lock().unwrap();
+            k.push_str(&line);
+            k.push('\n');
+        }
+    });
+    let mut err = child.stderr.take().unwrap();
+    let kept = stderr.clone();
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = err.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            kept.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let started = Instant::now();
+    let address = loop {
+        if let Ok(address) = address_rx.recv_timeout(Duration::from_millis(50)) {
+            break address;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            std::thread::sleep(Duration::from_millis(100));
+            panic!(
+                "the server exited ({status}) before listening:\n{}",
+                stderr.lock().unwrap()
+            );
+        }
+        if started.elapsed() > START_DEADLINE {
+            let _ = child.kill();
+            panic!(
+                "the server did not listen within {START_DEADLINE:?}:\n{}",
+                stderr.lock().unwrap()
+            );
+        }
+    };
+    // Listening is not yet serving: wait until it answers (by then it also
+    // handles SIGTERM gracefully).
+    while !answers_health(&address) {
+        if started.elapsed() > START_DEADLINE {
+            let _ = child.kill();
+            panic!(
+                "the server did not answer /healthz within {START_DEADLINE:?}:\n{}",
+                stderr.lock().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Served {
+        child,
+        base: format!("http://{address}"),
+        stdout,
+        stderr,
+        readers: vec![out_reader, err_reader],
+    }
+}
+
+/// `GET /healthz` answers 200 (plain HTTP/1.0 over a socket: no runtime).
+fn answers_health(address: &str) -> bool {
+    use std::io::Write;
+    let Ok(mut s) = std::net::TcpStream::connect(address) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200")
+}
+
+impl Served {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.finish();
+    }
+
+    /// SIGTERM (a graceful stop); returns its exit status, stdout and stderr.
+    pub fn terminate(mut self) -> (ExitStatus, String, String) {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.finish();
+        let out = self.stdout.lock().unwrap().clone();
+        let err = self.stderr.lock().unwrap().clone();
+        (status, out, err)
+    }
+
+    fn finish(&mut self) -> ExitStatus {
+        let status = self.child.wait().unwrap();
+        for r in self.readers.drain(..) {
+            r.join().unwrap();
+        }
+        status
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // A test that failed midway leaves no server behind.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
