@@ -23,7 +23,7 @@ use crate::fhir;
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
 use crate::screening::record::{Actor, IdempotencyKey, ReasonCode, timestamp};
-use crate::screening::{Evaluation, ScreeningId};
+use crate::screening::{Evaluation, Screening, ScreeningId};
 use crate::service::ServiceError;
 
 pub const SERVICE_ID: &str = "facet-screen-neurectomy";
@@ -246,6 +246,22 @@ pub async fn service(
     client: CdsClient,
     JsonBody(request): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
+    let key = hook_key(&request)?;
+    let Some(response) = prefetched_response(&request) else {
+        return Ok(Json(no_response_card(&app.cds)));
+    };
+    let answers =
+        fhir::answers_from_response(&app.rules, &response).map_err(ApiError::InvalidAnswers)?;
+    let created = app
+        .screenings
+        .create(&client.clinic, client.actor(), &answers, Some(key))
+        .await?;
+    Ok(Json(card(&app.cds, &created.screening)?))
+}
+
+/// A patient-view hook call's idempotency key: a retried call (same
+/// `hookInstance`) gives the same screening.
+fn hook_key(request: &Value) -> Result<IdempotencyKey, ApiError> {
     let bad = |field: &str, message: &str| {
         ApiError::Invalid(vec![FieldError {
             field: field.into(),
@@ -258,31 +274,31 @@ pub async fn service(
     let instance = request["hookInstance"]
         .as_str()
         .ok_or_else(|| bad("hookInstance", "expected the hook instance's id"))?;
-    let Some(response) = prefetched_response(&request) else {
-        return Ok(Json(json!({"cards": [{
-            "uuid": uuid::Uuid::new_v4().to_string(),
-            "summary": "facet-screen: no questionnaire response for this patient yet",
-            "indicator": "info",
-            "source": {"label": "facet-screen"},
-            "links": [{"label": "Open the facet-screen intake form", "url": format!("{}/#/intake", app.cds.public_url), "type": "absolute"}],
-        }]})));
-    };
-    let answers_json =
-        fhir::answers_from_response(&app.rules, &response).map_err(ApiError::InvalidAnswers)?;
-    // A retried hook call (same hookInstance) gives the same screening.
-    let key = IdempotencyKey::parse(&format!(
+    Ok(IdempotencyKey::parse(&format!(
         "cds:{}",
         hex::encode(&Sha256::digest(instance.as_bytes())[..16])
     ))
-    .expect("a hex key is valid");
-    let created = app
-        .screenings
-        .create(&client.clinic, client.actor(), &answers_json, Some(key))
-        .await?;
-    // The card shows the evaluation as stored (the first one, on a retry).
+    .expect("a hex key is valid"))
+}
+
+/// The card when the patient has not answered the questionnaire yet.
+fn no_response_card(cds: &Cds) -> Value {
+    json!({"cards": [{
+        "uuid": uuid::Uuid::new_v4().to_string(),
+        "summary": "facet-screen: no questionnaire response for this patient yet",
+        "indicator": "info",
+        "source": {"label": "facet-screen"},
+        "links": [{"label": "Open the facet-screen intake form", "url": format!("{}/#/intake", cds.public_url), "type": "absolute"}],
+    }]})
+}
+
+/// The card of a stored screening: its evaluation as issued (the first
+/// one, on a retry), with the basis, a link to review it and the override
+/// reasons.
+fn card(cds: &Cds, screening: &Screening) -> Result<Value, ApiError> {
     let evaluation: Evaluation =
-        serde_json::from_str(created.screening.evaluation.get()).map_err(|_| ApiError::Internal)?;
-    let id = created.screening.id;
+        serde_json::from_str(screening.evaluation.get()).map_err(|_| ApiError::Internal)?;
+    let id = screening.id;
     let mut detail = format!("**{}**: {}\n", evaluation.outcome_label, evaluation.summary);
     if !evaluation.reasons.is_empty() {
         detail.push_str("\n**Why**\n");
@@ -308,18 +324,18 @@ pub async fn service(
     );
     summary.truncate(140);
     tracing::info!(outcome = evaluation.outcome.as_str(), "cds card");
-    Ok(Json(json!({"cards": [{
+    Ok(json!({"cards": [{
         "uuid": id,
         "summary": summary,
         "detail": detail,
         "indicator": indicator(evaluation.outcome),
         "source": {
             "label": format!("facet-screen rules {} ({})", evaluation.ruleset.version, evaluation.ruleset.profile),
-            "url": format!("{}/v1/sources", app.cds.public_url),
+            "url": format!("{}/v1/sources", cds.public_url),
         },
-        "links": [{"label": "Review the screening in facet-screen", "url": format!("{}/#/review/{id}", app.cds.public_url), "type": "absolute"}],
+        "links": [{"label": "Review the screening in facet-screen", "url": format!("{}/#/review/{id}", cds.public_url), "type": "absolute"}],
         "overrideReasons": override_reasons(),
-    }]})))
+    }]}))
 }
 
 /// Feedback: whether the clinician accepted or overrode each card, recorded
