@@ -304,16 +304,7 @@ async fn only_a_fresh_jwt_from_a_trusted_issuer_for_this_service_is_accepted() {
 async fn a_prefetched_response_that_answers_a_question_twice_is_refused() {
     let (app, _f) = spawn_cds().await;
     let q = crate::fhir::questionnaire(&app).await;
-    let mut answers = case_answers("ideal-candidate");
-    answers["red_flags"]["significant_trauma"] = json!(true);
-    let mut qr = crate::fhir::response_to(&q, &answers);
-    for group in qr["item"].as_array_mut().unwrap() {
-        if group["linkId"] == "section-red_flags" {
-            group["item"].as_array_mut().unwrap().push(json!(
-                {"linkId": "red_flags.significant_trauma", "answer": [{"valueBoolean": false}]}
-            ));
-        }
-    }
+    let qr = crate::fhir::answered_twice(&q);
     let res = call(&app, Some(token(&app)), SERVICE, &hook_request(qr, "twice")).await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();

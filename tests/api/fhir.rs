@@ -308,7 +308,7 @@ async fn a_bad_questionnaire_response_names_the_link_id_and_fhir_clients_get_an_
 
 /// A response that answers `red_flags.significant_trauma` twice: true, then
 /// false. Taking the last would silently drop a red flag.
-fn answered_twice(q: &Value) -> Value {
+pub fn answered_twice(q: &Value) -> Value {
     let mut answers = crate::helpers::case_answers("ideal-candidate");
     answers["red_flags"]["significant_trauma"] = json!(true);
     let mut qr = response_to(q, &answers);
