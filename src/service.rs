@@ -143,9 +143,7 @@ impl Screenings {
     ) -> Result<Screening, ServiceError> {
         let screening = self.find(clinic, id).await?;
         let at = timestamp(chrono::Utc::now());
-        self.store
-            .record_event(screening.id, EventKind::Viewed, &at, actor, "{}")
-            .await?;
+        self.store.record_view(screening.id, &at, actor).await?;
         Ok(screening)
     }
 
@@ -211,7 +209,14 @@ impl Screenings {
         let at = timestamp(chrono::Utc::now());
         for (id, data) in found {
             self.store
-                .record_event(id, EventKind::CdsFeedback, &at, actor, &data.to_string())
+                .record_event(
+                    clinic,
+                    id,
+                    EventKind::CdsFeedback,
+                    &at,
+                    actor,
+                    &data.to_string(),
+                )
                 .await?;
         }
         Ok(())

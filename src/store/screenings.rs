@@ -433,9 +433,29 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Appends an event on its own (e.g. a read of the record).
+    /// Records a read of the record: its own append-only table, no lock and
+    /// no sequence, so that reads never contend with a change.
+    pub async fn record_view(
+        &self,
+        id: ScreeningId,
+        at: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO screening_views (screening_id, at, actor) VALUES ($1, $2, $3)")
+            .bind(id.to_string())
+            .bind(at)
+            .bind(to_json(actor))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Appends an event that changes nothing else (CDS feedback), under the
+    /// screening's row lock like every other event, so that its number is
+    /// the next one whatever else is written at the same time.
     pub async fn record_event(
         &self,
+        clinic: &Clinic,
         id: ScreeningId,
         kind: EventKind,
         at: &str,
@@ -443,12 +463,26 @@ impl Store {
         data: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        let locked = sqlx::query(
+            "UPDATE screenings SET updated_at = updated_at WHERE id = $1 AND clinic = $2",
+        )
+        .bind(id.to_string())
+        .bind(clinic.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if locked == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        }
         append_event(&mut tx, id, kind, at, actor, data).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Every event of a screening, oldest first.
+    /// Every event of a screening, oldest first: its changes in the order
+    /// they were made (`seq`), with the reads merged in by time, and the
+    /// whole numbered from 1.
     pub async fn history(
         &self,
         clinic: &Clinic,
@@ -461,17 +495,51 @@ impl Store {
             .bind(id.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
+        let changes = rows
+            .iter()
             .map(|row| {
                 Ok(Event {
-                    seq: row.try_get("seq")?,
+                    seq: 0,
                     kind: json(&format!("\"{}\"", row.try_get::<String, _>("kind")?))?,
                     at: row.try_get("at")?,
                     actor: json(&row.try_get::<String, _>("actor")?)?,
                     data: raw(row.try_get("data")?)?,
                 })
             })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let rows = sqlx::query(
+            "SELECT at, actor FROM screening_views WHERE screening_id = $1 ORDER BY at, n",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let views = rows
+            .iter()
+            .map(|row| {
+                Ok(Event {
+                    seq: 0,
+                    kind: EventKind::Viewed,
+                    at: row.try_get("at")?,
+                    actor: json(&row.try_get::<String, _>("actor")?)?,
+                    data: raw("{}".into())?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // Merge: changes keep their order; a read goes before the first
+        // change that came after it.
+        let mut events = Vec::with_capacity(changes.len() + views.len());
+        let (mut changes, mut views) =
+            (changes.into_iter().peekable(), views.into_iter().peekable());
+        loop {
+            let next = match (changes.peek(), views.peek()) {
+                (Some(c), Some(v)) if v.at < c.at => views.next(),
+                (Some(_), _) => changes.next(),
+                (None, _) => views.next(),
+            };
+            let Some(mut event) = next else { break };
+            event.seq = events.len() as i64 + 1;
+            events.push(event);
+        }
+        Ok(Some(events))
     }
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod binary;
 mod cds;
+mod concurrency;
 mod crash;
 mod documents;
 mod errors;

@@ -463,11 +463,17 @@ async fn answers_are_corrected_before_review_and_the_history_keeps_every_step() 
 #[tokio::test]
 async fn the_audit_trail_is_append_only_in_the_database() {
     let app = spawn_app().await;
-    app.create_screening(&json!({})).await;
+    let id = app.create_screening(&json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.get(&format!("/v1/screenings/{id}")).await.status(), 200);
     let pool = app.db.pool().await;
     for sql in [
         "UPDATE screening_events SET kind = 'reviewed'",
         "DELETE FROM screening_events",
+        "UPDATE screening_views SET at = 'x'",
+        "DELETE FROM screening_views",
     ] {
         let err = sqlx::query(sql).execute(&pool).await.expect_err(sql);
         assert!(err.to_string().contains("append-only"), "{err}");
