@@ -59,6 +59,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound("screening"),
             StoreError::Conflict(why) => ApiError::Conflict(why.into()),
             StoreError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::Unavailable
+            }
             StoreError::Db(_) | StoreError::Corrupt(_) => {
                 // The error names tables and constraints, never values.
                 tracing::error!(error = %e, "storage failed");

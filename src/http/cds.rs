@@ -5,9 +5,9 @@
 
 use std::path::Path as FsPath;
 
-use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
+use axum::{Extension, Json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::AppState;
 use super::extract::JsonBody;
 use super::problem::ApiError;
+use super::{AppState, Committing};
 use crate::auth::Clinic;
 use crate::fhir;
 use crate::questionnaire::FieldError;
@@ -243,6 +243,7 @@ fn override_reasons() -> Value {
 #[tracing::instrument(name = "cds_service", skip_all)]
 pub async fn service(
     State(app): State<AppState>,
+    Extension(committing): Extension<Committing>,
     client: CdsClient,
     JsonBody(request): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -252,6 +253,7 @@ pub async fn service(
     };
     let answers =
         fhir::answers_from_response(&app.rules, &response).map_err(ApiError::InvalidAnswers)?;
+    committing.begin();
     let created = app
         .screenings
         .create(&client.clinic, client.actor(), &answers, Some(key))

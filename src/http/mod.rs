@@ -15,6 +15,7 @@ pub mod screenings;
 pub mod ui;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -26,7 +27,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use utoipa_swagger_ui::SwaggerUi;
@@ -102,6 +102,10 @@ pub fn router(
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(axum::middleware::from_fn(fhir::outcome_for_fhir_clients))
+        .layer(axum::middleware::from_fn_with_state(timeout, deadline))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal.into_response()
+        }))
         // The security headers: the strict policy unless a route set its own
         // (the API docs), no sniffing, no referrer, never framed, and not
         // cached unless a route says otherwise.
@@ -111,13 +115,6 @@ pub fn router(
         .layer(always(header::X_FRAME_OPTIONS, "DENY"))
         .layer(unless_set(header::CACHE_CONTROL, "no-store"))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::Internal.into_response()
-        }))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
@@ -196,11 +193,41 @@ fn unless_set(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<H
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
+/// Set by a handler just before it hands a write to the database: from
+/// then on the write's outcome, not a timeout, is the answer, so that no
+/// client is told 408 for a screening that was stored.
+#[derive(Clone, Default)]
+pub struct Committing(Arc<AtomicBool>);
+
+impl Committing {
+    pub fn begin(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The request deadline: 408 (problem+json) for a request that takes longer,
+/// unless its write was already handed to the database.
+async fn deadline(
+    axum::extract::State(timeout): axum::extract::State<Duration>,
+    mut req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let committing = Committing::default();
+    req.extensions_mut().insert(committing.clone());
+    let run = next.run(req);
+    tokio::pin!(run);
+    match tokio::time::timeout(timeout, &mut run).await {
+        Ok(res) => res,
+        Err(_) if committing.0.load(Ordering::Relaxed) => run.await,
+        Err(_) => ApiError::for_status(StatusCode::REQUEST_TIMEOUT).into_response(),
+    }
+}
+
 /// Any error answered without a body of ours from inside this layer (the
-/// framework's 405, 413, ...) becomes problem+json too. Not yet the 408 of
-/// the timeout layer nor the CORS preflights: those layers sit outside this
-/// one, so their answers carry neither a problem body nor the security
-/// headers (the hostile-network issue moves them inside).
+/// framework's 405, 413, ...) becomes problem+json too. Not yet the CORS
+/// preflights: that layer sits outside this one, so its answers carry
+/// neither a problem body nor the security headers (the hostile-network
+/// issue moves it inside).
 async fn problem_for_bare_errors(res: Response) -> Response {
     let status = res.status();
     if (status.is_client_error() || status.is_server_error())

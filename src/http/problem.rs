@@ -127,7 +127,7 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Service unavailable",
-                "The database does not answer.".into(),
+                "The database cannot take the request now. Try again shortly.".into(),
                 vec![],
             ),
             ApiError::Unauthorized(why) => (
@@ -215,6 +215,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::TooManyRequests(secs) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from((*secs).max(1)));
+            }
+            ApiError::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
             }
             _ => {}
         }

@@ -3,20 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
 use super::extract::{AnswersBody, JsonBody};
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
+use super::{AppState, Committing};
 use crate::auth::{Action, Caller, Clinic};
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
@@ -70,12 +70,14 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
 #[tracing::instrument(name = "create_screening", skip_all)]
 pub async fn create(
     State(app): State<AppState>,
+    Extension(committing): Extension<Committing>,
     caller: Caller,
     headers: HeaderMap,
     AnswersBody(json): AnswersBody,
 ) -> Result<Response, ApiError> {
     caller.may(Action::CreateScreening)?;
     let key = idempotency_key(&headers)?;
+    committing.begin();
     let created = app
         .screenings
         .create(&caller.clinic, caller.actor(), &json, key)
@@ -302,12 +304,14 @@ pub async fn list(
 #[tracing::instrument(name = "review_screening", skip_all)]
 pub async fn review(
     State(app): State<AppState>,
+    Extension(committing): Extension<Committing>,
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(json): JsonBody,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::Review)?;
     let id = screening_id(&id)?;
+    committing.begin();
     let reviewed = app
         .screenings
         .review(&caller.clinic, id, json, &caller.actor())
@@ -332,12 +336,14 @@ pub async fn review(
 #[tracing::instrument(name = "correct_answers", skip_all)]
 pub async fn correct(
     State(app): State<AppState>,
+    Extension(committing): Extension<Committing>,
     caller: Caller,
     Path(id): Path<String>,
     AnswersBody(json): AnswersBody,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::CorrectAnswers)?;
     let id = screening_id(&id)?;
+    committing.begin();
     Ok(Json(
         app.screenings
             .correct(&caller.clinic, id, &json, &caller.actor())

@@ -30,10 +30,45 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("the idempotency key was used with another request")]
     IdempotencyMismatch,
+    /// The database cannot take the request now (busy, locked, full, out of
+    /// connections, unreachable): nothing was written; try again later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("stored data: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// Says truthfully whether a failure is passing (`Unavailable`) or a
+    /// fault (`Db`): SQLite's BUSY, LOCKED, IOERR, FULL and CANTOPEN, and
+    /// PostgreSQL's connection, resource, shutdown, serialization and
+    /// deadlock classes, pass.
+    fn from(e: sqlx::Error) -> Self {
+        let passing = match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                match code.parse::<u32>() {
+                    // SQLite: the primary result code is the low byte.
+                    Ok(n) => matches!(n & 0xff, 5 | 6 | 10 | 13 | 14),
+                    // PostgreSQL: SQLSTATE.
+                    Err(_) => {
+                        ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
+                            || code == "40001"
+                            || code == "40P01"
+                            || code == "55P03"
+                    }
+                }
+            }),
+            _ => false,
+        };
+        if passing {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Db(e)
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -92,8 +127,13 @@ impl Store {
         Ok(Store { pool, writer })
     }
 
-    /// The database answers.
+    /// The database answers, and the creation writer (on SQLite) runs.
     pub async fn ping(&self) -> Result<(), StoreError> {
+        if self.writer.as_ref().is_some_and(|w| !w.healthy()) {
+            return Err(StoreError::Unavailable(
+                "the creation writer is restarting".into(),
+            ));
+        }
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }

@@ -157,15 +157,7 @@ impl Store {
             // into one commit.
             Some(writer) => writer.submit(new, key.cloned()).await?,
             // PostgreSQL writes concurrently and groups commits itself.
-            None => {
-                let mut tx = self.pool.begin().await?;
-                let inserted = Store::insert_screening(&mut tx, &new, key).await?;
-                match inserted {
-                    Inserted::New(_) => tx.commit().await?,
-                    Inserted::KeyTaken(_) => tx.rollback().await?,
-                }
-                inserted
-            }
+            None => Store::insert_alone(&self.pool, &new, key).await?,
         };
         match inserted {
             Inserted::New(id) => {
@@ -199,6 +191,21 @@ impl Store {
                 })
             }
         }
+    }
+
+    /// Writes one new screening in a transaction of its own.
+    pub(super) async fn insert_alone(
+        pool: &sqlx::AnyPool,
+        new: &NewScreening,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Inserted, StoreError> {
+        let mut tx = pool.begin().await?;
+        let inserted = Store::insert_screening(&mut tx, new, key).await?;
+        match inserted {
+            Inserted::New(_) => tx.commit().await?,
+            Inserted::KeyTaken(_) => tx.rollback().await?,
+        }
+        Ok(inserted)
     }
 
     /// Writes one new screening inside `tx` (within the caller's savepoint).
