@@ -48,19 +48,21 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         let passing = match &e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-                match code.parse::<u32>() {
-                    // SQLite: the primary result code is the low byte.
-                    Ok(n) => matches!(n & 0xff, 5 | 6 | 10 | 13 | 14),
-                    // PostgreSQL: SQLSTATE.
-                    Err(_) => {
-                        ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
-                            || code == "40001"
-                            || code == "40P01"
-                            || code == "55P03"
-                    }
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                {
+                    // SQLSTATE.
+                    ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
+                        || ["40001", "40P01", "55P03"].contains(&code.as_ref())
+                } else {
+                    // SQLite's extended result code: the primary code is its low byte.
+                    code.parse::<u32>()
+                        .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 10 | 13 | 14))
                 }
-            }),
+            }
             _ => false,
         };
         if passing {

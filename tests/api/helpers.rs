@@ -43,6 +43,10 @@ impl TestDb {
         }
     }
 
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+
     /// A direct connection, for checks the API cannot make.
     pub async fn pool(&self) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();
