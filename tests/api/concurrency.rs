@@ -203,30 +203,22 @@ async fn race_reads_and_reviews(
             .unwrap();
         let id = created["id"].as_str().unwrap().to_string();
         let mut tasks = Vec::new();
-        for i in 0..14 {
+        // Two reviews (one on each base), then twelve reads.
+        let targets = reviews
+            .iter()
+            .map(|base| Some(*base))
+            .chain(std::iter::repeat_n(None, 12));
+        for review_on in targets {
             let (client, id, clinician) = (client.clone(), id.clone(), clinician.to_string());
-            let url = if i < 2 {
-                format!("{}/v1/screenings/{id}/review", reviews[i])
-            } else {
-                format!("{reads}/v1/screenings/{id}")
+            let req = match review_on {
+                Some(base) => client
+                    .post(format!("{base}/v1/screenings/{id}/review"))
+                    .json(&json!({"decision": "confirm", "clinician": "dr-a"})),
+                None => client.get(format!("{reads}/v1/screenings/{id}")),
             };
             tasks.push(tokio::spawn(async move {
-                let req = if i < 2 {
-                    client
-                        .post(url)
-                        .json(&json!({"decision": "confirm", "clinician": "dr-a"}))
-                } else {
-                    client.get(url)
-                };
-                (
-                    i < 2,
-                    req.bearer_auth(clinician)
-                        .send()
-                        .await
-                        .unwrap()
-                        .status()
-                        .as_u16(),
-                )
+                let status = req.bearer_auth(clinician).send().await.unwrap().status();
+                (review_on.is_some(), status.as_u16())
             }));
         }
         let mut reviewed = Vec::new();
