@@ -216,9 +216,10 @@ async fn race_reads_and_reviews(
                     .json(&json!({"decision": "confirm", "clinician": "dr-a"})),
                 None => client.get(format!("{reads}/v1/screenings/{id}")),
             };
+            let is_review = review_on.is_some();
             tasks.push(tokio::spawn(async move {
                 let status = req.bearer_auth(clinician).send().await.unwrap().status();
-                (review_on.is_some(), status.as_u16())
+                (is_review, status.as_u16())
             }));
         }
         let mut reviewed = Vec::new();
