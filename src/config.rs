@@ -144,6 +144,10 @@ pub struct Settings {
     /// Seconds a request may take before it is answered 408.
     #[arg(long, env = "FACET_SCREEN_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     pub request_timeout_secs: u64,
+    /// How often expired CDS JWT ids and idempotency keys (after 24 hours)
+    /// are purged; one instance does each run.
+    #[arg(long, env = "FACET_SCREEN_HOUSEKEEPING_SECS", default_value_t = 3600)]
+    pub housekeeping_secs: u64,
 }
 
 impl Settings {

@@ -62,6 +62,10 @@ impl Application {
         };
         let cds = Cds::load(settings.cds_issuers.as_deref(), public_url)
             .context("cannot read the trusted CDS Hooks issuers")?;
+        tokio::spawn(housekeeping(
+            store.clone(),
+            Duration::from_secs(settings.housekeeping_secs.max(1)),
+        ));
         let rules = Arc::new(rules);
         let state = AppState {
             screenings: Screenings::new(rules.clone(), store.clone()),
@@ -107,6 +111,29 @@ impl Application {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(signal)
             .await
+    }
+}
+
+/// Purges what has expired, on a schedule; with several instances on one
+/// database, the database lets one of them do each run.
+async fn housekeeping(store: Store, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1));
+    loop {
+        tick.tick().await;
+        // Leave a little slack, so that the instance whose turn it is runs.
+        match store
+            .purge_expired(chrono::Utc::now(), every - every / 10)
+            .await
+        {
+            Ok(Some(p)) => tracing::info!(
+                jwt_ids = p.jwt_ids,
+                idempotency_keys = p.idempotency_keys,
+                "purged what had expired"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; it runs again later"),
+        }
     }
 }
 

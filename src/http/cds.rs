@@ -165,7 +165,10 @@ impl FromRequestParts<AppState> for CdsClient {
         if claims.jti.is_empty() {
             return Err(refuse("the token has no jti"));
         }
-        let expires = chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default();
+        // An expiry past what a time can hold is kept for ever, never as 1970
+        // (the purge would then forget the jti and let the token be replayed).
+        let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
         if !app
             .store
             .claim_jwt_id(&claims.iss, &claims.jti, &timestamp(expires))

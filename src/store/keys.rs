@@ -132,3 +132,57 @@ impl Store {
         Ok(inserted == 1)
     }
 }
+
+/// What one housekeeping run removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    pub jwt_ids: u64,
+    pub idempotency_keys: u64,
+}
+
+/// How long an idempotency key is kept, as documented.
+pub const IDEMPOTENCY_KEYS_KEPT: chrono::Duration = chrono::Duration::hours(24);
+
+impl Store {
+    /// Removes expired CDS JWT ids and idempotency keys older than
+    /// `IDEMPOTENCY_KEYS_KEPT`, unless some instance already did within
+    /// `every`: `None` then. One transaction; the guarded update of the
+    /// job's row lets exactly one of several instances run it.
+    pub async fn purge_expired(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        every: chrono::Duration,
+    ) -> Result<Option<Purged>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO housekeeping (job, last_run) VALUES ('purge', '1970-01-01T00:00:00.000000Z') ON CONFLICT (job) DO NOTHING")
+            .execute(&mut *tx)
+            .await?;
+        let due = sqlx::query(
+            "UPDATE housekeeping SET last_run = $1 WHERE job = 'purge' AND last_run <= $2",
+        )
+        .bind(timestamp(now))
+        .bind(timestamp(now - every))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if due == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let jwt_ids = sqlx::query("DELETE FROM cds_jwt_ids WHERE expires_at < $1")
+            .bind(timestamp(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let idempotency_keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(timestamp(now - IDEMPOTENCY_KEYS_KEPT))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(Some(Purged {
+            jwt_ids,
+            idempotency_keys,
+        }))
+    }
+}

@@ -14,6 +14,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use keys::{IDEMPOTENCY_KEYS_KEPT, Purged};
 pub use screenings::{Created, ListFilter, NewScreening};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

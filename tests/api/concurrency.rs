@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::binary;
-use crate::helpers::{Keys, TestApp, TestDb, case_answers, spawn_on, spawn_with};
+use crate::helpers::{Keys, TestApp, TestDb, case_answers, spawn_app, spawn_on, spawn_with};
 
 async fn two_instances() -> (TestApp, TestApp) {
     let a = spawn_with(|s| s.rate_limit = 1_000_000).await;
@@ -437,4 +437,64 @@ async fn a_database_that_refuses_writes_mid_load_loses_nothing_and_claims_nothin
     stored.sort();
     assert_eq!(stored, acked);
     assert_eq!(app.get("/readyz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn housekeeping_purges_what_expired_once_whatever_the_number_of_instances() {
+    let app = spawn_app().await;
+    for key in ["old-1", "old-2", "fresh"] {
+        let res = app
+            .client
+            .post(app.url("/v1/screenings"))
+            .bearer_auth(&app.keys.intake)
+            .header("idempotency-key", key)
+            .json(&case_answers("ideal-candidate"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let pool = app.db.pool().await;
+    sqlx::query("UPDATE idempotency_keys SET created_at = '2026-01-01T00:00:00.000000Z' WHERE key LIKE 'old-%'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO cds_jwt_ids (iss, jti, expires_at) VALUES ('i', 'expired', '2026-01-01T00:00:00.000000Z'), ('i', 'live', '9999-12-31T23:59:59.999999Z')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // Two instances' stores run it at the same moment: one does the run.
+    let (a, b) = (
+        facet_screen::store::Store::connect(&app.db.url)
+            .await
+            .unwrap(),
+        facet_screen::store::Store::connect(&app.db.url)
+            .await
+            .unwrap(),
+    );
+    // The service's own schedule ran at its start: two hours later, it is due.
+    let hour = chrono::Duration::hours(1);
+    let now = chrono::Utc::now() + hour * 2;
+    let (x, y) = tokio::join!(a.purge_expired(now, hour), b.purge_expired(now, hour));
+    let runs: Vec<_> = [x.unwrap(), y.unwrap()].into_iter().flatten().collect();
+    assert_eq!(
+        runs,
+        [facet_screen::store::Purged {
+            jwt_ids: 1,
+            idempotency_keys: 2
+        }]
+    );
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM idempotency_keys")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, ["fresh"]);
+    let jtis: Vec<String> = sqlx::query_scalar("SELECT jti FROM cds_jwt_ids")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(jtis, ["live"]);
+    // Within the interval, nobody runs it again.
+    assert_eq!(a.purge_expired(now + hour / 2, hour).await.unwrap(), None);
+    assert!(a.purge_expired(now + hour, hour).await.unwrap().is_some());
 }
