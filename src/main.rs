@@ -4,7 +4,7 @@ use clap::Parser;
 use facet_screen::auth::{Clinic, NewKey};
 use facet_screen::config::{Cli, Command, Database, KeysCommand, RulesCommand, Settings};
 use facet_screen::rules::{RuleFiles, RuleSet};
-use facet_screen::startup::Application;
+use facet_screen::startup::{Application, StartError};
 use facet_screen::store::Store;
 use facet_screen::{cases, http, telemetry};
 
@@ -38,25 +38,17 @@ fn serve(settings: Settings) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let mut app = match Application::build(&settings).await {
+        let app = match Application::build(&settings).await {
             Ok(app) => app,
+            Err(e @ StartError::Config(_)) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
             Err(e) => {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {e}");
                 return ExitCode::FAILURE;
             }
         };
-        if let Some((key, secret)) = app.take_first_key() {
-            // Straight to the terminal, never through the logger; shown once.
-            eprintln!(
-                "\nNo API key existed, so an admin key was made for clinic `{}` ({}).\n\
-                 It is shown this once and cannot be recovered:\n\n    {}\n\n\
-                 Make keys for intake and clinicians with:\n    \
-                 facet-screen keys create --clinic <slug> --role <intake|clinician|admin> --label \"...\"\n",
-                key.clinic,
-                key.id,
-                secret.expose()
-            );
-        }
         tracing::info!(address = %app.address(), "facet-screen listening");
         match app.run_until_stopped().await {
             Ok(()) => ExitCode::SUCCESS,

@@ -19,7 +19,20 @@ use crate::store::Store;
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
-    first_key: Option<(KeyInfo, Secret)>,
+}
+
+/// The first admin key: straight to the terminal, never through the logger;
+/// shown once, as soon as it is stored.
+fn announce_first_key(key: &KeyInfo, secret: &Secret) {
+    eprintln!(
+        "\nNo API key existed, so an admin key was made for clinic `{}` ({}).\n\
+         It is shown this once and cannot be recovered:\n\n    {}\n\n\
+         Make keys for intake and clinicians with:\n    \
+         facet-screen keys create --clinic <slug> --role <intake|clinician|admin> --label \"...\"\n",
+        key.clinic,
+        key.id,
+        secret.expose()
+    );
 }
 
 /// Loads the configured rule set, or says every problem with it.
@@ -37,31 +50,60 @@ pub fn load_rules(settings: &Settings) -> anyhow::Result<RuleSet> {
         .map_err(|problems| anyhow::anyhow!("the rule set in {origin} is invalid:\n{problems}"))
 }
 
+/// Why the service did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is wrong (exit code 2); nothing was touched.
+    #[error("{0:#}")]
+    Config(anyhow::Error),
+    /// Something at run time failed (exit code 1).
+    #[error("{0:#}")]
+    Runtime(anyhow::Error),
+}
+
 impl Application {
-    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let rules = load_rules(settings)?;
-        let store = Store::connect(&settings.database.url()?)
+    /// Checks every setting before it touches the database, so that a
+    /// wrong one changes nothing; then opens the database and, on the first
+    /// start of an empty one, makes the admin key and prints it in the same
+    /// step (nothing after that can lose it).
+    pub async fn build(settings: &Settings) -> Result<Self, StartError> {
+        let config = StartError::Config;
+        let rules = load_rules(settings).map_err(config)?;
+        let cors = http::cors(&settings.cors_origins)
+            .map_err(|e| config(anyhow::anyhow!("FACET_SCREEN_CORS_ORIGINS: {e}")))?;
+        let url = settings.database.url().map_err(config)?;
+        let listener = TcpListener::bind(settings.addr)
             .await
-            .context("cannot open the database")?;
+            .with_context(|| format!("cannot listen on {}", settings.addr))
+            .map_err(config)?;
+        let public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "http://{}",
+                listener.local_addr().map_err(|e| config(e.into()))?
+            ),
+        };
+        let cds = Cds::load(settings.cds_issuers.as_deref(), public_url)
+            .context("cannot read the trusted CDS Hooks issuers")
+            .map_err(config)?;
+
+        let store = Store::connect(&url)
+            .await
+            .context("cannot open the database")
+            .map_err(StartError::Runtime)?;
         let (new_key, secret) = NewKey::mint(
             Clinic::parse("default").expect("a valid slug"),
             Role::Admin,
             "first-run admin key",
         );
-        let first_key = store
+        if let Some(key) = store
             .bootstrap_admin(&new_key)
             .await
-            .context("cannot make the first admin key")?
-            .map(|info| (info, secret));
-        let listener = TcpListener::bind(settings.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", settings.addr))?;
-        let public_url = match &settings.public_url {
-            Some(url) => url.clone(),
-            None => format!("http://{}", listener.local_addr()?),
-        };
-        let cds = Cds::load(settings.cds_issuers.as_deref(), public_url)
-            .context("cannot read the trusted CDS Hooks issuers")?;
+            .context("cannot make the first admin key")
+            .map_err(StartError::Runtime)?
+        {
+            announce_first_key(&key, &secret);
+        }
         tokio::spawn(housekeeping(
             store.clone(),
             Duration::from_secs(settings.housekeeping_secs.max(1)),
@@ -77,19 +119,9 @@ impl Application {
         let router = http::router(
             state,
             Duration::from_secs(settings.request_timeout_secs),
-            &settings.cors_origins,
-        )?;
-        Ok(Application {
-            listener,
-            router,
-            first_key,
-        })
-    }
-
-    /// The admin key made on the first start of an empty database, to be
-    /// shown once.
-    pub fn take_first_key(&mut self) -> Option<(KeyInfo, Secret)> {
-        self.first_key.take()
+            cors,
+        );
+        Ok(Application { listener, router })
     }
 
     /// The address actually bound (port 0 asks for any free port).

@@ -91,7 +91,9 @@ pub async fn outcome_for_fhir_clients(req: Request, next: axum::middleware::Next
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, super::BODY_LIMIT).await else {
+    // Our own problem document, bounded by `MAX_ERRORS`: not the request's
+    // body limit, which it can exceed.
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
         return ApiError::Internal.into_response();
     };
     let Ok(problem) = serde_json::from_slice::<super::problem::Problem>(&bytes) else {
@@ -122,6 +124,10 @@ pub fn operation_outcome(problem: &Problem) -> Value {
         .iter()
         .map(|e| json!({"severity": "error", "code": code, "diagnostics": e.message, "expression": [e.field]}))
         .collect();
+    if problem.more_errors > 0 {
+        issues.push(json!({"severity": "error", "code": code,
+            "diagnostics": format!("{} more field(s) are not valid", problem.more_errors)}));
+    }
     if issues.is_empty() {
         issues.push(json!({"severity": "error", "code": code, "diagnostics": problem.detail}));
     }

@@ -50,14 +50,9 @@ pub struct AppState {
     pub cds: Arc<cds::Cds>,
 }
 
-pub fn router(
-    state: AppState,
-    timeout: Duration,
-    cors_origins: &[String],
-) -> anyhow::Result<Router> {
+pub fn router(state: AppState, timeout: Duration, cors: Option<CorsLayer>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let doc = openapi::document(&state.rules);
-    let cors = cors(cors_origins)?;
     let router = Router::new()
         .route("/", get(ui::index))
         .route("/ui/{file}", get(ui::asset))
@@ -105,7 +100,14 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(timeout, deadline))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal.into_response()
-        }))
+        }));
+    // CORS answers preflights itself: inside the security headers, so that
+    // they carry them too.
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    let router = router
         // The security headers: the strict policy unless a route set its own
         // (the API docs), no sniffing, no referrer, never framed, and not
         // cached unless a route says otherwise.
@@ -141,22 +143,37 @@ pub fn router(
                 .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
-    Ok(match cors {
-        Some(cors) => router.layer(cors),
-        None => router,
-    })
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Before an id is set: a client's id that is not a short visible
+        // token is dropped, so that a new one is made (never echoed, never
+        // logged).
+        .layer(axum::middleware::map_request(acceptable_request_id));
+    router
 }
 
 /// CORS for the configured origins only; none configured, no CORS at all
 /// (browsers then allow same-origin requests only).
-fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+/// Each origin must be `http(s)://host[:port]` exactly: no wildcard (a
+/// service holding patient data names the pages it trusts), no path.
+pub fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
     let origins: Vec<HeaderValue> = origins
         .iter()
         .map(|o| o.trim())
         .filter(|o| !o.is_empty())
-        .map(|o| HeaderValue::from_str(o).map_err(|_| anyhow::anyhow!("invalid CORS origin {o:?}")))
-        .collect::<anyhow::Result<_>>()?;
+        .map(|o| {
+            let bad = || {
+                format!("`{o}` is not an origin: expected https://host or http://host:port, without a path (no wildcard)")
+            };
+            let uri: axum::http::Uri = o.parse().map_err(|_| bad())?;
+            let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+            let bare = uri.path_and_query().is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/")
+                && !o.ends_with('/');
+            if !scheme_ok || uri.host().is_none() || !bare || o.contains('*') {
+                return Err(bad());
+            }
+            HeaderValue::from_str(o).map_err(|_| bad())
+        })
+        .collect::<Result<_, String>>()?;
     if origins.is_empty() {
         return Ok(None);
     }
@@ -182,6 +199,19 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 const CSP_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
                         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
                         base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The longest request id a client may send.
+pub const MAX_REQUEST_ID: usize = 128;
+
+async fn acceptable_request_id(mut req: Request) -> Request {
+    let acceptable = req.headers().get("x-request-id").is_none_or(|v| {
+        !v.is_empty() && v.len() <= MAX_REQUEST_ID && v.as_bytes().iter().all(u8::is_ascii_graphic)
+    });
+    if !acceptable {
+        req.headers_mut().remove("x-request-id");
+    }
+    req
+}
 
 /// A header every response carries.
 fn always(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

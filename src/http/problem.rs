@@ -23,9 +23,21 @@ pub struct Problem {
     #[schema(example = 422)]
     pub status: u16,
     pub detail: String,
-    /// For validation problems: each bad field, by path.
+    /// For validation problems: each bad field, by path (at most
+    /// `MAX_ERRORS`, in path order).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// How many more bad fields there are than `errors` lists.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more_errors: usize,
+}
+
+/// A problem lists this many bad fields at most: a request of 64 KiB can
+/// name thousands, and the answer must stay small.
+pub const MAX_ERRORS: usize = 50;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug)]
@@ -159,12 +171,16 @@ impl ApiError {
                 vec![],
             ),
         };
+        let more_errors = errors.len().saturating_sub(MAX_ERRORS);
+        let mut errors = errors;
+        errors.truncate(MAX_ERRORS);
         Problem {
             type_: format!("/problems/{slug}"),
             title: title.into(),
             status: status.as_u16(),
             detail,
             errors,
+            more_errors,
         }
     }
 
@@ -186,6 +202,7 @@ impl ApiError {
                 _ => reason.into(),
             },
             errors: vec![],
+            more_errors: 0,
         }
     }
 }

@@ -81,13 +81,55 @@ pub struct Store {
     writer: Option<batch::Writer>,
 }
 
-/// The SQLite database's URL for a data directory (created if missing).
+/// The SQLite database's URL for a data directory.
 pub fn sqlite_url(data_dir: &Path) -> std::io::Result<String> {
-    std::fs::create_dir_all(data_dir)?;
     Ok(format!(
         "sqlite://{}?mode=rwc",
         data_dir.join("facet-screen.db").display()
     ))
+}
+
+/// The database file of a SQLite URL, if it names one.
+fn sqlite_file(url: &str) -> Option<&Path> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && !path.starts_with(':')).then(|| Path::new(path))
+}
+
+/// Makes the data private whatever the umask: the directory 0700 when this
+/// creates it, the database file 0600 (SQLite gives its WAL and shared
+/// memory files the same mode). An existing directory that others can read
+/// is left as the operator made it, with a warning.
+fn prepare_private(file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        // The mode given is masked by the umask; say it again, exactly.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    } else if std::fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
+        tracing::warn!(
+            dir = %dir.display(),
+            "the data directory can be read by other users of this machine: chmod 700 it"
+        );
+    }
+    if !file.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(file)?;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -97,6 +139,9 @@ impl Store {
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
+            if let Some(file) = sqlite_file(url) {
+                prepare_private(file)?;
+            }
             Backend::Sqlite
         } else {
             anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:");

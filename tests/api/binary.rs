@@ -13,17 +13,19 @@ use std::time::{Duration, Instant};
 /// How long a start may take before the test fails.
 const START_DEADLINE: Duration = Duration::from_secs(20);
 
+/// Each test says where the data is: nothing from the caller's shell.
+const NOT_INHERITED: [&str; 6] = [
+    "DATABASE_URL",
+    "FACET_SCREEN_DATA_DIR",
+    "FACET_SCREEN_RULES_DIR",
+    "FACET_SCREEN_PROFILE",
+    "FACET_SCREEN_ADDR",
+    "RUST_LOG",
+];
+
 pub fn command() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_facet-screen"));
-    // Each test says where the data is: nothing from the caller's shell.
-    for var in [
-        "DATABASE_URL",
-        "FACET_SCREEN_DATA_DIR",
-        "FACET_SCREEN_RULES_DIR",
-        "FACET_SCREEN_PROFILE",
-        "FACET_SCREEN_ADDR",
-        "RUST_LOG",
-    ] {
+    for var in NOT_INHERITED {
         c.env_remove(var);
     }
     c
@@ -41,9 +43,28 @@ pub struct Served {
 /// Starts `facet-screen serve` with `env` (on top of a clean environment)
 /// and waits until it listens.
 pub fn serve(env: &[(&str, &str)]) -> Served {
+    serve_after("", env)
+}
+
+/// As `serve`, started by a shell after `prefix` (say `ulimit -Sn 1024;` or
+/// `umask 022;`), so that the server process has those limits.
+pub fn serve_after(prefix: &str, env: &[(&str, &str)]) -> Served {
     let mut cmd = command();
-    cmd.arg("serve")
-        .env("FACET_SCREEN_ADDR", "127.0.0.1:0")
+    if !prefix.is_empty() {
+        let bin = cmd.get_program().to_owned();
+        let mut shell = Command::new("bash");
+        shell
+            .arg("-c")
+            .arg(format!("{prefix} exec \"$0\" serve"))
+            .arg(bin);
+        for var in NOT_INHERITED {
+            shell.env_remove(var);
+        }
+        cmd = shell;
+    } else {
+        cmd.arg("serve");
+    }
+    cmd.env("FACET_SCREEN_ADDR", "127.0.0.1:0")
         .env("FACET_SCREEN_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

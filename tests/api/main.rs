@@ -1,6 +1,7 @@
 //! Integration tests over HTTP against the real router on a random port.
 
 mod helpers;
+mod hostile;
 
 mod auth;
 mod binary;
