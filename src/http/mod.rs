@@ -107,7 +107,7 @@ pub fn router(state: AppState, timeout: Duration, cors: Option<CorsLayer>) -> Ro
         Some(cors) => router.layer(cors),
         None => router,
     };
-    let router = router
+    router
         // The security headers: the strict policy unless a route set its own
         // (the API docs), no sniffing, no referrer, never framed, and not
         // cached unless a route says otherwise.
@@ -147,8 +147,7 @@ pub fn router(state: AppState, timeout: Duration, cors: Option<CorsLayer>) -> Ro
         // Before an id is set: a client's id that is not a short visible
         // token is dropped, so that a new one is made (never echoed, never
         // logged).
-        .layer(axum::middleware::map_request(acceptable_request_id));
-    router
+        .layer(axum::middleware::map_request(acceptable_request_id))
 }
 
 /// CORS for the configured origins only; none configured, no CORS at all
