@@ -148,6 +148,13 @@ pub struct Settings {
     /// are purged; one instance does each run.
     #[arg(long, env = "FACET_SCREEN_HOUSEKEEPING_SECS", default_value_t = 3600)]
     pub housekeeping_secs: u64,
+    /// The longest a CDS Hooks token may still be valid for, in seconds.
+    #[arg(long, env = "FACET_SCREEN_CDS_MAX_TOKEN_SECS", default_value_t = 300)]
+    pub cds_max_token_secs: u64,
+    /// CDS Hooks requests a minute per client address and per issuer,
+    /// counted before any signature is checked.
+    #[arg(long, env = "FACET_SCREEN_CDS_RATE_LIMIT", default_value_t = 600)]
+    pub cds_rate_limit: u32,
 }
 
 impl Settings {

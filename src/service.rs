@@ -195,30 +195,29 @@ impl Screenings {
             .await?)
     }
 
-    /// Records CDS feedback on a screening of the clinic.
+    /// Records CDS feedback, all items in one transaction or none. Each
+    /// card must be a screening that this CDS client (`actor`) created in
+    /// its clinic; any other is `NotFound`, exactly as if it did not exist.
     pub async fn record_feedback(
         &self,
         clinic: &Clinic,
-        feedback: Vec<(ScreeningId, Value)>,
         actor: &Actor,
+        feedback: Vec<(ScreeningId, Value)>,
     ) -> Result<(), ServiceError> {
-        let mut found = Vec::with_capacity(feedback.len());
-        for (id, data) in feedback {
-            found.push((self.find(clinic, id).await?.id, data));
+        for (id, _) in &feedback {
+            let creator = self.store.created_by(clinic, *id).await?;
+            if creator.is_none_or(|c| c.key_id != actor.key_id) {
+                return Err(ServiceError::NotFound);
+            }
         }
         let at = timestamp(chrono::Utc::now());
-        for (id, data) in found {
-            self.store
-                .record_event(
-                    clinic,
-                    id,
-                    EventKind::CdsFeedback,
-                    &at,
-                    actor,
-                    &data.to_string(),
-                )
-                .await?;
-        }
+        let events: Vec<(ScreeningId, String)> = feedback
+            .into_iter()
+            .map(|(id, data)| (id, data.to_string()))
+            .collect();
+        self.store
+            .record_events(clinic, &events, EventKind::CdsFeedback, &at, actor)
+            .await?;
         Ok(())
     }
 

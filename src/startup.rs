@@ -83,9 +83,14 @@ impl Application {
                 listener.local_addr().map_err(|e| config(e.into()))?
             ),
         };
-        let cds = Cds::load(settings.cds_issuers.as_deref(), public_url)
-            .context("cannot read the trusted CDS Hooks issuers")
-            .map_err(config)?;
+        let cds = Cds::load(
+            settings.cds_issuers.as_deref(),
+            public_url,
+            settings.cds_max_token_secs,
+            settings.cds_rate_limit,
+        )
+        .context("cannot read the trusted CDS Hooks issuers")
+        .map_err(config)?;
 
         let store = Store::connect(&url)
             .await
@@ -140,9 +145,13 @@ impl Application {
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(signal)
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await
     }
 }
 

@@ -5,7 +5,9 @@
 
 use std::path::Path as FsPath;
 
-use axum::extract::{FromRequestParts, Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::{Extension, Json};
 use base64::Engine as _;
@@ -14,15 +16,16 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use validator::Validate;
 
 use super::extract::JsonBody;
 use super::problem::ApiError;
 use super::{AppState, Committing};
-use crate::auth::Clinic;
+use crate::auth::{Clinic, RateLimiter};
 use crate::fhir;
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
-use crate::screening::record::{Actor, IdempotencyKey, ReasonCode, timestamp};
+use crate::screening::record::{Actor, IdempotencyKey, Invalid, ReasonCode, from_json, timestamp};
 use crate::screening::{Evaluation, Screening, ScreeningId};
 use crate::service::ServiceError;
 
@@ -37,12 +40,25 @@ pub struct Issuer {
     alg: Algorithm,
 }
 
-/// CDS Hooks settings: trusted issuers, and the service's public URL (the
-/// JWT audience, and the base of links in cards).
+/// CDS Hooks settings: trusted issuers, the service's public URL (the JWT
+/// audience, and the base of links in cards), how long a token may live,
+/// and the rate of CDS requests allowed before any signature is checked.
 pub struct Cds {
     pub issuers: Vec<Issuer>,
     pub public_url: String,
+    /// The longest a token may still be valid for, in seconds (CDS Hooks
+    /// asks for short-lived tokens).
+    pub max_token_secs: i64,
+    /// Per client address and per issuer named, before any cryptography.
+    limiter: RateLimiter,
 }
+
+/// Tokens larger than this are refused before anything is decoded.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Clock skew allowed between the CDS client and this service.
+const SKEW_SECS: i64 = 60;
+/// Feedback items taken in one request.
+pub const MAX_FEEDBACK_ITEMS: usize = 20;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +77,12 @@ fn es384() -> String {
 
 impl Cds {
     /// Reads the trusted issuers (a JSON array) from `path`, if any.
-    pub fn load(path: Option<&FsPath>, public_url: String) -> anyhow::Result<Cds> {
+    pub fn load(
+        path: Option<&FsPath>,
+        public_url: String,
+        max_token_secs: u64,
+        per_minute: u32,
+    ) -> anyhow::Result<Cds> {
         let mut issuers = Vec::new();
         if let Some(path) = path {
             let text = std::fs::read_to_string(path)?;
@@ -90,6 +111,8 @@ impl Cds {
         Ok(Cds {
             issuers,
             public_url: public_url.trim_end_matches('/').to_string(),
+            max_token_secs: i64::try_from(max_token_secs).unwrap_or(i64::MAX),
+            limiter: RateLimiter::per_minute(per_minute),
         })
     }
 
@@ -103,6 +126,8 @@ struct Claims {
     iss: String,
     exp: i64,
     jti: String,
+    #[serde(default)]
+    iat: Option<i64>,
 }
 
 /// A CDS client whose JWT checked out.
@@ -137,13 +162,31 @@ impl FromRequestParts<AppState> for CdsClient {
             .ok_or(refuse(
                 "send `Authorization: Bearer <JWT>` signed by a trusted CDS client",
             ))?;
+        // Cheap checks first: nothing below costs a signature check.
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(refuse("the token is over 8 KB"));
+        }
+        let segments: Vec<&str> = token.split('.').collect();
+        if segments.len() != 3
+            || segments.iter().any(|s| {
+                s.is_empty()
+                    || !s
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+        {
+            return Err(refuse("the token is not a JWT"));
+        }
+        let too_many = |e: crate::auth::AuthError| ApiError::from(e);
+        if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            app.cds
+                .limiter
+                .check(&format!("addr:{}", peer.ip()))
+                .map_err(too_many)?;
+        }
         // Which issuer: read before verifying, to pick its key.
-        let payload = token
-            .split('.')
-            .nth(1)
-            .ok_or(refuse("the token is not a JWT"))?;
         let unverified: Value = URL_SAFE_NO_PAD
-            .decode(payload)
+            .decode(segments[1])
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or(refuse("the token is not a JWT"))?;
@@ -154,14 +197,37 @@ impl FromRequestParts<AppState> for CdsClient {
             .iter()
             .find(|i| i.iss == iss)
             .ok_or(refuse("the token's issuer is not trusted"))?;
+        app.cds
+            .limiter
+            .check(&format!("iss:{iss}"))
+            .map_err(too_many)?;
+        // The audience is exactly the route called.
+        let mut audience = app.cds.service_url();
+        if parts.uri.path().ends_with("/feedback") {
+            audience.push_str("/feedback");
+        }
         let mut validation = Validation::new(issuer.alg);
         validation.set_issuer(&[&issuer.iss]);
-        let service = app.cds.service_url();
-        validation.set_audience(&[service.clone(), format!("{service}/feedback")]);
+        validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.validate_nbf = true;
+        validation.leeway = SKEW_SECS as u64;
         let claims = jsonwebtoken::decode::<Claims>(token, &issuer.key, &validation)
-            .map_err(|_| refuse("the token's signature, audience or expiry is not valid"))?
+            .map_err(|_| refuse("the token's signature, audience, expiry or start is not valid"))?
             .claims;
+        let now = chrono::Utc::now().timestamp();
+        if claims.exp > now.saturating_add(app.cds.max_token_secs + SKEW_SECS) {
+            return Err(refuse(
+                "the token lives too long: CDS Hooks tokens are short-lived",
+            ));
+        }
+        match claims.iat {
+            None => return Err(refuse("the token has no iat")),
+            Some(iat) if iat > now + SKEW_SECS => {
+                return Err(refuse("the token was issued in the future"));
+            }
+            Some(_) => {}
+        }
         if claims.jti.is_empty() {
             return Err(refuse("the token has no jti"));
         }
@@ -343,55 +409,184 @@ fn card(cds: &Cds, screening: &Screening) -> Result<Value, ApiError> {
     }]}))
 }
 
+/// A CDS Hooks 2.0 feedback request.
+#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct FeedbackRequest {
+    #[validate(length(min = 1, max = 20), nested)]
+    feedback: Vec<FeedbackItem>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FeedbackItem {
+    /// The card's uuid: the screening it was made from.
+    #[validate(custom(function = "a_card_id"))]
+    card: String,
+    outcome: FeedbackOutcome,
+    #[serde(default)]
+    #[validate(length(max = 20), nested)]
+    accepted_suggestions: Option<Vec<AcceptedSuggestion>>,
+    #[serde(default)]
+    #[validate(nested)]
+    override_reason: Option<OverrideReason>,
+    /// When the clinician acted (ISO 8601).
+    #[validate(custom(function = "a_timestamp"))]
+    outcome_timestamp: String,
+    /// Extensions are allowed by CDS Hooks; they are not kept.
+    #[serde(default)]
+    #[allow(dead_code)]
+    extension: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum FeedbackOutcome {
+    Accepted,
+    Overridden,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct AcceptedSuggestion {
+    #[validate(length(min = 1, max = 128))]
+    #[allow(dead_code)]
+    id: String,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OverrideReason {
+    #[serde(default)]
+    #[validate(nested)]
+    reason: Option<Coding>,
+    #[serde(default)]
+    #[validate(length(max = 2000))]
+    user_comment: Option<String>,
+}
+
+/// One of the override reasons the card offered.
+#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct Coding {
+    #[validate(custom(function = "a_reason_code"))]
+    code: String,
+    #[validate(custom(function = "our_reason_system"))]
+    system: String,
+    #[serde(default)]
+    #[validate(length(max = 200))]
+    #[allow(dead_code)]
+    display: Option<String>,
+}
+
+/// `feedback[0].override_reason.user_comment` as the JSON names it:
+/// `feedback[0].overrideReason.userComment`.
+fn camel_case_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut upper = false;
+    for c in path.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn invalid(code: &'static str, message: &'static str) -> validator::ValidationError {
+    validator::ValidationError::new(code).with_message(message.into())
+}
+
+fn a_card_id(s: &str) -> Result<(), validator::ValidationError> {
+    ScreeningId::parse(s)
+        .map(|_| ())
+        .ok_or_else(|| invalid("card", "expected the uuid of a card this service issued"))
+}
+
+fn a_timestamp(s: &str) -> Result<(), validator::ValidationError> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|_| ())
+        .map_err(|_| {
+            invalid(
+                "timestamp",
+                "expected an ISO 8601 time such as 2026-11-25T09:00:00Z",
+            )
+        })
+}
+
+fn a_reason_code(s: &str) -> Result<(), validator::ValidationError> {
+    use strum::VariantArray as _;
+    ReasonCode::VARIANTS
+        .iter()
+        .any(|r| r.as_str() == s)
+        .then_some(())
+        .ok_or_else(|| invalid("reason", "expected one of the card's overrideReasons codes"))
+}
+
+fn our_reason_system(s: &str) -> Result<(), validator::ValidationError> {
+    (s == REASON_SYSTEM).then_some(()).ok_or_else(|| {
+        invalid(
+            "system",
+            "expected the system of the card's overrideReasons",
+        )
+    })
+}
+
 /// Feedback: whether the clinician accepted or overrode each card, recorded
-/// on the screening's history.
+/// on the screening's history, all items or none.
 #[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy/feedback", tag = "cds-hooks",
-    request_body(content = Object, description = "CDS Hooks feedback"),
+    request_body(content = Object, description = "CDS Hooks 2.0 feedback: 1 to 20 items"),
     responses(
         (status = 200, description = "Recorded"),
         (status = 401, description = "No valid JWT", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "A card this service did not issue", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A card this service did not issue to this client", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not valid feedback", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many CDS requests from this address or issuer (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn feedback(
     State(app): State<AppState>,
+    Extension(committing): Extension<Committing>,
     client: CdsClient,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let items = body["feedback"]
-        .as_array()
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| {
-            ApiError::Invalid(vec![FieldError {
-                field: "feedback".into(),
-                message: "expected a non-empty array".into(),
-            }])
-        })?;
-    let mut checked = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let outcome = item["outcome"].as_str().unwrap_or_default();
-        if outcome != "accepted" && outcome != "overridden" {
-            return Err(ApiError::Invalid(vec![FieldError {
-                field: format!("feedback[{i}].outcome"),
-                message: "expected accepted or overridden".into(),
-            }]));
+    let request = match from_json::<FeedbackRequest>(body) {
+        Ok(r) => r,
+        Err(Invalid::Shape(errors)) => return Err(ApiError::Invalid(errors)),
+        // validator names Rust fields; the client wrote CDS Hooks' names.
+        Err(Invalid::Fields(_, errors)) => {
+            return Err(ApiError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        field: camel_case_path(&e.field),
+                        message: e.message,
+                    })
+                    .collect(),
+            ));
         }
-        let card = item["card"]
-            .as_str()
-            .and_then(ScreeningId::parse)
-            .ok_or(ApiError::NotFound("card"))?;
-        checked.push((
-            card,
-            json!({
-                "outcome": outcome,
-                "override_reason": item["overrideReason"]["reason"]["code"],
-                "user_comment": item["overrideReason"]["userComment"],
-                "outcome_timestamp": item["outcomeTimestamp"],
-            }),
-        ));
-    }
+    };
+    let items = request
+        .feedback
+        .iter()
+        .map(|item| {
+            let card = ScreeningId::parse(&item.card).expect("validated");
+            let reason = item.override_reason.as_ref();
+            let data = json!({
+                "outcome": item.outcome,
+                "override_reason": reason.and_then(|r| r.reason.as_ref()).map(|c| &c.code),
+                "user_comment": reason.and_then(|r| r.user_comment.as_ref()),
+                "outcome_timestamp": item.outcome_timestamp,
+            });
+            (card, data)
+        })
+        .collect();
+    committing.begin();
     app.screenings
-        .record_feedback(&client.clinic, checked, &client.actor())
+        .record_feedback(&client.clinic, &client.actor(), items)
         .await
         .map_err(|e| match e {
             ServiceError::NotFound => ApiError::NotFound("card"),

@@ -225,26 +225,10 @@ impl ReviewRequest {
         suggested: Outcome,
         at: String,
     ) -> Result<Review, Vec<FieldError>> {
-        let req: ReviewRequest = serde_path_to_error::deserialize(json).map_err(|e| {
-            let message = value_free(&e.inner().to_string());
-            let path = match e.path().to_string() {
-                p if p == "." => String::new(),
-                p => p,
-            };
-            // serde names a missing field only in its message.
-            let missing = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next());
-            let field = match (missing, path.is_empty()) {
-                (Some(name), true) => name.to_string(),
-                (Some(name), false) => format!("{path}.{name}"),
-                (None, _) => path,
-            };
-            vec![FieldError { field, message }]
-        })?;
-        let mut errors = match req.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => flatten(&e, ""),
+        let (req, mut errors) = match from_json::<ReviewRequest>(json) {
+            Ok(req) => (req, Vec::new()),
+            Err(Invalid::Shape(errors)) => return Err(errors),
+            Err(Invalid::Fields(req, errors)) => (*req, errors),
         };
         let final_outcome = match (req.decision, req.final_outcome) {
             (Decision::Confirm, None) => suggested,
@@ -299,6 +283,43 @@ impl ReviewRequest {
             clinician: req.clinician.trim().to_string(),
             reviewed_at: at,
         })
+    }
+}
+
+/// Why a request body is not valid.
+pub enum Invalid<T> {
+    /// It does not have the request's shape: nothing was read.
+    Shape(Vec<FieldError>),
+    /// It has the shape, and these fields break their rules.
+    Fields(Box<T>, Vec<FieldError>),
+}
+
+/// A typed request from JSON: its shape by serde, its field rules by
+/// `validator`. Every problem is named by its path; no message carries the
+/// value sent.
+pub fn from_json<T: serde::de::DeserializeOwned + Validate>(
+    json: serde_json::Value,
+) -> Result<T, Invalid<T>> {
+    let req: T = serde_path_to_error::deserialize(json).map_err(|e| {
+        let message = value_free(&e.inner().to_string());
+        let path = match e.path().to_string() {
+            p if p == "." => String::new(),
+            p => p,
+        };
+        // serde names a missing field only in its message.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (missing, path.is_empty()) {
+            (Some(name), true) => name.to_string(),
+            (Some(name), false) => format!("{path}.{name}"),
+            (None, _) => path,
+        };
+        Invalid::Shape(vec![FieldError { field, message }])
+    })?;
+    match req.validate() {
+        Ok(()) => Ok(req),
+        Err(e) => Err(Invalid::Fields(Box::new(req), flatten(&e, ""))),
     }
 }
 

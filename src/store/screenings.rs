@@ -457,32 +457,51 @@ impl Store {
         Ok(())
     }
 
-    /// Appends an event that changes nothing else (CDS feedback), under the
-    /// screening's row lock like every other event, so that its number is
-    /// the next one whatever else is written at the same time.
-    pub async fn record_event(
+    /// Who created a screening of the clinic (its `created` event's actor).
+    pub async fn created_by(
         &self,
         clinic: &Clinic,
         id: ScreeningId,
-        kind: EventKind,
-        at: &str,
-        actor: &Actor,
-        data: &str,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let locked = sqlx::query(
-            "UPDATE screenings SET updated_at = updated_at WHERE id = $1 AND clinic = $2",
+    ) -> Result<Option<Actor>, StoreError> {
+        let actor: Option<String> = sqlx::query_scalar(
+            "SELECT e.actor FROM screening_events e JOIN screenings s ON s.id = e.screening_id \
+             WHERE e.screening_id = $1 AND s.clinic = $2 AND e.kind = 'created'",
         )
         .bind(id.to_string())
         .bind(clinic.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if locked == 0 {
-            tx.rollback().await?;
-            return Err(StoreError::NotFound);
+        .fetch_optional(&self.pool)
+        .await?;
+        actor.as_deref().map(json).transpose()
+    }
+
+    /// Appends events that change nothing else (CDS feedback), all in one
+    /// transaction, each under its screening's row lock like every other
+    /// event, so that its number is the next one whatever else is written
+    /// at the same time.
+    pub async fn record_events(
+        &self,
+        clinic: &Clinic,
+        events: &[(ScreeningId, String)],
+        kind: EventKind,
+        at: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (id, data) in events {
+            let locked = sqlx::query(
+                "UPDATE screenings SET updated_at = updated_at WHERE id = $1 AND clinic = $2",
+            )
+            .bind(id.to_string())
+            .bind(clinic.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if locked == 0 {
+                tx.rollback().await?;
+                return Err(StoreError::NotFound);
+            }
+            append_event(&mut tx, *id, kind, at, actor, data).await?;
         }
-        append_event(&mut tx, id, kind, at, actor, data).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -229,7 +229,7 @@ async fn a_retried_hook_call_gives_the_same_card_and_feedback_lands_on_the_histo
     assert_eq!(event["data"]["override_reason"], "patient_preference");
     assert_eq!(event["actor"]["key_id"], format!("cds:{ISS}"));
 
-    let unknown = json!({"feedback": [{"card": "0190b4a2-0000-7000-8000-000000000000", "outcome": "accepted"}]});
+    let unknown = json!({"feedback": [{"card": "0190b4a2-0000-7000-8000-000000000000", "outcome": "accepted", "outcomeTimestamp": "2026-11-25T08:00:00Z"}]});
     let res = call(
         &app,
         Some(jwt(&app, "trusted-private", ISS, "/feedback", 300, "fb-2")),
@@ -338,4 +338,188 @@ async fn a_card_is_as_reviewed() {
         ".cards[].uuid" => "[screening id]",
         ".cards[].links[].url" => "[base]/#/review/[screening id]",
     });
+}
+
+/// A token signed by the trusted issuer's key with exactly these claims.
+fn signed(claims: Value) -> String {
+    let mut header = Header::new(Algorithm::ES384);
+    header.typ = Some("JWT".into());
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_ec_pem(key("trusted-private").as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn tokens_must_be_short_lived_started_issued_and_for_the_route_called() {
+    let (app, _f) = spawn_cds().await;
+    let qr = questionnaire_response(&app, &case_answers("ideal-candidate")).await;
+    let request = hook_request(qr, "claims");
+    let now = chrono::Utc::now().timestamp();
+    let aud = format!("{}{SERVICE}", app.address);
+    let base = json!({"iss": ISS, "aud": aud, "exp": now + 300, "iat": now});
+    let with = |changes: Value| {
+        let mut claims = base.clone();
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                claims.as_object_mut().unwrap().remove(k);
+            } else {
+                claims[k] = v.clone();
+            }
+        }
+        claims["jti"] = json!(uuid::Uuid::new_v4().to_string());
+        signed(claims)
+    };
+    for (what, token) in [
+        (
+            "an expiry ten years ahead",
+            with(json!({"exp": now + 10 * 365 * 86400})),
+        ),
+        ("an expiry of 2^63-1", with(json!({"exp": i64::MAX}))),
+        ("a start in the future", with(json!({"nbf": now + 3600}))),
+        ("no iat", with(json!({"iat": null}))),
+        ("an iat in the future", with(json!({"iat": now + 3600}))),
+        (
+            "the feedback URL as audience",
+            with(json!({"aud": format!("{aud}/feedback")})),
+        ),
+        ("a token over 8 KB", with(json!({"pad": "x".repeat(9000)}))),
+    ] {
+        let res = call(&app, Some(token), SERVICE, &request).await;
+        assert_eq!(res.status(), 401, "{what}");
+    }
+    // The same claims, well formed, pass.
+    assert_eq!(
+        call(&app, Some(with(json!({}))), SERVICE, &request)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn cds_requests_are_limited_before_any_signature_is_checked() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let issuers = json!([{"iss": ISS, "clinic": "default", "alg": "ES384", "public_key_pem": key("trusted-public")}]);
+    std::fs::write(file.path(), issuers.to_string()).unwrap();
+    let path = file.path().to_path_buf();
+    let app = spawn_with(move |s| {
+        s.cds_issuers = Some(path);
+        s.cds_rate_limit = 5;
+    })
+    .await;
+    // A trusted issuer's name with a garbage signature: each costs a
+    // signature check, until the limit stops them first.
+    let now = chrono::Utc::now().timestamp();
+    let forged = |i: usize| {
+        let good = signed(
+            json!({"iss": ISS, "aud": format!("{}{SERVICE}", app.address), "exp": now + 300, "iat": now, "jti": format!("f-{i}")}),
+        );
+        let (head, _) = good.rsplit_once('.').unwrap();
+        format!("{head}.{}", "A".repeat(128))
+    };
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let res = call(&app, Some(forged(i)), SERVICE, &json!({})).await;
+        if res.status() == 429 {
+            assert!(res.headers().contains_key("retry-after"));
+        }
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+}
+
+#[tokio::test]
+async fn feedback_is_checked_against_the_cds_hooks_schema_and_recorded_whole_or_not_at_all() {
+    let (app, _f) = spawn_cds().await;
+    let mut cards = Vec::new();
+    for i in 0..2 {
+        let qr = questionnaire_response(&app, &case_answers("ideal-candidate")).await;
+        let res: Value = call(
+            &app,
+            Some(token(&app)),
+            SERVICE,
+            &hook_request(qr, &format!("fb-{i}")),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        cards.push(res["cards"][0]["uuid"].as_str().unwrap().to_string());
+    }
+    let app = &app;
+    let send = |body: Value| {
+        let token = jwt(
+            app,
+            "trusted-private",
+            ISS,
+            "/feedback",
+            300,
+            &uuid::Uuid::new_v4().to_string(),
+        );
+        async move { call(app, Some(token), &format!("{SERVICE}/feedback"), &body).await }
+    };
+    let item = |card: &str| json!({"card": card, "outcome": "accepted", "outcomeTimestamp": "2026-11-25T08:00:00Z"});
+    for (body, field) in [
+        (
+            json!({"feedback": [{"card": cards[0], "outcome": "maybe", "outcomeTimestamp": "2026-11-25T08:00:00Z"}]}),
+            "feedback[0].outcome",
+        ),
+        (
+            json!({"feedback": [{"card": cards[0], "outcome": "accepted"}]}),
+            "feedback[0].outcomeTimestamp",
+        ),
+        (
+            json!({"feedback": [{"card": cards[0], "outcome": "overridden", "outcomeTimestamp": "2026-11-25T08:00:00Z", "overrideReason": 7}]}),
+            "feedback[0].overrideReason",
+        ),
+        (
+            json!({"feedback": [{"card": cards[0], "outcome": "overridden", "outcomeTimestamp": "2026-11-25T08:00:00Z",
+            "overrideReason": {"reason": {"code": "whim", "system": "urn:facet-screen:review-reason"}}}]}),
+            "feedback[0].overrideReason.reason.code",
+        ),
+        (
+            json!({"feedback": [{"card": cards[0], "outcome": "accepted", "outcomeTimestamp": "2026-11-25T08:00:00Z",
+            "overrideReason": {"userComment": "x".repeat(2001)}}]}),
+            "feedback[0].overrideReason.userComment",
+        ),
+        (
+            json!({"feedback": (0..21).map(|_| item(&cards[0])).collect::<Vec<_>>()}),
+            "feedback",
+        ),
+        (json!({"feedback": []}), "feedback"),
+    ] {
+        let res = send(body.clone()).await;
+        assert_eq!(res.status(), 422, "{body}");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    // A screening this client did not create is no card of its own.
+    let own = app.create_screening(&case_answers("ideal-candidate")).await;
+    let res = send(json!({"feedback": [item(own["id"].as_str().unwrap())]})).await;
+    assert_eq!(res.status(), 404);
+    // Whole or not at all: a batch with one foreign card records nothing.
+    let res = send(json!({"feedback": [item(&cards[0]), item(own["id"].as_str().unwrap())]})).await;
+    assert_eq!(res.status(), 404);
+    let events = |id: String| async move {
+        let h: Value = app
+            .get(&format!("/v1/screenings/{id}/history"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        h["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "cds_feedback")
+            .count()
+    };
+    assert_eq!(events(cards[0].clone()).await, 0);
+    let res = send(json!({"feedback": [item(&cards[0]), item(&cards[1])]})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(events(cards[0].clone()).await, 1);
+    assert_eq!(events(cards[1].clone()).await, 1);
 }
