@@ -148,6 +148,14 @@ pub struct Settings {
     /// are purged; one instance does each run.
     #[arg(long, env = "FACET_SCREEN_HOUSEKEEPING_SECS", default_value_t = 3600)]
     pub housekeeping_secs: u64,
+    /// A client must send a request's headers within this many seconds, and
+    /// an idle kept-alive connection is closed after as long.
+    #[arg(long, env = "FACET_SCREEN_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Open connections at most (0: derived from the descriptor limit,
+    /// leaving room for the database and files).
+    #[arg(long, env = "FACET_SCREEN_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
     /// The longest a CDS Hooks token may still be valid for, in seconds.
     #[arg(long, env = "FACET_SCREEN_CDS_MAX_TOKEN_SECS", default_value_t = 300)]
     pub cds_max_token_secs: u64,

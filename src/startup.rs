@@ -19,6 +19,7 @@ use crate::store::Store;
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    limits: http::serve::Limits,
 }
 
 /// The first admin key: straight to the terminal, never through the logger;
@@ -126,7 +127,15 @@ impl Application {
             Duration::from_secs(settings.request_timeout_secs),
             cors,
         );
-        Ok(Application { listener, router })
+        let limits = http::serve::Limits::new(
+            Duration::from_secs(settings.header_timeout_secs.max(1)),
+            settings.max_connections,
+        );
+        Ok(Application {
+            listener,
+            router,
+            limits,
+        })
     }
 
     /// The address actually bound (port 0 asks for any free port).
@@ -145,13 +154,7 @@ impl Application {
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .await
+        http::serve::serve(self.listener, self.router, self.limits, signal).await
     }
 }
 

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod problem;
 pub mod questionnaire;
 pub mod screenings;
+pub mod serve;
 pub mod ui;
 
 use std::sync::Arc;

@@ -193,3 +193,89 @@ async fn the_data_is_private_whatever_the_umask() {
     let (_, stdout, _) = server.terminate();
     assert!(stdout.contains("can be read by other users"), "{stdout}");
 }
+
+/// Raises this test process's own descriptor limit to its hard limit, so
+/// that it can hold more connections than the server under test.
+fn raise_own_descriptor_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the given struct.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        limit.rlim_cur = limit.rlim_max;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+    }
+    limit.rlim_cur
+}
+
+const HALF_HEADERS: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = binary::serve(&[("FACET_SCREEN_DATA_DIR", dir.path().to_str().unwrap())]);
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&address).await.unwrap();
+    s.write_all(HALF_HEADERS).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    // The server closes it (with or without a word) well within 15 s.
+    tokio::time::timeout(Duration::from_secs(15), s.read_to_end(&mut rest))
+        .await
+        .expect("closed within 15 s")
+        .ok();
+    println!(
+        "a half-header connection was closed after {:?}",
+        started.elapsed()
+    );
+    server.kill();
+}
+
+#[tokio::test]
+async fn slow_clients_beyond_the_descriptor_limit_do_not_shut_everyone_out() {
+    assert!(
+        raise_own_descriptor_limit() >= 2200,
+        "this test needs 2,200 descriptors"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = binary::serve_after(
+        "ulimit -Sn 1024;",
+        &[("FACET_SCREEN_DATA_DIR", dir.path().to_str().unwrap())],
+    );
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    let started = std::time::Instant::now();
+    for _ in 0..1050 {
+        // Some wait in the kernel's backlog; all hold a descriptor here.
+        let mut s = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let _ = s.write_all(HALF_HEADERS).await;
+        slow.push(s);
+    }
+    let opened = std::time::Instant::now();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    loop {
+        if let Ok(res) = client.get(format!("{}/healthz", server.base)).send().await
+            && res.status() == 200
+        {
+            break;
+        }
+        assert!(
+            opened.elapsed() < Duration::from_secs(20),
+            "/healthz did not answer within 20 s of 1,050 slow connections"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "1,050 slow connections opened in {:?} (those past the cap wait until the first are cut off); /healthz answered {:?} after the last, {:?} after the first",
+        opened - started,
+        opened.elapsed(),
+        started.elapsed()
+    );
+    drop(slow);
+    server.kill();
+}
