@@ -250,7 +250,7 @@ impl FromRequestParts<AppState> for CdsClient {
 }
 
 /// Discovery: the service this server offers.
-#[utoipa::path(get, path = "/cds-services", tag = "cds-hooks",
+#[utoipa::path(get, path = "/cds-services", operation_id = "cdsDiscovery", tag = "cds-hooks",
     responses((status = 200, description = "CDS Hooks discovery", body = Object)))]
 pub async fn discovery(State(app): State<AppState>) -> Json<Value> {
     Json(json!({"services": [{
@@ -301,7 +301,7 @@ fn override_reasons() -> Value {
 
 /// The screening service: evaluates the prefetched QuestionnaireResponse,
 /// keeps it as a screening pending review, and answers one card.
-#[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy", tag = "cds-hooks",
+#[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy", operation_id = "cdsScreen", tag = "cds-hooks",
     request_body(content = Object, description = "A CDS Hooks request for the patient-view hook"),
     responses(
         (status = 200, description = "Cards", body = Object),
@@ -538,7 +538,7 @@ fn our_reason_system(s: &str) -> Result<(), validator::ValidationError> {
 
 /// Feedback: whether the clinician accepted or overrode each card, recorded
 /// on the screening's history, all items or none.
-#[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy/feedback", tag = "cds-hooks",
+#[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy/feedback", operation_id = "cdsFeedback", tag = "cds-hooks",
     request_body(content = Object, description = "CDS Hooks 2.0 feedback: 1 to 20 items"),
     responses(
         (status = 200, description = "Recorded"),

@@ -16,7 +16,7 @@ use crate::screening::Evaluation;
 /// with three-valued logic: an unanswered question is unknown, never "no".
 /// Stateless: nothing is stored. The result is a suggestion for a clinician
 /// to confirm.
-#[utoipa::path(post, path = "/v1/evaluations", tag = "evaluations",
+#[utoipa::path(post, path = "/v1/evaluations", operation_id = "evaluate", tag = "evaluations",
     request_body(content = AnswersSchema, content_type = "application/json"),
     responses(
         (status = 200, description = "The candidacy suggestion with its basis", body = Evaluation),

@@ -24,7 +24,7 @@ fn fhir_response(value: Value) -> Response {
 }
 
 /// The questionnaire as a FHIR R4 Questionnaire.
-#[utoipa::path(get, path = "/fhir/Questionnaire/{id}", tag = "fhir",
+#[utoipa::path(get, path = "/fhir/Questionnaire/{id}", operation_id = "readFhirQuestionnaire", tag = "fhir",
     params(("id" = String, Path, description = "The questionnaire's FHIR id, e.g. facet-screen-intake-v1")),
     responses(
         (status = 200, description = "A FHIR R4 Questionnaire", content_type = "application/fhir+json", body = Object),
@@ -48,7 +48,7 @@ pub struct Search {
 }
 
 /// Search questionnaires by canonical URL: a FHIR searchset Bundle.
-#[utoipa::path(get, path = "/fhir/Questionnaire", tag = "fhir", params(Search),
+#[utoipa::path(get, path = "/fhir/Questionnaire", operation_id = "searchFhirQuestionnaires", tag = "fhir", params(Search),
     responses((status = 200, description = "A FHIR searchset Bundle", content_type = "application/fhir+json", body = Object)))]
 pub async fn search(
     State(app): State<AppState>,

@@ -17,7 +17,9 @@ use crate::screening::evaluate;
     info(
         title = "facet-screen",
         description = "Screens patients as candidates for endoscopic medial branch neurectomy. Every result is a suggestion with its basis, for a clinician to confirm; it is not a diagnosis or a decision.",
+        license(name = "Proprietary", identifier = "LicenseRef-Proprietary"),
     ),
+    servers((url = "/", description = "This facet-screen service (the host the document was read from)")),
     paths(
         super::health::healthz,
         super::health::readyz,
@@ -69,63 +71,329 @@ fn nullable(kind: &str) -> Value {
     json!([kind, "null"])
 }
 
-fn field_schema(f: &Field) -> Value {
-    let mut s = match &f.kind {
-        Kind::Bool => json!({"type": nullable("boolean")}),
-        Kind::Int { min, max } => {
-            json!({"type": nullable("integer"), "minimum": min, "maximum": max})
+/// `conservative_care.physical_therapy` as a type name: `ConservativeCarePhysicalTherapy`.
+fn type_name(id: &str) -> String {
+    id.split(['.', '_'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn reference(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// The answers' schema as named components, so that a generated client has
+/// one type per section, per list entry and per set of options: sections
+/// (`PainAnswers`), list entries (`DiagnosticBlocksEntry`) and enums (one
+/// per option list; a list shared by several questions of a section is
+/// named after the section, `ConservativeCareChoice`). Unknown is `null`:
+/// `anyOf [the type, null]`, never `null` inside an enum.
+struct AnswerTypes {
+    components: Map<String, Value>,
+    enums: Vec<(Vec<String>, String)>,
+}
+
+impl AnswerTypes {
+    fn new(rules: &RuleSet) -> Self {
+        // Which questions share each option list, to name it once.
+        let mut uses: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+        let mut note =
+            |id: &str, options: &[String]| match uses.iter_mut().find(|(o, _)| o == options) {
+                Some((_, ids)) => ids.push(id.to_string()),
+                None => uses.push((options.to_vec(), vec![id.to_string()])),
+            };
+        for (_, f) in rules.fields.iter() {
+            match &f.kind {
+                Kind::Choice(o) | Kind::Multi(o) => note(&f.id, o),
+                Kind::List { fields, .. } => {
+                    for sub in fields {
+                        if let Kind::Choice(o) | Kind::Multi(o) = &sub.kind {
+                            note(&format!("{}_entry.{}", f.id, sub.id), o);
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
-        Kind::Num { min, max } => {
-            json!({"type": nullable("number"), "minimum": min, "maximum": max})
+        let mut types = AnswerTypes {
+            components: Map::new(),
+            enums: Vec::new(),
+        };
+        for (options, ids) in uses {
+            let name = match ids.as_slice() {
+                [one] => type_name(one),
+                [first, ..] => format!(
+                    "{}Choice",
+                    type_name(first.split_once('.').map_or(first.as_str(), |(g, _)| g))
+                ),
+                [] => continue,
+            };
+            types
+                .components
+                .insert(name.clone(), json!({"type": "string", "enum": options}));
+            types.enums.push((options, name));
         }
-        Kind::Text { max_len } => json!({"type": nullable("string"), "maxLength": max_len}),
-        Kind::Choice(options) => {
-            let mut values: Vec<Value> = options.iter().map(|o| json!(o)).collect();
-            values.push(Value::Null);
-            json!({"type": nullable("string"), "enum": values})
-        }
-        Kind::Multi(options) => json!({
-            "type": nullable("array"), "uniqueItems": true,
-            "items": {"type": "string", "enum": options}
-        }),
-        Kind::List { min, max, fields } => json!({
-            "type": nullable("array"), "minItems": min, "maxItems": max,
-            "items": object(fields.iter().map(|f| (f.id.clone(), field_schema(f))))
-        }),
-    };
-    s["description"] = json!(f.question);
-    s
+        types
+    }
+
+    fn enum_name(&self, options: &[String]) -> &str {
+        &self
+            .enums
+            .iter()
+            .find(|(o, _)| o == options)
+            .expect("every option list is named")
+            .1
+    }
+
+    fn field(&mut self, f: &Field) -> Value {
+        let mut s = match &f.kind {
+            Kind::Bool => json!({"type": nullable("boolean")}),
+            Kind::Int { min, max } => {
+                json!({"type": nullable("integer"), "minimum": min, "maximum": max})
+            }
+            Kind::Num { min, max } => {
+                json!({"type": nullable("number"), "minimum": min, "maximum": max})
+            }
+            Kind::Text { max_len } => json!({"type": nullable("string"), "maxLength": max_len}),
+            Kind::Choice(options) => {
+                json!({"anyOf": [reference(self.enum_name(options)), {"type": "null"}]})
+            }
+            Kind::Multi(options) => json!({
+                "type": nullable("array"), "uniqueItems": true,
+                "items": reference(self.enum_name(options))
+            }),
+            Kind::List { min, max, fields } => {
+                let name = format!("{}Entry", type_name(&f.id));
+                let entry = object(
+                    fields
+                        .iter()
+                        .map(|sub| (sub.id.clone(), self.field(sub)))
+                        .collect::<Vec<_>>()
+                        .into_iter(),
+                );
+                self.components.insert(name.clone(), entry);
+                json!({"type": nullable("array"), "minItems": min, "maxItems": max, "items": reference(&name)})
+            }
+        };
+        s["description"] = json!(f.question);
+        s
+    }
 }
 
 fn object(props: impl Iterator<Item = (String, Value)>) -> Value {
     json!({"type": "object", "additionalProperties": false, "properties": props.collect::<Map<_, _>>()})
 }
 
-/// JSON Schema of the answers: nested by group, every answer optional and
-/// nullable (unknown), no other property allowed.
-pub fn answers_schema(rules: &RuleSet) -> RefOr<Schema> {
-    let mut groups: Map<String, Value> = Map::new();
+/// The answers' components: `Answers` (nested by group, every answer
+/// optional and nullable, no other property allowed) and the named types it
+/// refers to.
+pub fn answer_components(rules: &RuleSet) -> Map<String, Value> {
+    let mut types = AnswerTypes::new(rules);
+    let mut groups: Vec<(String, Map<String, Value>)> = Vec::new();
+    let mut top = Map::new();
     for (_, f) in rules.fields.iter() {
+        let schema = types.field(f);
         match f.id.split_once('.') {
-            Some((group, name)) => {
-                let g = groups.entry(group).or_insert_with(|| {
-                    let mut o = object(std::iter::empty());
-                    o["type"] = nullable("object");
-                    o
-                });
-                g["properties"][name] = field_schema(f);
-            }
+            Some((group, name)) => match groups.iter_mut().find(|(g, _)| g == group) {
+                Some((_, props)) => {
+                    props.insert(name.into(), schema);
+                }
+                None => {
+                    let mut props = Map::new();
+                    props.insert(name.into(), schema);
+                    groups.push((group.to_string(), props));
+                    top.insert(group.to_string(), Value::Null);
+                }
+            },
             None => {
-                groups.insert(f.id.clone(), field_schema(f));
+                top.insert(f.id.clone(), schema);
             }
         }
     }
-    let mut schema = object(groups.into_iter());
-    schema["description"] = json!(format!(
+    for (group, props) in groups {
+        let name = format!("{}Answers", type_name(&group));
+        types
+            .components
+            .insert(name.clone(), object(props.into_iter()));
+        top.insert(
+            group,
+            json!({"anyOf": [reference(&name), {"type": "null"}]}),
+        );
+    }
+    let mut answers = object(top.into_iter());
+    answers["description"] = json!(format!(
         "Answers to questionnaire {} version {}. Every answer is optional: absent or null means unknown, never no.",
         rules.questionnaire.id, rules.questionnaire.version
     ));
-    serde_json::from_value(schema).expect("a valid JSON schema object")
+    types.components.insert("Answers".into(), answers);
+    types.components
+}
+
+/// JSON Schema of the answers (the top level; its parts are components).
+pub fn answers_schema(rules: &RuleSet) -> RefOr<Schema> {
+    let answers = answer_components(rules)
+        .remove("Answers")
+        .expect("made above");
+    serde_json::from_value(answers).expect("a valid JSON schema object")
+}
+
+/// The FHIR R4 and CDS Hooks 2.0 documents, as named schemas: the parts a
+/// client reads or must send, other properties allowed as the standards do.
+fn protocol_schemas() -> Map<String, Value> {
+    let r = reference;
+    let link = json!({"type": "object", "required": ["label", "url"], "properties": {
+        "label": {"type": "string"}, "url": {"type": "string", "format": "uri"}, "type": {"type": "string"}}});
+    let coding = json!({"type": "object", "required": ["code"], "properties": {
+        "code": {"type": "string"}, "system": {"type": "string"}, "display": {"type": "string"}}});
+    let schemas = json!({
+        "QuestionnaireResponse": {
+            "description": "A FHIR R4 QuestionnaireResponse answering this service's Questionnaire (GET /fhir/Questionnaire/{id}); linkIds are the answer ids. Each question is answered at most once.",
+            "type": "object", "required": ["resourceType", "questionnaire", "item"],
+            "properties": {
+                "resourceType": {"const": "QuestionnaireResponse"},
+                "questionnaire": {"type": "string", "description": "The Questionnaire's canonical URL, optionally with |version"},
+                "status": {"type": "string"},
+                "item": {"type": "array", "items": r("QuestionnaireResponseItem")}
+            }
+        },
+        "QuestionnaireResponseItem": {
+            "type": "object", "required": ["linkId"],
+            "properties": {
+                "linkId": {"type": "string"},
+                "text": {"type": "string"},
+                "answer": {"type": "array", "items": {"type": "object", "description": "One valueBoolean, valueInteger, valueDecimal, valueString or valueCoding"}},
+                "item": {"type": "array", "items": r("QuestionnaireResponseItem")}
+            }
+        },
+        "OperationOutcome": {
+            "description": "A FHIR R4 OperationOutcome: the problem, for clients that send Accept: application/fhir+json; an issue per bad field, its linkId in expression.",
+            "type": "object", "required": ["resourceType", "issue"],
+            "properties": {
+                "resourceType": {"const": "OperationOutcome"},
+                "issue": {"type": "array", "items": {"type": "object", "required": ["severity", "code"], "properties": {
+                    "severity": {"type": "string"}, "code": {"type": "string"},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}}}}}
+            }
+        },
+        "FhirQuestionnaire": {
+            "description": "The questionnaire as a FHIR R4 Questionnaire.",
+            "type": "object", "required": ["resourceType", "url", "version", "status", "item"],
+            "properties": {
+                "resourceType": {"const": "Questionnaire"},
+                "id": {"type": "string"}, "url": {"type": "string"}, "version": {"type": "string"},
+                "status": {"type": "string"}, "title": {"type": "string"},
+                "item": {"type": "array", "items": {"type": "object"}}
+            }
+        },
+        "FhirBundle": {
+            "description": "A FHIR R4 searchset Bundle of Questionnaires.",
+            "type": "object", "required": ["resourceType", "type"],
+            "properties": {
+                "resourceType": {"const": "Bundle"}, "type": {"const": "searchset"},
+                "total": {"type": "integer"},
+                "entry": {"type": "array", "items": {"type": "object", "properties": {
+                    "fullUrl": {"type": "string"}, "resource": r("FhirQuestionnaire")}}}
+            }
+        },
+        "CdsDiscovery": {
+            "type": "object", "required": ["services"],
+            "properties": {"services": {"type": "array", "items": {"type": "object",
+                "required": ["hook", "id", "description"],
+                "properties": {
+                    "hook": {"type": "string"}, "id": {"type": "string"}, "title": {"type": "string"},
+                    "description": {"type": "string"},
+                    "prefetch": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "usageRequirements": {"type": "string"}}}}}
+        },
+        "CdsRequest": {
+            "description": "A CDS Hooks 2.0 patient-view call; the prefetch carries the patient's newest QuestionnaireResponse (as a resource or a searchset Bundle).",
+            "type": "object", "required": ["hook", "hookInstance", "context"],
+            "properties": {
+                "hook": {"const": "patient-view"},
+                "hookInstance": {"type": "string"},
+                "context": {"type": "object"},
+                "prefetch": {"type": "object", "properties": {"questionnaireResponse": {"type": "object"}}}
+            }
+        },
+        "CdsCards": {
+            "type": "object", "required": ["cards"],
+            "properties": {"cards": {"type": "array", "items": r("CdsCard")}}
+        },
+        "CdsCard": {
+            "type": "object", "required": ["uuid", "summary", "indicator", "source"],
+            "properties": {
+                "uuid": {"type": "string", "description": "The screening's id, when one was stored"},
+                "summary": {"type": "string", "maxLength": 140},
+                "detail": {"type": "string", "description": "Markdown"},
+                "indicator": {"enum": ["info", "warning", "critical"]},
+                "source": {"type": "object", "required": ["label"], "properties": {
+                    "label": {"type": "string"}, "url": {"type": "string", "format": "uri"}}},
+                "links": {"type": "array", "items": link},
+                "overrideReasons": {"type": "array", "items": coding}
+            }
+        },
+        "CdsFeedback": {
+            "description": "CDS Hooks 2.0 feedback on cards this service issued to the caller.",
+            "type": "object", "required": ["feedback"], "additionalProperties": false,
+            "properties": {"feedback": {"type": "array", "minItems": 1, "maxItems": super::cds::MAX_FEEDBACK_ITEMS,
+                "items": {"type": "object", "required": ["card", "outcome", "outcomeTimestamp"], "additionalProperties": false,
+                    "properties": {
+                        "card": {"type": "string", "format": "uuid"},
+                        "outcome": {"enum": ["accepted", "overridden"]},
+                        "acceptedSuggestions": {"type": "array", "maxItems": 20, "items": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}},
+                        "overrideReason": {"type": "object", "additionalProperties": false, "properties": {
+                            "reason": coding, "userComment": {"type": "string", "maxLength": 2000}}},
+                        "outcomeTimestamp": {"type": "string", "format": "date-time"},
+                        "extension": {"type": "object"}}}}}
+        }
+    });
+    match schemas {
+        Value::Object(map) => map,
+        _ => unreachable!("an object literal"),
+    }
+}
+
+/// Names the FHIR and CDS bodies of each route, and says what a FHIR client
+/// sends and gets back on the answer routes.
+fn add_protocol_bodies(doc: &mut Value) {
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        schemas.extend(protocol_schemas());
+    }
+    let json_body = |name: &str, content_type: &str| json!({"content": {content_type: {"schema": reference(name)}}});
+    let paths = &mut doc["paths"];
+    paths["/cds-services"]["get"]["responses"]["200"]["content"] =
+        json_body("CdsDiscovery", "application/json")["content"].clone();
+    let service = &mut paths["/cds-services/facet-screen-neurectomy"]["post"];
+    service["requestBody"] = json_body("CdsRequest", "application/json");
+    service["requestBody"]["required"] = json!(true);
+    service["responses"]["200"]["content"] =
+        json_body("CdsCards", "application/json")["content"].clone();
+    let feedback = &mut paths["/cds-services/facet-screen-neurectomy/feedback"]["post"];
+    feedback["requestBody"] = json_body("CdsFeedback", "application/json");
+    feedback["requestBody"]["required"] = json!(true);
+    feedback["responses"]["200"]["content"] =
+        json!({"application/json": {"schema": {"type": "object", "additionalProperties": false}}});
+    paths["/fhir/Questionnaire/{id}"]["get"]["responses"]["200"]["content"] =
+        json_body("FhirQuestionnaire", "application/fhir+json")["content"].clone();
+    paths["/fhir/Questionnaire"]["get"]["responses"]["200"]["content"] =
+        json_body("FhirBundle", "application/fhir+json")["content"].clone();
+    for (path, method) in [
+        ("/v1/evaluations", "post"),
+        ("/v1/screenings", "post"),
+        ("/v1/screenings/{id}/answers", "put"),
+    ] {
+        let op = &mut paths[path][method];
+        op["requestBody"]["content"]["application/fhir+json"] =
+            json!({"schema": reference("QuestionnaireResponse")});
+        op["responses"]["422"]["content"]["application/fhir+json"] =
+            json!({"schema": reference("OperationOutcome")});
+    }
 }
 
 /// The worked cases shown as examples, by id.
@@ -142,16 +410,21 @@ const EXAMPLES: [(&str, &str); 3] = [
 /// The document for `rules`, as JSON (kept as JSON: some schemas, such as
 /// "any value", do not survive a round trip through utoipa's types).
 pub fn document(rules: &RuleSet) -> Value {
-    let mut doc = ApiDoc::openapi();
-    if let Some(components) = doc.components.as_mut() {
-        components
-            .schemas
-            .insert("Answers".into(), answers_schema(rules));
-    }
+    let doc = ApiDoc::openapi();
     let mut value = serde_json::to_value(&doc).expect("the document serializes");
+    let schemas = value["components"]["schemas"]
+        .as_object_mut()
+        .expect("the document has schemas");
+    schemas.extend(answer_components(rules));
     // The domain type keeps its answers as raw JSON; they are `Answers`.
-    value["components"]["schemas"]["Screening"]["properties"]["answers"] =
-        json!({"$ref": "#/components/schemas/Answers"});
+    for (schema, property) in [
+        ("Screening", "answers"),
+        ("AnswersCorrectedData", "previous_answers"),
+    ] {
+        value["components"]["schemas"][schema]["properties"][property] =
+            json!({"$ref": "#/components/schemas/Answers"});
+    }
+    add_protocol_bodies(&mut value);
     add_examples(&mut value, rules);
     add_security(&mut value);
     value
@@ -241,6 +514,14 @@ fn add_security(doc: &mut Value) {
     };
     for (path, item) in paths.iter_mut() {
         if PUBLIC_PATHS.contains(&path.as_str()) {
+            // Said, not left to a default: no credential here.
+            for op in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|o| o.values_mut())
+            {
+                op["security"] = json!([]);
+            }
             continue;
         }
         let Some(ops) = item.as_object_mut() else {

@@ -11,7 +11,7 @@ use crate::questionnaire::Questionnaire;
 /// Sections in order, items with their question, help, answer type, unit,
 /// range, options, whether each is required and when it is shown. A form can
 /// be rendered from this alone.
-#[utoipa::path(get, path = "/v1/questionnaire", tag = "questionnaire",
+#[utoipa::path(get, path = "/v1/questionnaire", operation_id = "getQuestionnaire", tag = "questionnaire",
     responses((status = 200, description = "The questionnaire", body = Questionnaire)))]
 pub async fn get(State(app): State<AppState>) -> Json<Questionnaire> {
     Json(app.rules.questionnaire.clone())
@@ -25,7 +25,7 @@ pub struct Sources {
 }
 
 /// The sources the rules cite.
-#[utoipa::path(get, path = "/v1/sources", tag = "questionnaire",
+#[utoipa::path(get, path = "/v1/sources", operation_id = "getSources", tag = "questionnaire",
     responses((status = 200, description = "The rule set's sources", body = Sources)))]
 pub async fn sources(State(app): State<AppState>) -> Json<Sources> {
     Json(Sources {

@@ -57,8 +57,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
 /// issued; the screening waits for a clinician's review. Send an
 /// `Idempotency-Key` to retry safely: the same key with the same answers
 /// returns the same screening; with other answers it is refused.
-#[utoipa::path(post, path = "/v1/screenings", tag = "screenings",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 128 visible ASCII characters, unique per request; kept for at least 24 hours")),
+#[utoipa::path(post, path = "/v1/screenings", operation_id = "createScreening", tag = "screenings",
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 128, pattern = r"^[!-~]{1,128}$", description = "1 to 128 visible ASCII characters, unique per request; kept for 24 hours")),
     request_body(content = AnswersSchema, content_type = "application/json"),
     responses(
         (status = 201, description = "Stored, pending review (or the screening an earlier request with this key created)", body = Screening,
@@ -101,10 +101,10 @@ pub async fn create(
 ///
 /// The evaluation is the one issued when the answers were given: it is never
 /// recomputed with newer rules.
-#[utoipa::path(get, path = "/v1/screenings/{id}", tag = "screenings",
+#[utoipa::path(get, path = "/v1/screenings/{id}", operation_id = "getScreening", tag = "screenings",
     params(("id" = String, Path, format = Uuid)),
     responses(
-        (status = 200, body = Screening),
+        (status = 200, description = "The screening as stored", body = Screening),
         (status = 404, description = "No such screening", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get(
@@ -133,11 +133,13 @@ pub struct ListParams {
     #[param(value_type = Option<Outcome>)]
     outcome: Option<String>,
     /// Created at or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     created_from: Option<String>,
     /// Created before this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     created_before: Option<String>,
     /// Page size, 1 to 100 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// From the `next` link of the previous page.
     cursor: Option<String>,
@@ -152,6 +154,7 @@ pub struct ScreeningPage {
     /// Oldest first.
     pub items: Vec<ScreeningSummary>,
     /// The next page, or null on the last one.
+    #[schema(required = true)]
     pub next: Option<String>,
 }
 
@@ -257,10 +260,10 @@ impl ListParams {
 ///
 /// Filter by status (`pending_review` for the queue), suggested outcome and
 /// creation time; follow `next` for the following page.
-#[utoipa::path(get, path = "/v1/screenings", tag = "screenings",
+#[utoipa::path(get, path = "/v1/screenings", operation_id = "listScreenings", tag = "screenings",
     params(ListParams),
     responses(
-        (status = 200, body = ScreeningPage),
+        (status = 200, description = "A page of screenings", body = ScreeningPage),
         (status = 422, description = "A bad filter", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
@@ -292,7 +295,7 @@ pub async fn list(
 /// A named clinician confirms the suggested outcome, or overrides it with
 /// the final outcome and a reason. A screening is reviewed once: a second
 /// review is refused with 409.
-#[utoipa::path(post, path = "/v1/screenings/{id}/review", tag = "screenings",
+#[utoipa::path(post, path = "/v1/screenings/{id}/review", operation_id = "reviewScreening", tag = "screenings",
     params(("id" = String, Path, format = Uuid)),
     request_body = ReviewRequest,
     responses(
@@ -324,7 +327,7 @@ pub async fn review(
 ///
 /// Replaces the answers and evaluates them again; the previous answers and
 /// evaluation stay in the history. Refused with 409 once reviewed.
-#[utoipa::path(put, path = "/v1/screenings/{id}/answers", tag = "screenings",
+#[utoipa::path(put, path = "/v1/screenings/{id}/answers", operation_id = "correctAnswers", tag = "screenings",
     params(("id" = String, Path, format = Uuid)),
     request_body(content = AnswersSchema, content_type = "application/json"),
     responses(
@@ -358,10 +361,10 @@ pub struct History {
 }
 
 /// The audit trail of a screening.
-#[utoipa::path(get, path = "/v1/screenings/{id}/history", tag = "screenings",
+#[utoipa::path(get, path = "/v1/screenings/{id}/history", operation_id = "getHistory", tag = "screenings",
     params(("id" = String, Path, format = Uuid)),
     responses(
-        (status = 200, body = History),
+        (status = 200, description = "The screening's history, oldest first", body = History),
         (status = 404, description = "No such screening", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn history(

@@ -125,6 +125,7 @@ pub struct Item {
     /// Whether the answer is needed before a suggestion can be given: derived
     /// from the rules (a file that sets it is refused).
     #[serde(default)]
+    #[schema(required = true)]
     pub required: bool,
 }
 

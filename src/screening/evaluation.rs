@@ -47,6 +47,8 @@ pub struct Evaluation {
     #[schema(example = "1")]
     pub questionnaire_version: String,
     pub ruleset: RulesetRef,
+    /// When it was evaluated (UTC, microseconds, like every time here).
+    #[serde(serialize_with = "micros")]
     pub evaluated_at: DateTime<Utc>,
 }
 
@@ -70,7 +72,7 @@ pub struct AnswerRead {
     pub id: String,
     pub question: String,
     /// The answer as sent (any JSON type), or null when unknown.
-    #[schema(value_type = Option<serde_json::Value>)]
+    #[schema(value_type = Option<serde_json::Value>, required = true)]
     pub value: Value,
 }
 
@@ -390,4 +392,9 @@ fn join_words(words: &[&str]) -> String {
         [one] => one.to_string(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
+}
+
+/// A time as every time of the API is written: UTC, to the microsecond.
+fn micros<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&super::record::timestamp(*t))
 }

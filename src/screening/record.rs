@@ -201,6 +201,7 @@ pub struct Review {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<ReviewReason>,
     pub clinician: String,
+    #[schema(format = DateTime)]
     pub reviewed_at: String,
 }
 
@@ -410,13 +411,17 @@ pub struct Screening {
     pub suggested_outcome: Outcome,
     /// The outcome after review: the suggestion when confirmed, the
     /// clinician's when overridden; null while pending.
+    #[schema(required = true)]
     pub final_outcome: Option<Outcome>,
     /// The clinician's decision (decision, final outcome, reason, clinician,
     /// time), first because it is what counts once made; null while pending.
+    #[schema(required = true)]
     pub review: Option<Review>,
     /// Starts at 1; each correction of the answers adds one.
     pub answers_version: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     /// The answers as stored (schema `Answers`).
     #[schema(value_type = Object)]
@@ -433,8 +438,11 @@ pub struct ScreeningSummary {
     pub id: ScreeningId,
     pub status: Status,
     pub suggested_outcome: Outcome,
+    #[schema(required = true)]
     pub final_outcome: Option<Outcome>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -454,13 +462,82 @@ pub enum EventKind {
 pub struct Event {
     pub seq: i64,
     pub kind: EventKind,
+    #[schema(format = DateTime)]
     pub at: String,
     pub actor: Actor,
-    /// What happened: the outcome, the previous answers and evaluation of a
-    /// correction, the review.
-    #[schema(value_type = Object)]
+    /// What happened, by `kind`: the suggestion made, the previous answers
+    /// and evaluation of a correction, the review, the CDS feedback, or
+    /// nothing more for a read.
+    #[schema(value_type = EventData)]
     pub data: Box<RawValue>,
 }
+
+/// The data of an event: one shape per kind (its `kind` says which).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // the schema of what the store writes as JSON
+pub enum EventData {
+    AnswersCorrected(AnswersCorrectedData),
+    Reviewed(ReviewedData),
+    CdsFeedback(CdsFeedbackData),
+    Created(CreatedData),
+    Viewed(ViewedData),
+}
+
+/// `created`: the suggestion made.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CreatedData {
+    pub suggested_outcome: Outcome,
+    pub answers_version: i64,
+}
+
+/// `answers_corrected`: the answers and evaluation replaced, and the new
+/// suggestion.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AnswersCorrectedData {
+    pub previous_answers_version: i64,
+    pub answers_version: i64,
+    /// The answers replaced (schema `Answers`).
+    #[schema(value_type = Object)]
+    pub previous_answers: (),
+    #[schema(value_type = crate::screening::Evaluation)]
+    pub previous_evaluation: (),
+    pub suggested_outcome: Outcome,
+}
+
+/// `reviewed`: the clinician's decision.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ReviewedData {
+    pub status: Status,
+    pub suggested_outcome: Outcome,
+    pub answers_version: i64,
+    pub review: Review,
+}
+
+/// `cds_feedback`: what the clinician did with the CDS card.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CdsFeedbackData {
+    /// `accepted` or `overridden`.
+    pub outcome: String,
+    pub override_reason: Option<ReasonCode>,
+    pub user_comment: Option<String>,
+    #[schema(format = DateTime)]
+    pub outcome_timestamp: Option<String>,
+}
+
+/// `viewed`: who read the record is the event's actor; nothing more.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ViewedData {}
 
 /// A client's `Idempotency-Key`: 1 to 128 visible ASCII characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -80,12 +80,44 @@ async fn the_document_is_served_and_describes_every_route() {
         }
     }
     assert!(checked >= 9, "{checked} operations with a credential");
-    let answers = &doc["components"]["schemas"]["Answers"];
+    let schemas = &doc["components"]["schemas"];
+    let answers = &schemas["Answers"];
     assert_eq!(answers["additionalProperties"], false);
     assert_eq!(
-        answers["properties"]["pain"]["properties"]["intensity_nrs"]["maximum"],
+        answers["properties"]["pain"]["anyOf"][0]["$ref"],
+        "#/components/schemas/PainAnswers"
+    );
+    assert_eq!(
+        schemas["PainAnswers"]["properties"]["intensity_nrs"]["maximum"],
         10
     );
+    // An option list is one named enum; unknown is null beside it, never in it.
+    let care = &schemas["ConservativeCareAnswers"]["properties"];
+    for q in ["physical_therapy", "medications", "steroid_injections"] {
+        assert_eq!(
+            care[q]["anyOf"],
+            serde_json::json!([{"$ref": "#/components/schemas/ConservativeCareChoice"}, {"type": "null"}]),
+            "{q}"
+        );
+    }
+    // What generated clients need: one name per operation, words for every
+    // answer.
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                ids.insert(id.to_string()),
+                "{method} {path}: operationId {id:?} again"
+            );
+            for (status, res) in op["responses"].as_object().unwrap() {
+                assert!(
+                    res["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+            }
+        }
+    }
     let examples = &doc["paths"]["/v1/evaluations"]["post"]["responses"]["200"]["content"]["application/json"]
         ["examples"];
     assert_eq!(
