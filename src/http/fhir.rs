@@ -49,7 +49,10 @@ pub struct Search {
 
 /// Search questionnaires by canonical URL: a FHIR searchset Bundle.
 #[utoipa::path(get, path = "/fhir/Questionnaire", operation_id = "searchFhirQuestionnaires", tag = "fhir", params(Search),
-    responses((status = 200, description = "A FHIR searchset Bundle", content_type = "application/fhir+json", body = Object)))]
+    responses(
+        (status = 200, description = "A FHIR searchset Bundle", content_type = "application/fhir+json", body = Object),
+        (status = 400, description = "A malformed query", body = super::problem::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn search(
     State(app): State<AppState>,
     query: Result<Query<Search>, QueryRejection>,

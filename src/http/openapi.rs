@@ -383,6 +383,23 @@ fn add_protocol_bodies(doc: &mut Value) {
         json_body("FhirQuestionnaire", "application/fhir+json")["content"].clone();
     paths["/fhir/Questionnaire"]["get"]["responses"]["200"]["content"] =
         json_body("FhirBundle", "application/fhir+json")["content"].clone();
+    // Every body here is required: say so (a generator otherwise makes it
+    // optional).
+    for item in paths
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            if let Some(body) = op.get_mut("requestBody") {
+                body["required"] = json!(true);
+            }
+        }
+    }
     for (path, method) in [
         ("/v1/evaluations", "post"),
         ("/v1/screenings", "post"),
@@ -391,8 +408,14 @@ fn add_protocol_bodies(doc: &mut Value) {
         let op = &mut paths[path][method];
         op["requestBody"]["content"]["application/fhir+json"] =
             json!({"schema": reference("QuestionnaireResponse")});
-        op["responses"]["422"]["content"]["application/fhir+json"] =
-            json!({"schema": reference("OperationOutcome")});
+        // In words, not as a second content type: generated clients read a
+        // response's first content type only (openapi-python-client #1248),
+        // and would read every problem as an OperationOutcome.
+        let invalid = &mut op["responses"]["422"]["description"];
+        *invalid = json!(format!(
+            "{} A client that sends `Accept: application/fhir+json` gets the same as a FHIR OperationOutcome (`application/fhir+json`, schema `#/components/schemas/OperationOutcome`), an issue per bad field with its linkId.",
+            invalid.as_str().unwrap_or_default()
+        ));
     }
 }
 

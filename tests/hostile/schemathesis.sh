@@ -22,9 +22,14 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 FACET_SCREEN_ADDR="127.0.0.1:$PORT" FACET_SCREEN_RATE_LIMIT=1000000 "$BIN" serve >"$DATA/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.05; done
+# The CDS Hooks service and feedback routes need a fresh signed JWT per
+# request, which this harness cannot give: every case would be a 401 (their
+# own tests are tests/api/cds.rs). Generating for the feedback schema also
+# crashed schemathesis itself ("AST constructor recursion depth mismatch").
 for KEY in "$INTAKE" "$CLINICIAN"; do
   st run openapi/openapi.json --url "http://127.0.0.1:$PORT" \
     -H "Authorization: Bearer $KEY" \
+    --exclude-path-regex '^/cds-services/facet-screen-neurectomy' \
     --checks not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance \
     --mode all --max-examples "$EXAMPLES" --seed 20261125 --generation-deterministic \
     --workers 2 --request-timeout 10 --suppress-health-check all
