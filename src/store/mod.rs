@@ -154,6 +154,13 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
+                    if backend == Backend::Postgres {
+                        // A write waiting on a lock gives up (55P03: 503,
+                        // try again) rather than hold its request for ever:
+                        // the request deadline no longer cuts off a write
+                        // that was handed to the database.
+                        conn.execute("SET lock_timeout = '10s'").await?;
+                    }
                     if backend == Backend::Sqlite {
                         // WAL for concurrent readers; FULL so that a commit
                         // survives power loss, not only a process crash.

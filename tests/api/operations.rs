@@ -40,3 +40,17 @@ async fn every_response_carries_a_request_id() {
         .unwrap();
     assert_eq!(res.headers()["x-request-id"], "given-by-caller");
 }
+
+#[test]
+fn sigterm_as_soon_as_it_answers_is_a_graceful_stop() {
+    // The signal handlers are installed before anything is served: a stop
+    // that comes right after the first answer exits 0, never by the signal's
+    // default action.
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let server =
+            crate::binary::serve(&[("FACET_SCREEN_DATA_DIR", dir.path().to_str().unwrap())]);
+        let (status, _, stderr) = server.terminate();
+        assert!(status.success(), "round {round}: {status}\n{stderr}");
+    }
+}
