@@ -16,7 +16,7 @@ use crate::screening::record::{
     Actor, Clinic, Event, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
 };
 use crate::screening::{Evaluation, Screening, ScreeningId, Status, evaluate};
-use crate::store::{Created, ListFilter, NewScreening, Store, StoreError};
+use crate::store::{Created, ListFilter, NewScreening, Store, StoreError, StoredAnswers};
 
 /// Why an operation did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -76,11 +76,22 @@ impl Screenings {
     }
 
     /// The normalized answers (as stored) and their evaluation.
-    fn parse_and_evaluate(&self, json: &Value) -> Result<(String, Evaluation), ServiceError> {
+    fn parse_and_evaluate(
+        &self,
+        json: &Value,
+    ) -> Result<(StoredAnswers, Evaluation), ServiceError> {
         let answers =
             Answers::parse(&self.rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
         let evaluation = evaluate(&self.rules, &answers, chrono::Utc::now());
-        Ok((answers.to_json(&self.rules.fields).to_string(), evaluation))
+        let normalized = answers.to_json(&self.rules.fields);
+        let stored = StoredAnswers {
+            // The clinic's own patient reference, shown in the queue.
+            external_ref: normalized["patient"]["external_ref"]
+                .as_str()
+                .map(String::from),
+            json: normalized.to_string(),
+        };
+        Ok((stored, evaluation))
     }
 
     /// Evaluates the answers and stores them with the evaluation as issued,
@@ -94,7 +105,7 @@ impl Screenings {
         key: Option<IdempotencyKey>,
     ) -> Result<Created, ServiceError> {
         let (answers, evaluation) = self.parse_and_evaluate(json)?;
-        let request_hash = hex::encode(Sha256::digest(answers.as_bytes()));
+        let request_hash = hex::encode(Sha256::digest(answers.json.as_bytes()));
         let created = self
             .store
             .create(

@@ -22,7 +22,7 @@ use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
 use crate::screening::record::{Event, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp};
 use crate::screening::{Screening, ScreeningId, Status};
-use crate::store::ListFilter;
+use crate::store::{Cursor, ListFilter, Order};
 
 const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
@@ -141,6 +141,10 @@ pub struct ListParams {
     /// Page size, 1 to 100 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// `created` (oldest first, the default) or `priority` (urgent first,
+    /// then by the suggestion's precedence, then oldest).
+    #[param(value_type = Option<String>, pattern = "^(created|priority)$")]
+    sort: Option<String>,
     /// From the `next` link of the previous page.
     cursor: Option<String>,
     /// Anything else is refused, by name.
@@ -158,17 +162,28 @@ pub struct ScreeningPage {
     pub next: Option<String>,
 }
 
-fn encode_cursor(created_at: &str, id: ScreeningId) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{created_at}\n{id}"))
+/// Where a page ended: the row's priority, creation time and id, opaque to
+/// the client.
+fn encode_cursor(last: &ScreeningSummary) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "{}\n{}\n{}",
+        last.priority, last.created_at, last.id
+    ))
 }
 
-fn decode_cursor(cursor: &str) -> Option<(String, String)> {
+fn decode_cursor(cursor: &str) -> Option<Cursor> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    let (at, id) = text.split_once('\n')?;
+    let mut parts = text.splitn(3, '\n');
+    let priority = parts.next()?.parse().ok()?;
+    let (at, id) = (parts.next()?, parts.next()?);
     ScreeningId::parse(id)?;
     chrono::DateTime::parse_from_rfc3339(at).ok()?;
-    Some((at.to_string(), id.to_string()))
+    Some(Cursor {
+        priority,
+        created_at: at.to_string(),
+        id: id.to_string(),
+    })
 }
 
 impl ListParams {
@@ -236,6 +251,14 @@ impl ListParams {
             }
             kept.push(("limit".to_string(), v.clone()));
         }
+        if let Some(v) = &self.sort {
+            match v.as_str() {
+                "created" => f.order = Order::Created,
+                "priority" => f.order = Order::Priority,
+                _ => bad("sort", "expected created or priority".into()),
+            }
+            kept.push(("sort".to_string(), v.clone()));
+        }
         if let Some(v) = &self.cursor {
             match decode_cursor(v) {
                 Some(c) => f.after = Some(c),
@@ -245,7 +268,7 @@ impl ListParams {
         for name in self.unknown.keys() {
             bad(
                 name,
-                "unknown parameter; expected status, outcome, created_from, created_before, limit or cursor".into(),
+                "unknown parameter; expected status, outcome, created_from, created_before, sort, limit or cursor".into(),
             );
         }
         if errors.is_empty() {
@@ -281,7 +304,7 @@ pub async fn list(
     let next = if items.len() > page as usize {
         items.truncate(page as usize);
         let last = items.last().expect("a full page has a last item");
-        params.push(("cursor".into(), encode_cursor(&last.created_at, last.id)));
+        params.push(("cursor".into(), encode_cursor(last)));
         let query = serde_urlencoded::to_string(&params).map_err(|_| ApiError::Internal)?;
         Some(format!("/v1/screenings?{query}"))
     } else {

@@ -87,6 +87,12 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
+
+    /// 0 for the highest (urgent), 5 for the lowest (likely candidate): the
+    /// order of the review queue by priority.
+    pub fn precedence(self) -> i64 {
+        Outcome::ALL.iter().position(|o| *o == self).unwrap_or(5) as i64
+    }
 }
 
 /// Which rules produced an evaluation.

@@ -440,10 +440,17 @@ pub struct ScreeningSummary {
     pub suggested_outcome: Outcome,
     #[schema(required = true)]
     pub final_outcome: Option<Outcome>,
+    /// The clinic's own patient reference (`patient.external_ref`), so that
+    /// a clinician can tell the rows apart; null when none was given.
+    #[schema(required = true)]
+    pub external_ref: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// The suggestion's place in the queue by priority (0: urgent).
+    #[serde(skip)]
+    pub priority: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

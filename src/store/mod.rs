@@ -15,7 +15,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, Purged};
-pub use screenings::{Created, ListFilter, NewScreening};
+pub use screenings::{Created, Cursor, ListFilter, NewScreening, Order, StoredAnswers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {

@@ -11,11 +11,17 @@ use crate::screening::record::{
 };
 use crate::screening::{Evaluation, ScreeningId};
 
+/// Answers as stored: the normalized JSON text, and the clinic's patient
+/// reference taken from them for the queue.
+pub struct StoredAnswers {
+    pub json: String,
+    pub external_ref: Option<String>,
+}
+
 /// What a new screening stores.
 pub struct NewScreening {
     pub clinic: Clinic,
-    /// The normalized answers, as JSON text.
-    pub answers: String,
+    pub answers: StoredAnswers,
     /// The evaluation as issued; its outcome is the suggestion.
     pub evaluation: Evaluation,
     /// SHA-256 of the normalized answers, to recognise a retried request.
@@ -46,9 +52,28 @@ pub struct ListFilter {
     pub outcome: Option<Outcome>,
     pub created_from: Option<String>,
     pub created_before: Option<String>,
-    /// Strictly after this (created_at, id).
-    pub after: Option<(String, String)>,
+    pub order: Order,
+    /// Strictly after this row, in `order`.
+    pub after: Option<Cursor>,
     pub limit: u32,
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Oldest first.
+    #[default]
+    Created,
+    /// Urgent first, then by the outcome's precedence, then oldest.
+    Priority,
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub priority: i64,
+    pub created_at: String,
+    pub id: String,
 }
 
 impl ListFilter {
@@ -60,6 +85,7 @@ impl ListFilter {
             outcome: None,
             created_from: None,
             created_before: None,
+            order: Order::Created,
             after: None,
             limit,
         }
@@ -217,16 +243,18 @@ impl Store {
         let id = ScreeningId::new();
         let suggested = new.evaluation.outcome;
         sqlx::query(
-            "INSERT INTO screenings (id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at) \
-             VALUES ($1, $2, 'pending_review', $3, NULL, $4, $5, 1, NULL, $6, $7)",
+            "INSERT INTO screenings (id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at, priority, external_ref) \
+             VALUES ($1, $2, 'pending_review', $3, NULL, $4, $5, 1, NULL, $6, $7, $8, $9)",
         )
         .bind(id.to_string())
         .bind(new.clinic.as_str())
         .bind(suggested.as_str())
-        .bind(&new.answers)
+        .bind(&new.answers.json)
         .bind(to_json(&new.evaluation))
         .bind(&new.at)
         .bind(&new.at)
+        .bind(suggested.precedence())
+        .bind(new.answers.external_ref.as_deref())
         .execute(&mut **tx)
         .await?;
         let data = format!(
@@ -270,35 +298,50 @@ impl Store {
         row.as_ref().map(screening).transpose()
     }
 
-    /// Up to `limit` screenings, oldest first.
+    /// Up to `limit` screenings, in the filter's order.
     pub async fn list(&self, f: &ListFilter) -> Result<Vec<ScreeningSummary>, StoreError> {
-        let (after_at, after_id) = f.after.clone().unzip();
-        let rows = sqlx::query(
-            "SELECT id, status, suggested, final_outcome, created_at, updated_at FROM screenings \
-             WHERE clinic = $1 \
-               AND ($2 IS NULL OR status = $3) \
-               AND ($4 IS NULL OR suggested = $5) \
-               AND ($6 IS NULL OR created_at >= $7) \
-               AND ($8 IS NULL OR created_at < $9) \
-               AND ($10 IS NULL OR created_at > $11 OR (created_at = $12 AND id > $13)) \
-             ORDER BY created_at, id LIMIT $14",
-        )
-        .bind(f.clinic.as_str())
-        .bind(f.status.map(Status::as_str))
-        .bind(f.status.map(Status::as_str))
-        .bind(f.outcome.map(Outcome::as_str))
-        .bind(f.outcome.map(Outcome::as_str))
-        .bind(f.created_from.as_deref())
-        .bind(f.created_from.as_deref())
-        .bind(f.created_before.as_deref())
-        .bind(f.created_before.as_deref())
-        .bind(after_at.as_deref())
-        .bind(after_at.as_deref())
-        .bind(after_at.as_deref())
-        .bind(after_id.as_deref())
-        .bind(i64::from(f.limit))
-        .fetch_all(&self.pool)
-        .await?;
+        // The same filters; the order and the keyset differ.
+        let sql = match f.order {
+            Order::Created => {
+                "SELECT id, status, suggested, final_outcome, created_at, updated_at, priority, external_ref FROM screenings \
+                 WHERE clinic = $1 \
+                   AND ($2 IS NULL OR status = $3) \
+                   AND ($4 IS NULL OR suggested = $5) \
+                   AND ($6 IS NULL OR created_at >= $7) \
+                   AND ($8 IS NULL OR created_at < $9) \
+                   AND ($10 IS NULL OR $11 IS NULL OR created_at > $12 OR (created_at = $13 AND id > $14)) \
+                 ORDER BY created_at, id LIMIT $15"
+            }
+            Order::Priority => {
+                "SELECT id, status, suggested, final_outcome, created_at, updated_at, priority, external_ref FROM screenings \
+                 WHERE clinic = $1 \
+                   AND ($2 IS NULL OR status = $3) \
+                   AND ($4 IS NULL OR suggested = $5) \
+                   AND ($6 IS NULL OR created_at >= $7) \
+                   AND ($8 IS NULL OR created_at < $9) \
+                   AND ($10 IS NULL OR priority > $11 OR (priority = $11 AND (created_at > $12 OR (created_at = $13 AND id > $14)))) \
+                 ORDER BY priority, created_at, id LIMIT $15"
+            }
+        };
+        let after = f.after.as_ref();
+        let rows = sqlx::query(sql)
+            .bind(f.clinic.as_str())
+            .bind(f.status.map(Status::as_str))
+            .bind(f.status.map(Status::as_str))
+            .bind(f.outcome.map(Outcome::as_str))
+            .bind(f.outcome.map(Outcome::as_str))
+            .bind(f.created_from.as_deref())
+            .bind(f.created_from.as_deref())
+            .bind(f.created_before.as_deref())
+            .bind(f.created_before.as_deref())
+            .bind(after.map(|c| c.created_at.as_str()))
+            .bind(after.map(|c| c.priority))
+            .bind(after.map(|c| c.created_at.as_str()))
+            .bind(after.map(|c| c.created_at.as_str()))
+            .bind(after.map(|c| c.id.as_str()))
+            .bind(i64::from(f.limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 let final_outcome: Option<String> = row.try_get("final_outcome")?;
@@ -307,8 +350,10 @@ impl Store {
                     status: status(&row.try_get::<String, _>("status")?)?,
                     suggested_outcome: outcome(&row.try_get::<String, _>("suggested")?)?,
                     final_outcome: final_outcome.as_deref().map(outcome).transpose()?,
+                    external_ref: row.try_get("external_ref")?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
+                    priority: row.try_get("priority")?,
                 })
             })
             .collect()
@@ -332,7 +377,7 @@ impl Store {
     pub async fn correct_answers(
         &self,
         current: &Screening,
-        answers: &str,
+        answers: &StoredAnswers,
         evaluation: &Evaluation,
         at: &str,
         actor: &Actor,
@@ -340,16 +385,19 @@ impl Store {
         let suggested = evaluation.outcome;
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query(
-            "UPDATE screenings SET suggested = $1, answers = $2, evaluation = $3, answers_version = answers_version + 1, updated_at = $4 \
+            "UPDATE screenings SET suggested = $1, answers = $2, evaluation = $3, answers_version = answers_version + 1, updated_at = $4, \
+             priority = $8, external_ref = $9 \
              WHERE id = $5 AND clinic = $6 AND status = 'pending_review' AND answers_version = $7",
         )
         .bind(suggested.as_str())
-        .bind(answers)
+        .bind(&answers.json)
         .bind(to_json(evaluation))
         .bind(at)
         .bind(current.id.to_string())
         .bind(current.clinic.as_str())
         .bind(current.answers_version)
+        .bind(suggested.precedence())
+        .bind(answers.external_ref.as_deref())
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -578,3 +578,89 @@ async fn two_instances_racing_on_one_database_agree() {
         "created and one review"
     );
 }
+
+#[tokio::test]
+async fn the_queue_by_priority_puts_urgent_first_and_names_each_patient() {
+    let app = spawn_app().await;
+    // Created in this order, oldest first.
+    let made = [
+        ("ideal-candidate", "MRN-1"),
+        ("pt-not-tried", "MRN-2"),
+        ("cauda-equina", "MRN-3"),
+        ("nothing-answered", "MRN-4"),
+        ("ideal-candidate", "MRN-5"),
+    ];
+    for (case, reference) in made {
+        let mut answers = case_answers(case);
+        answers["patient"]["external_ref"] = json!(reference);
+        app.create_screening(&answers).await;
+    }
+    let rows = |first: &str| {
+        let mut next = Some(first.to_string());
+        let app = &app;
+        async move {
+            let mut rows = Vec::new();
+            while let Some(url) = next {
+                let page: Value = app.get(&url).await.json().await.unwrap();
+                for s in page["items"].as_array().unwrap() {
+                    rows.push((
+                        s["suggested_outcome"].as_str().unwrap().to_string(),
+                        s["external_ref"].as_str().unwrap().to_string(),
+                    ));
+                }
+                next = page["next"].as_str().map(String::from);
+            }
+            rows
+        }
+    };
+    // By priority, two a page: urgent first, then by precedence, then oldest.
+    let by_priority = rows("/v1/screenings?status=pending_review&sort=priority&limit=2").await;
+    let expected: Vec<(String, String)> = [
+        ("urgent_evaluation", "MRN-3"),
+        ("not_yet_eligible", "MRN-2"),
+        ("needs_more_information", "MRN-4"),
+        ("likely_candidate", "MRN-1"),
+        ("likely_candidate", "MRN-5"),
+    ]
+    .iter()
+    .map(|(o, r)| (o.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(by_priority, expected);
+    // The default stays oldest first.
+    let by_age: Vec<String> = rows("/v1/screenings?limit=2")
+        .await
+        .into_iter()
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(by_age, ["MRN-1", "MRN-2", "MRN-3", "MRN-4", "MRN-5"]);
+    // A correction that changes the suggestion moves the screening.
+    let list: Value = app
+        .get("/v1/screenings?sort=priority")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let urgent_id = list["items"][0]["id"].as_str().unwrap().to_string();
+    let mut calm = case_answers("ideal-candidate");
+    calm["patient"]["external_ref"] = json!("MRN-3");
+    let res = app
+        .client
+        .put(app.url(&format!("/v1/screenings/{urgent_id}/answers")))
+        .bearer_auth(&app.keys.intake)
+        .json(&calm)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let first: Value = app
+        .get("/v1/screenings?sort=priority&limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["items"][0]["external_ref"], "MRN-2");
+    let res = app.get("/v1/screenings?sort=urgency").await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "sort");
+}

@@ -333,3 +333,31 @@ test("an override records only what the clinician chose, and the decision is sho
   assert.deepEqual(page.jsErrors, []);
   await page.context().close();
 });
+
+test("the queue puts an urgent screening first and names each patient", async () => {
+  const create = async (id, reference) => {
+    const answers = caseAnswers(id);
+    answers.patient = { ...(answers.patient || {}), external_ref: reference };
+    const res = await fetch(`${base}/v1/screenings`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${intakeKey}`, "content-type": "application/json" },
+      body: JSON.stringify(answers),
+    });
+    assert.equal(res.status, 201);
+  };
+  // The likely candidate is older: the urgent one still comes first.
+  await create("ideal-candidate", "MRN-0042");
+  await create("fracture-risk", "MRN-0099");
+  const page = await newPage();
+  await signIn(page, clinicianKey);
+  await page.getByRole("heading", { name: "Review queue" }).waitFor();
+  const first = page.locator("tbody tr").first();
+  assert.match(await first.textContent(), /MRN-0099/);
+  assert.match(await first.textContent(), /urgent medical evaluation/i);
+  assert.equal(await first.getAttribute("class"), "urgent-row");
+  assert.match(await page.locator("tbody").textContent(), /MRN-0042/);
+  await page.screenshot({ path: join(shots, "queue.png"), fullPage: true });
+  await expectAccessible(page, "the review queue by priority");
+  assert.deepEqual(page.jsErrors, []);
+  await page.context().close();
+});
