@@ -240,10 +240,15 @@ test("questions left unknown are listed as missing and link back to the form", a
 test("a clinician reviews a saved screening and it leaves the queue", async () => {
   const nurse = await newPage();
   await signIn(nurse, intakeKey);
-  await fill(nurse, caseAnswers("pt-not-tried"));
+  const answers = caseAnswers("pt-not-tried");
+  answers.patient = { ...answers.patient, external_ref: "MRN-7788" };
+  await fill(nurse, answers);
   await nurse.getByRole("button", { name: "Save screening for review" }).click();
   await nurse.getByRole("status").waitFor();
   const saved = await nurse.getByRole("status").textContent();
+  // The confirmation, and the page that prints, name the patient.
+  assert.match(saved, /for patient MRN-7788/);
+  assert.equal(await byId(nurse, "patient-ref").textContent(), "Patient reference: MRN-7788");
   const id = saved.match(/screening ([0-9a-f-]{36})/)[1];
   await nurse.context().close();
 

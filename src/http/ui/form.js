@@ -365,20 +365,23 @@ async function submit(kind) {
   }
   const evaluation = kind === "save" ? res.data.evaluation : res.data;
   if (kind === "save") formState.idempotencyKey = crypto.randomUUID();
-  resultView(evaluation, kind === "save" ? res.data : null);
+  resultView(evaluation, kind === "save" ? res.data : null, answers.patient?.external_ref);
 }
 
 
 let keptForm = null;
 
-function resultView(ev, saved) {
+// The suggestion for the answers just sent; `reference` is the clinic's
+// patient reference, shown (and printed) so the page names its patient.
+function resultView(ev, saved, reference) {
   keptForm = formState.form;
   const actions = h("div", { class: "actions" },
     h("button", { type: "button", onclick: () => backToForm(null), text: saved ? "New screening" : "Back to the answers" }),
     h("button", { type: "button", onclick: () => window.print(), text: "Print" }));
   show(h("section", { "aria-labelledby": "result-title" },
     h("h1", { id: "result-title", tabindex: "-1", text: saved ? "Screening saved for review" : "Suggestion" }),
-    saved ? h("p", { class: "status", role: "status", text: `Saved as screening ${saved.id}; it is now in the clinicians' review queue.` }) : null,
+    h("p", { class: "patient-ref", id: "patient-ref", text: `Patient reference: ${reference || "none given"}` }),
+    saved ? h("p", { class: "status", role: "status", text: `Saved as screening ${saved.id} for patient ${reference || "(no reference)"}; it is now in the clinicians' review queue.` }) : null,
     ...evaluationView(ev, saved ? {} : { onEdit: backToForm }),
     actions));
   document.getElementById("result-title").focus();
