@@ -153,10 +153,22 @@ async fn a_client_that_gives_up_finds_its_creation_by_its_key_or_none_was_made()
         "every client gave up while the database was held"
     );
     held.await.unwrap();
-    // Let what the server still had in hand finish.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let before: Value = app.get("/v1/screenings").await.json().await.unwrap();
-    let stored_before = before["items"].as_array().unwrap().len();
+    // Let what the server still had in hand finish: until the number stored
+    // stays the same for a second (a slow machine may take a while).
+    let count = || async {
+        let page: Value = app.get("/v1/screenings").await.json().await.unwrap();
+        page["items"].as_array().unwrap().len()
+    };
+    let settled_by = Instant::now() + Duration::from_secs(20);
+    let mut stored_before = count().await;
+    let mut steady = 0;
+    while steady < 4 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = count().await;
+        steady = if now == stored_before { steady + 1 } else { 0 };
+        stored_before = now;
+        assert!(Instant::now() < settled_by, "the store never settled");
+    }
     // Each client retries with its key: it gets the screening its first
     // request made, if that one was stored, and never a second one.
     let mut replayed = 0;
