@@ -366,3 +366,17 @@ test("the queue puts an urgent screening first and names each patient", async ()
   assert.deepEqual(page.jsErrors, []);
   await page.context().close();
 });
+
+test("signing out leaves no trace of the previous user on the screen", async () => {
+  const page = await newPage();
+  await signIn(page, clinicianKey);
+  assert.ok(await page.locator("#nav").isVisible());
+  assert.match(await page.locator("#nav").textContent(), /clinician browser/);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await byId(page, "access-key").waitFor();
+  // Hidden, not merely emptied later: nothing of the previous user shows.
+  assert.equal(await page.locator("#nav").isVisible(), false);
+  assert.equal(await page.getByText("clinician browser").count() > 0 && await page.getByText("clinician browser").first().isVisible(), false);
+  assert.deepEqual(page.jsErrors, []);
+  await page.context().close();
+});
