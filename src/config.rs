@@ -61,6 +61,10 @@ pub enum KeysCommand {
         /// What the key is for, shown in `keys list` and in the history.
         #[arg(long)]
         label: String,
+        /// When the key stops working (RFC 3339, such as
+        /// 2027-01-31T17:00:00Z). Left out: until revoked.
+        #[arg(long)]
+        expires: Option<String>,
     },
     /// List keys: ids, labels, roles, clinics, times; never the key.
     List,

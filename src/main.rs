@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use facet_screen::auth::{Clinic, NewKey};
+use facet_screen::auth::{Clinic, Expiry, Label, NewKey};
 use facet_screen::config::{Cli, Command, Database, KeysCommand, RulesCommand, Settings};
 use facet_screen::rules::{RuleFiles, RuleSet};
 use facet_screen::startup::{Application, StartError};
@@ -68,16 +68,16 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
                 clinic,
                 role,
                 label,
+                expires,
             } => {
                 let clinic = Clinic::parse(&clinic).map_err(anyhow::Error::msg)?;
-                let label = label.trim();
-                anyhow::ensure!(
-                    !label.is_empty()
-                        && label.chars().count() <= 100
-                        && !label.chars().any(char::is_control),
-                    "a label is 1 to 100 printable characters"
-                );
-                let (new, secret) = NewKey::mint(clinic, role, label);
+                let label = Label::parse(&label).map_err(anyhow::Error::msg)?;
+                let expires = match expires {
+                    None => Expiry::NEVER,
+                    Some(raw) => Expiry::parse(&raw, chrono::Utc::now())
+                        .map_err(|e| anyhow::anyhow!("--expires: {e}"))?,
+                };
+                let (new, secret) = NewKey::mint(clinic, role, label, expires);
                 let key = store.insert_key(&new).await?;
                 println!("{}", secret.expose());
                 eprintln!(
@@ -90,17 +90,18 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
             }
             KeysCommand::List => {
                 println!(
-                    "{:<38} {:<16} {:<10} {:<28} {:<28} {:<28} label",
-                    "id", "clinic", "role", "created", "last used", "revoked"
+                    "{:<38} {:<16} {:<10} {:<28} {:<28} {:<28} {:<28} label",
+                    "id", "clinic", "role", "created", "last used", "expires", "revoked"
                 );
                 for k in store.list_keys().await? {
                     println!(
-                        "{:<38} {:<16} {:<10} {:<28} {:<28} {:<28} {}",
+                        "{:<38} {:<16} {:<10} {:<28} {:<28} {:<28} {:<28} {}",
                         k.id,
                         k.clinic,
                         k.role.as_str(),
                         k.created_at,
                         k.last_used_at.as_deref().unwrap_or("-"),
+                        k.expires_at.as_deref().unwrap_or("never"),
                         k.revoked_at.as_deref().unwrap_or("-"),
                         k.label
                     );

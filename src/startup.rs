@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::{Auth, Clinic, KeyInfo, NewKey, Role, Secret};
+use crate::auth::{Auth, Clinic, Expiry, KeyInfo, Label, NewKey, Role, Secret};
 use crate::config::Settings;
 use crate::http::cds::Cds;
 use crate::http::{self, AppState};
@@ -100,7 +100,8 @@ impl Application {
         let (new_key, secret) = NewKey::mint(
             Clinic::parse("default").expect("a valid slug"),
             Role::Admin,
-            "first-run admin key",
+            Label::parse("first-run admin key").expect("a valid label"),
+            Expiry::NEVER,
         );
         if let Some(key) = store
             .bootstrap_admin(&new_key)

@@ -13,15 +13,18 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
+use validator::Validate;
 
 pub use limit::RateLimiter;
 
+use crate::questionnaire::FieldError;
 pub use crate::screening::Clinic;
 use crate::screening::ScreeningId;
-use crate::screening::record::Actor;
+use crate::screening::record::{Actor, Invalid, from_json};
 
 /// What a key may do.
 #[derive(
@@ -45,7 +48,7 @@ pub enum Role {
     Intake,
     /// Clinicians: the review queue, reviews, history.
     Clinician,
-    /// Administrators: history and screenings (keys are managed from the command line).
+    /// Administrators: their clinic's keys, statistics, history and screenings.
     Admin,
 }
 
@@ -65,6 +68,10 @@ pub enum Action {
     CorrectAnswers,
     Review,
     ReadHistory,
+    /// Make, list and revoke the keys of one's own clinic.
+    ManageKeys,
+    /// The clinic's statistics (outcomes, overrides, time to review).
+    ReadStats,
 }
 
 /// The permission table: the one place that says who may do what.
@@ -77,9 +84,12 @@ pub fn allows(role: Role, action: Action) -> bool {
         ),
         Role::Clinician => matches!(
             action,
-            ReadScreening | ListScreenings | Review | ReadHistory
+            ReadScreening | ListScreenings | Review | ReadHistory | ReadStats
         ),
-        Role::Admin => matches!(action, ReadScreening | ListScreenings | ReadHistory),
+        Role::Admin => matches!(
+            action,
+            ReadScreening | ListScreenings | ReadHistory | ManageKeys | ReadStats
+        ),
     }
 }
 
@@ -93,7 +103,7 @@ pub enum AuthError {
     NotBearer,
     #[error("the key is malformed")]
     Malformed,
-    #[error("the key is unknown or revoked")]
+    #[error("the key is unknown, revoked or expired")]
     UnknownOrRevoked,
     #[error("the {} role may not do this", .0.as_str())]
     Forbidden(Role),
@@ -138,6 +148,50 @@ pub fn digest(presented: &str) -> Option<String> {
     .then(|| hex::encode(Sha256::digest(presented.as_bytes())))
 }
 
+/// What a key is for, as people read it: 1 to 100 printable characters,
+/// trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label(String);
+
+impl Label {
+    pub const RULE: &'static str = "a label is 1 to 100 printable characters";
+
+    pub fn parse(raw: &str) -> Result<Label, &'static str> {
+        let label = raw.trim();
+        (!label.is_empty() && label.chars().count() <= 100 && !label.chars().any(char::is_control))
+            .then(|| Label(label.to_string()))
+            .ok_or(Label::RULE)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// When a key stops working: a time in the future, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry(Option<DateTime<Utc>>);
+
+impl Expiry {
+    pub const NEVER: Expiry = Expiry(None);
+    pub const RULE: &'static str =
+        "expected a time in the future with its offset (RFC 3339), such as 2027-01-31T17:00:00Z";
+
+    /// An RFC 3339 time after `now`.
+    pub fn parse(raw: &str, now: DateTime<Utc>) -> Result<Expiry, &'static str> {
+        DateTime::parse_from_rfc3339(raw.trim())
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+            .filter(|t| *t > now)
+            .map(|t| Expiry(Some(t)))
+            .ok_or(Expiry::RULE)
+    }
+
+    pub fn at(self) -> Option<DateTime<Utc>> {
+        self.0
+    }
+}
+
 /// A key to store: everything but the secret, of which only the digest.
 #[derive(Debug, Clone)]
 pub struct NewKey {
@@ -145,34 +199,109 @@ pub struct NewKey {
     pub digest: String,
     pub clinic: Clinic,
     pub role: Role,
-    pub label: String,
+    pub label: Label,
+    pub expires: Expiry,
 }
 
 impl NewKey {
     /// A new key and its secret, to be shown once.
-    pub fn mint(clinic: Clinic, role: Role, label: &str) -> (NewKey, Secret) {
+    pub fn mint(clinic: Clinic, role: Role, label: Label, expires: Expiry) -> (NewKey, Secret) {
         let secret = Secret::generate();
         let key = NewKey {
             id: format!("key_{}", ScreeningId::new().to_string().replace('-', "")),
             digest: digest(secret.expose()).expect("a generated key is well formed"),
             clinic,
             role,
-            label: label.to_string(),
+            label,
+            expires,
         };
         (key, secret)
     }
 }
 
-/// A key as the service knows it (never the secret).
-#[derive(Debug, Clone, Serialize)]
+/// `POST /v1/keys`: a key for the caller's own clinic.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRequest {
+    pub role: Role,
+    /// What the key is for: shown in the key list and on every history
+    /// entry the key leaves.
+    #[schema(
+        example = "Front desk, Tuesday nurse",
+        min_length = 1,
+        max_length = 100
+    )]
+    pub label: String,
+    /// When the key stops working (RFC 3339, in the future). Left out: it
+    /// works until revoked.
+    #[serde(default)]
+    #[schema(format = DateTime, example = "2027-01-31T17:00:00Z")]
+    pub expires_at: Option<String>,
+}
+
+impl KeyRequest {
+    /// The key to mint for `clinic`, or every bad field named.
+    pub fn parse(
+        json: serde_json::Value,
+        clinic: Clinic,
+        now: DateTime<Utc>,
+    ) -> Result<(NewKey, Secret), Vec<FieldError>> {
+        let req = match from_json::<KeyRequest>(json) {
+            Ok(req) => req,
+            Err(Invalid::Shape(errors) | Invalid::Fields(_, errors)) => return Err(errors),
+        };
+        let mut errors = Vec::new();
+        let error = |field: &str, message: &str| FieldError {
+            field: field.into(),
+            message: message.into(),
+        };
+        let label = Label::parse(&req.label)
+            .map_err(|m| errors.push(error("label", m)))
+            .ok();
+        let expires = match req.expires_at.as_deref() {
+            None => Some(Expiry::NEVER),
+            Some(raw) => Expiry::parse(raw, now)
+                .map_err(|m| errors.push(error("expires_at", m)))
+                .ok(),
+        };
+        match (label, expires) {
+            (Some(label), Some(expires)) if errors.is_empty() => {
+                Ok(NewKey::mint(clinic, req.role, label, expires))
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A key as the service knows it: never the secret, nor its digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct KeyInfo {
+    #[schema(example = "key_019a6b2c9d4e7f00a1b2c3d4e5f60718")]
     pub id: String,
+    #[schema(value_type = String, example = "st-marys")]
     pub clinic: Clinic,
     pub role: Role,
     pub label: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    /// Written at most once a minute.
+    #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
+    /// When it stops (or stopped) working on its own; null: never.
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    #[schema(format = DateTime)]
     pub revoked_at: Option<String>,
+}
+
+impl KeyInfo {
+    /// Neither revoked nor past its expiry at `now`.
+    pub fn usable_at(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none()
+            && self.expires_at.as_deref().is_none_or(|at| {
+                DateTime::parse_from_rfc3339(at).is_ok_and(|at| at.with_timezone(&Utc) > now)
+            })
+    }
 }
 
 /// Where keys are looked up (the store).
@@ -244,7 +373,7 @@ impl Auth {
         let key = keys
             .key_by_digest(&digest)
             .await?
-            .filter(|k| k.revoked_at.is_none())
+            .filter(|k| k.usable_at(Utc::now()))
             .ok_or(AuthError::UnknownOrRevoked)?;
         self.limiter.check(&key.id)?;
         Ok(Caller {

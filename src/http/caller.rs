@@ -42,7 +42,9 @@ impl From<AuthError> for ApiError {
                 ApiError::Unauthorized("the Authorization header must be `Bearer <key>`")
             }
             AuthError::Malformed => ApiError::Unauthorized("the key is malformed"),
-            AuthError::UnknownOrRevoked => ApiError::Unauthorized("the key is unknown or revoked"),
+            AuthError::UnknownOrRevoked => {
+                ApiError::Unauthorized("the key is unknown, revoked or expired")
+            }
             AuthError::Forbidden(role) => ApiError::Forbidden(role.as_str()),
             AuthError::TooManyRequests(secs) => ApiError::TooManyRequests(secs),
             AuthError::Directory(why) => {

@@ -7,12 +7,14 @@ pub mod evaluations;
 pub mod extract;
 pub mod fhir;
 pub mod health;
+pub mod keys;
 pub mod me;
 pub mod openapi;
 pub mod problem;
 pub mod questionnaire;
 pub mod screenings;
 pub mod serve;
+pub mod stats;
 pub mod ui;
 
 use std::sync::Arc;
@@ -83,6 +85,9 @@ pub fn router(state: AppState, timeout: Duration, cors: Option<CorsLayer>) -> Ro
             axum::routing::put(screenings::correct),
         )
         .route("/v1/screenings/{id}/history", get(screenings::history))
+        .route("/v1/stats", get(stats::get))
+        .route("/v1/keys", post(keys::create).get(keys::list))
+        .route("/v1/keys/{id}", axum::routing::delete(keys::revoke))
         .merge(
             // The vendored Swagger UI sets inline styles: its pages get the
             // relaxed policy, which the layer below then leaves in place.
@@ -180,7 +185,7 @@ pub fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
     Ok(Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([Method::GET, Method::POST, Method::PUT])
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,

@@ -38,12 +38,17 @@ use crate::screening::evaluate;
         super::screenings::review,
         super::screenings::correct,
         super::screenings::history,
+        super::stats::get,
+        super::keys::create,
+        super::keys::list,
+        super::keys::revoke,
     ),
     tags(
         (name = "questionnaire", description = "The questions, as data"),
         (name = "evaluations", description = "Stateless evaluation of answers"),
         (name = "screenings", description = "Stored screenings, the review queue and the audit trail"),
         (name = "operations", description = "Health and readiness"),
+        (name = "keys", description = "A clinic's API keys, managed by its administrators"),
         (name = "cds-hooks", description = "CDS Hooks 2.0: discovery, the screening service and feedback; authenticated with a JWT from a trusted issuer"),
         (name = "fhir", description = "HL7 FHIR R4: the questionnaire as a Questionnaire; answers may also be sent as a QuestionnaireResponse"),
     )
@@ -588,7 +593,7 @@ fn add_security(doc: &mut Value) {
                 continue;
             }
             responses["401"] = problem(
-                "No key, or a malformed, unknown or revoked one (with `WWW-Authenticate: Bearer`)",
+                "No key, or a malformed, unknown, revoked or expired one (with `WWW-Authenticate: Bearer`)",
             );
             responses["403"] = problem("The key's role may not do this");
             responses["429"] = problem("The key is over its rate limit (with `Retry-After`)");

@@ -4,6 +4,7 @@
 
 pub mod evaluation;
 pub mod record;
+pub mod stats;
 
 pub use evaluation::{Evaluation, evaluate};
 pub use record::{Clinic, Screening, ScreeningId, Status};

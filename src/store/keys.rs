@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::screenings::clinic;
 use super::{Store, StoreError};
-use crate::auth::{AuthError, KeyDirectory, KeyInfo, NewKey, Role};
+use crate::auth::{AuthError, Clinic, KeyDirectory, KeyInfo, NewKey, Role};
 use crate::screening::record::timestamp;
 
 fn key(row: &AnyRow) -> Result<KeyInfo, StoreError> {
@@ -19,6 +19,7 @@ fn key(row: &AnyRow) -> Result<KeyInfo, StoreError> {
         label: row.try_get("label")?,
         created_at: row.try_get("created_at")?,
         last_used_at: row.try_get("last_used_at")?,
+        expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
     })
 }
@@ -35,13 +36,14 @@ impl Store {
     /// Stores a key minted by `auth::NewKey::mint`: its digest, never the
     /// secret.
     pub async fn insert_key(&self, new: &NewKey) -> Result<KeyInfo, StoreError> {
-        sqlx::query("INSERT INTO api_keys (id, secret_hash, clinic, role, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO api_keys (id, secret_hash, clinic, role, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&new.id)
             .bind(&new.digest)
             .bind(new.clinic.as_str())
             .bind(new.role.as_str())
-            .bind(&new.label)
+            .bind(new.label.as_str())
             .bind(timestamp(chrono::Utc::now()))
+            .bind(new.expires.at().map(timestamp))
             .execute(&self.pool)
             .await?;
         self.key_by_id(&new.id).await?.ok_or(StoreError::NotFound)
@@ -70,7 +72,7 @@ impl Store {
     }
 
     pub async fn key_by_hash(&self, hash: &str) -> Result<Option<KeyInfo>, StoreError> {
-        let row = sqlx::query("SELECT id, clinic, role, label, created_at, last_used_at, revoked_at FROM api_keys WHERE secret_hash = $1")
+        let row = sqlx::query("SELECT id, clinic, role, label, created_at, last_used_at, expires_at, revoked_at FROM api_keys WHERE secret_hash = $1")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -78,15 +80,43 @@ impl Store {
     }
 
     pub async fn key_by_id(&self, id: &str) -> Result<Option<KeyInfo>, StoreError> {
-        let row = sqlx::query("SELECT id, clinic, role, label, created_at, last_used_at, revoked_at FROM api_keys WHERE id = $1")
+        let row = sqlx::query("SELECT id, clinic, role, label, created_at, last_used_at, expires_at, revoked_at FROM api_keys WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(key).transpose()
     }
 
+    /// The keys of one clinic, oldest first.
+    pub async fn list_clinic_keys(&self, clinic: &Clinic) -> Result<Vec<KeyInfo>, StoreError> {
+        let rows = sqlx::query("SELECT id, clinic, role, label, created_at, last_used_at, expires_at, revoked_at FROM api_keys WHERE clinic = $1 ORDER BY created_at, id")
+            .bind(clinic.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(key).collect()
+    }
+
+    /// Ends a key of `clinic` at once (again: no change); `NotFound` for a
+    /// key of another clinic, exactly as for an unknown id.
+    pub async fn revoke_clinic_key(
+        &self,
+        clinic: &Clinic,
+        id: &str,
+    ) -> Result<KeyInfo, StoreError> {
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND clinic = $3 AND revoked_at IS NULL")
+            .bind(timestamp(chrono::Utc::now()))
+            .bind(id)
+            .bind(clinic.as_str())
+            .execute(&self.pool)
+            .await?;
+        self.key_by_id(id)
+            .await?
+            .filter(|k| &k.clinic == clinic)
+            .ok_or(StoreError::NotFound)
+    }
+
     pub async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError> {
-        let rows = sqlx::query("SELECT id, clinic, role, label, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id")
+        let rows = sqlx::query("SELECT id, clinic, role, label, created_at, last_used_at, expires_at, revoked_at FROM api_keys ORDER BY created_at, id")
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(key).collect()

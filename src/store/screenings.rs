@@ -9,6 +9,7 @@ use crate::rules::Outcome;
 use crate::screening::record::{
     Actor, Clinic, Event, EventKind, IdempotencyKey, Review, Screening, ScreeningSummary, Status,
 };
+use crate::screening::stats::{FiredCodes, Stats, StatsBuilder, StatsRow};
 use crate::screening::{Evaluation, ScreeningId};
 
 /// Answers as stored: the normalized JSON text, and the clinic's patient
@@ -615,5 +616,46 @@ impl Store {
             events.push(event);
         }
         Ok(Some(events))
+    }
+}
+
+impl Store {
+    /// The statistics of the screenings of `clinic` created at or after
+    /// `from` and before `to`, read one row at a time.
+    pub async fn stats(
+        &self,
+        clinic: &Clinic,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        to: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Stats, StoreError> {
+        use futures_util::TryStreamExt;
+        let from_text = from.map(crate::screening::record::timestamp);
+        let to_text = to.map(crate::screening::record::timestamp);
+        let mut rows = sqlx::query(
+            "SELECT suggested, status, created_at, review, evaluation FROM screenings \
+             WHERE clinic = $1 AND created_at >= $2 AND created_at < $3",
+        )
+        .bind(clinic.as_str())
+        .bind(from_text.as_deref().unwrap_or("0000"))
+        .bind(to_text.as_deref().unwrap_or("9999"))
+        .fetch(&self.pool);
+        let mut stats = StatsBuilder::default();
+        let time = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| StoreError::Corrupt("a time".into()))
+        };
+        while let Some(row) = rows.try_next().await? {
+            let review: Option<String> = row.try_get("review")?;
+            let review = review.as_deref().map(json::<Review>).transpose()?;
+            stats.add(StatsRow {
+                suggested: outcome(&row.try_get::<String, _>("suggested")?)?,
+                status: status(&row.try_get::<String, _>("status")?)?,
+                created_at: time(&row.try_get::<String, _>("created_at")?)?,
+                reviewed_at: review.map(|r| time(&r.reviewed_at)).transpose()?,
+                fired: json::<FiredCodes>(&row.try_get::<String, _>("evaluation")?)?,
+            });
+        }
+        Ok(stats.finish(from_text, to_text))
     }
 }

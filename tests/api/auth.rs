@@ -26,7 +26,9 @@ async fn call(app: &TestApp, key: Option<&str>, method: Method, path: &str) -> r
 async fn each_role_may_do_exactly_what_the_table_allows() {
     let app = spawn_app().await;
     // (route, intake, clinician, admin): allowed or refused with 403.
-    let table: [(Method, &str, [bool; 3]); 7] = [
+    let table: [(Method, &str, [bool; 3]); 9] = [
+        (Method::GET, "/v1/stats", [false, true, true]),
+        (Method::GET, "/v1/keys", [false, false, true]),
         (Method::POST, "/v1/evaluations", [true, false, false]),
         (Method::POST, "/v1/screenings", [true, false, false]),
         (Method::GET, "/v1/screenings", [true, true, true]),
@@ -87,7 +89,8 @@ async fn without_a_valid_key_every_protected_route_is_401() {
     let (new, secret) = facet_screen::auth::NewKey::mint(
         facet_screen::auth::Clinic::parse("default").unwrap(),
         Role::Admin,
-        "to revoke",
+        facet_screen::auth::Label::parse("to revoke").unwrap(),
+        facet_screen::auth::Expiry::NEVER,
     );
     let info = revoked.insert_key(&new).await.unwrap();
     revoked.revoke_key(&info.id).await.unwrap();
@@ -466,7 +469,9 @@ fn the_first_run_admin_key_is_printed_once_and_keys_are_managed_from_the_command
         .find(|l| l.contains("front desk"))
         .unwrap()
         .to_string();
-    let revoked_at = line.split_whitespace().nth(5).unwrap();
+    let expires = line.split_whitespace().nth(5).unwrap();
+    assert_eq!(expires, "never", "{line}");
+    let revoked_at = line.split_whitespace().nth(6).unwrap();
     assert!(revoked_at.starts_with("20"), "revoked time shown: {line}");
 
     let bad = bin()

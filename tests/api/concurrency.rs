@@ -319,7 +319,8 @@ async fn two_processes_on_one_database_agree_and_a_revocation_reaches_both() {
     let (new, secret) = facet_screen::auth::NewKey::mint(
         facet_screen::auth::Clinic::parse("default").unwrap(),
         facet_screen::auth::Role::Intake,
-        "to revoke",
+        facet_screen::auth::Label::parse("to revoke").unwrap(),
+        facet_screen::auth::Expiry::NEVER,
     );
     let info = store.insert_key(&new).await.unwrap();
     let me = |base: String| {

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use facet_screen::auth::{Clinic, NewKey, Role};
+use facet_screen::auth::{Clinic, Expiry, Label, NewKey, Role};
 use facet_screen::config::Settings;
 use facet_screen::startup::Application;
 use facet_screen::store::Store;
@@ -68,7 +68,12 @@ impl Keys {
         let clinic = Clinic::parse(clinic).unwrap();
         let make = async |role: Role| {
             let label = format!("{} test key", role.as_str());
-            let (new, secret) = NewKey::mint(clinic.clone(), role, &label);
+            let (new, secret) = NewKey::mint(
+                clinic.clone(),
+                role,
+                Label::parse(&label).unwrap(),
+                Expiry::NEVER,
+            );
             store.insert_key(&new).await.unwrap();
             secret.expose().to_string()
         };

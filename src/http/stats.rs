@@ -1,0 +1,80 @@
+//! `GET /v1/stats`: the clinic's screenings over a period, for the
+//! programme lead (clinicians and administrators).
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::problem::{ApiError, Problem};
+use crate::auth::{Action, Caller};
+use crate::questionnaire::FieldError;
+use crate::screening::stats::Stats;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// Screenings created at or after this time (RFC 3339). Left out: from
+    /// the first.
+    #[param(value_type = Option<String>, format = DateTime)]
+    from: Option<String>,
+    /// Screenings created before this time (RFC 3339). Left out: until now.
+    #[param(value_type = Option<String>, format = DateTime)]
+    to: Option<String>,
+}
+
+const TIME: &str = "expected a time with its offset (RFC 3339), such as 2026-11-01T00:00:00Z";
+
+fn time(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
+    let raw = raw?;
+    let parsed = DateTime::parse_from_rfc3339(raw.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc));
+    if parsed.is_none() {
+        errors.push(FieldError {
+            field: field.into(),
+            message: TIME.into(),
+        });
+    }
+    parsed
+}
+
+/// The clinic's statistics over a period.
+///
+/// How many screenings, what the rules suggested, how many a clinician
+/// confirmed or overrode, the override rate of each criterion that drove a
+/// suggestion, the median time to review, and the outcomes week by week.
+#[utoipa::path(get, path = "/v1/stats", operation_id = "getStats", tag = "screenings",
+    params(StatsParams),
+    responses(
+        (status = 200, description = "The statistics of the period", body = Stats),
+        (status = 403, description = "Intake keys do not see statistics", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad period", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get(
+    State(app): State<AppState>,
+    caller: Caller,
+    query: Result<Query<StatsParams>, QueryRejection>,
+) -> Result<Json<Stats>, ApiError> {
+    caller.may(Action::ReadStats)?;
+    let Query(params) =
+        query.map_err(|_| ApiError::InvalidHeader("query", "malformed query string"))?;
+    let mut errors = Vec::new();
+    let from = time("from", params.from.as_deref(), &mut errors);
+    let to = time("to", params.to.as_deref(), &mut errors);
+    if let (Some(from), Some(to)) = (from, to)
+        && from >= to
+    {
+        errors.push(FieldError {
+            field: "to".into(),
+            message: "must be after `from`".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    Ok(Json(app.store.stats(&caller.clinic, from, to).await?))
+}

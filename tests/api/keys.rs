@@ -1,0 +1,362 @@
+//! A clinic's administrators manage its keys over HTTP: made (shown once),
+//! listed (never the key), revoked, expired; always within their clinic.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Keys, TestApp, spawn_app};
+
+async fn send(
+    app: &TestApp,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = app.client.request(method, app.url(path)).bearer_auth(key);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    req.send().await.unwrap()
+}
+
+async fn make(app: &TestApp, admin: &str, body: Value) -> Value {
+    let res = send(app, admin, reqwest::Method::POST, "/v1/keys", Some(body)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_makes_a_key_that_works_at_once_lists_it_without_the_secret_and_revokes_it() {
+    let app = spawn_app().await;
+    let admin = app.keys.admin.clone();
+    let made = make(
+        &app,
+        &admin,
+        json!({"role": "intake", "label": "  Front desk  "}),
+    )
+    .await;
+    let secret = made["key"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("fsk_") && secret.len() == 47);
+    assert_eq!(made["info"]["label"], "Front desk", "trimmed");
+    assert_eq!(made["info"]["clinic"], "default");
+    assert_eq!(made["info"]["expires_at"], Value::Null);
+    let id = made["info"]["id"].as_str().unwrap().to_string();
+
+    // The new key works at once, as what it was made for.
+    let me: Value = app.get_as(&secret, "/v1/me").await.json().await.unwrap();
+    assert_eq!(
+        (me["role"].as_str(), me["label"].as_str()),
+        (Some("intake"), Some("Front desk"))
+    );
+    assert_eq!(
+        app.post_as(&secret, "/v1/evaluations", &json!({}))
+            .await
+            .status(),
+        200
+    );
+
+    // Listed, never with the key or its digest.
+    let res = app.get_as(&admin, "/v1/keys").await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let digest = facet_screen::auth::digest(&secret).unwrap();
+    assert!(
+        !text.contains(&secret[4..]) && !text.contains(&digest),
+        "{text}"
+    );
+    let list: Value = serde_json::from_str(&text).unwrap();
+    let row = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(row["role"], "intake");
+    // Its first use is written down (after the answer, within moments).
+    let mut used = Value::Null;
+    for _ in 0..40 {
+        let list: Value = app.get_as(&admin, "/v1/keys").await.json().await.unwrap();
+        used = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == id.as_str())
+            .unwrap()["last_used_at"]
+            .clone();
+        if used.is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(used.is_string(), "its first use is recorded");
+
+    // Revoked: refused from the next request on; revoking again changes nothing.
+    let res = send(
+        &app,
+        &admin,
+        reqwest::Method::DELETE,
+        &format!("/v1/keys/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let revoked: Value = res.json().await.unwrap();
+    assert!(revoked["revoked_at"].is_string());
+    assert_eq!(app.get_as(&secret, "/v1/me").await.status(), 401);
+    let again: Value = send(
+        &app,
+        &admin,
+        reqwest::Method::DELETE,
+        &format!("/v1/keys/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(again["revoked_at"], revoked["revoked_at"]);
+}
+
+#[tokio::test]
+async fn keys_stay_within_their_clinic_and_only_admins_manage_them() {
+    let app = spawn_app().await;
+    let other = Keys::make(&app.db, "st-marys").await;
+    let theirs = make(
+        &app,
+        &other.admin,
+        json!({"role": "clinician", "label": "st marys clinician"}),
+    )
+    .await;
+    let their_id = theirs["info"]["id"].as_str().unwrap();
+
+    // Our admin neither sees nor revokes their key: 404, as for no key.
+    let ours: Value = app
+        .get_as(&app.keys.admin, "/v1/keys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        ours["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["clinic"] == "default"),
+        "{ours}"
+    );
+    assert!(!ours.to_string().contains(their_id));
+    let res = send(
+        &app,
+        &app.keys.admin,
+        reqwest::Method::DELETE,
+        &format!("/v1/keys/{their_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        app.get_as(theirs["key"].as_str().unwrap(), "/v1/me")
+            .await
+            .status(),
+        200,
+        "still works"
+    );
+    let res = send(
+        &app,
+        &app.keys.admin,
+        reqwest::Method::DELETE,
+        "/v1/keys/key_nope",
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+
+    // Nurses and clinicians may not manage keys.
+    for key in [&app.keys.intake, &app.keys.clinician] {
+        assert_eq!(app.get_as(key, "/v1/keys").await.status(), 403);
+        let res = send(
+            &app,
+            key,
+            reqwest::Method::POST,
+            "/v1/keys",
+            Some(json!({"role": "admin", "label": "x"})),
+        )
+        .await;
+        assert_eq!(res.status(), 403);
+        let res = send(
+            &app,
+            key,
+            reqwest::Method::DELETE,
+            &format!("/v1/keys/{their_id}"),
+            None,
+        )
+        .await;
+        assert_eq!(res.status(), 403);
+    }
+
+    // An admin cannot revoke the key it is signed in with (it would lock
+    // itself out mid-task).
+    let me: Value = app
+        .get_as(&app.keys.admin, "/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = send(
+        &app,
+        &app.keys.admin,
+        reqwest::Method::DELETE,
+        &format!("/v1/keys/{}", me["key_id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(app.get_as(&app.keys.admin, "/v1/me").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_bad_key_request_names_each_field_and_makes_nothing() {
+    let app = spawn_app().await;
+    let before: Value = app
+        .get_as(&app.keys.admin, "/v1/keys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cases = [
+        (json!({"role": "owner", "label": "x"}), "role"),
+        (json!({"role": "intake"}), "label"),
+        (json!({"role": "intake", "label": "   "}), "label"),
+        (json!({"role": "intake", "label": "a\tb"}), "label"),
+        (json!({"role": "intake", "label": "x".repeat(101)}), "label"),
+        (
+            json!({"role": "intake", "label": "x", "expires_at": "2020-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
+        (
+            json!({"role": "intake", "label": "x", "expires_at": "next week"}),
+            "expires_at",
+        ),
+        (
+            json!({"role": "intake", "label": "x", "clinic": "st-marys"}),
+            "clinic",
+        ),
+    ];
+    for (body, field) in cases {
+        let res = send(
+            &app,
+            &app.keys.admin,
+            reqwest::Method::POST,
+            "/v1/keys",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(res.status(), 422, "{body}");
+        let problem: Value = res.json().await.unwrap();
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert!(fields.contains(&field), "{body}: {problem}");
+    }
+    // A label with a tab and a past expiry: both named at once.
+    let res = send(
+        &app,
+        &app.keys.admin,
+        reqwest::Method::POST,
+        "/v1/keys",
+        Some(json!({"role": "intake", "label": "a\tb", "expires_at": "2020-01-01T00:00:00Z"})),
+    )
+    .await;
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2, "{problem}");
+    let after: Value = app
+        .get_as(&app.keys.admin, "/v1/keys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids = |v: &Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&before), ids(&after), "nothing was made");
+}
+
+#[tokio::test]
+async fn an_expired_key_is_refused_like_a_revoked_one() {
+    let app = spawn_app().await;
+    let soon = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let made = make(
+        &app,
+        &app.keys.admin,
+        json!({"role": "clinician", "label": "locum", "expires_at": soon.to_rfc3339()}),
+    )
+    .await;
+    let secret = made["key"].as_str().unwrap();
+    assert!(
+        made["info"]["expires_at"]
+            .as_str()
+            .unwrap()
+            .starts_with(&soon.format("%Y-%m-%dT%H:%M:%S").to_string())
+    );
+    assert_eq!(app.get_as(secret, "/v1/me").await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    let res = app.get_as(secret, "/v1/me").await;
+    assert_eq!(res.status(), 401);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("expired"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn keys_create_expires_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        crate::binary::command()
+            .args(args)
+            .env("FACET_SCREEN_DATA_DIR", dir.path())
+            .output()
+            .unwrap()
+    };
+    let base = [
+        "keys",
+        "create",
+        "--clinic",
+        "default",
+        "--role",
+        "intake",
+        "--label",
+        "agency nurse",
+        "--expires",
+    ];
+    let past = run(&[&base[..], &["2020-01-01T00:00:00Z"]].concat());
+    assert!(!past.status.success());
+    assert!(
+        String::from_utf8_lossy(&past.stderr).contains("--expires: expected a time in the future")
+    );
+    let ok = run(&[&base[..], &["2099-01-31T17:00:00+01:00"]].concat());
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let list = String::from_utf8(run(&["keys", "list"]).stdout).unwrap();
+    let line = list.lines().find(|l| l.contains("agency nurse")).unwrap();
+    assert_eq!(
+        line.split_whitespace().nth(5),
+        Some("2099-01-31T16:00:00.000000Z"),
+        "{line}"
+    );
+}
