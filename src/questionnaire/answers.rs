@@ -226,6 +226,14 @@ fn parse_value(
             {
                 Some(AnswerValue::Text(s.clone()))
             }
+            // Said in the words of the person who pasted it.
+            Value::String(s) if s.chars().any(char::is_control) => fail(
+                "contains a tab, line break or other invisible character (it often comes with a paste): remove it"
+                    .to_string(),
+            ),
+            Value::String(_) => fail(format!(
+                "is longer than {max_len} characters: shorten it"
+            )),
             _ => fail(format!(
                 "expected printable text of at most {max_len} characters, or null for unknown"
             )),

@@ -159,3 +159,18 @@ async fn the_profile_changes_the_thresholds_and_is_named() {
         "same files, another profile"
     );
 }
+
+#[tokio::test]
+async fn a_pasted_reference_with_a_hidden_tab_is_refused_in_words_a_nurse_uses() {
+    let app = spawn_app().await;
+    let res = app
+        .evaluate(&json!({"patient": {"external_ref": "MRN-0042\t"}}))
+        .await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "patient.external_ref");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("tab, line break"), "{message}");
+    assert!(!message.contains("null"), "{message}");
+    assert!(!message.contains("MRN"), "never the value: {message}");
+}
