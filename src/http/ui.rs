@@ -46,10 +46,12 @@ const ASSETS: &[(&str, &str)] = &[
     ("conditions.js", include_str!("ui/conditions.js")),
     ("dom.js", include_str!("ui/dom.js")),
     ("form.js", include_str!("ui/form.js")),
+    ("keys.js", include_str!("ui/keys.js")),
     ("queue.js", include_str!("ui/queue.js")),
     ("results.js", include_str!("ui/results.js")),
     ("review.js", include_str!("ui/review.js")),
     ("state.js", include_str!("ui/state.js")),
+    ("stats.js", include_str!("ui/stats.js")),
     ("words.js", include_str!("ui/words.js")),
     ("style.css", include_str!("ui/style.css")),
 ];

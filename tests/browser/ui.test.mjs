@@ -1,134 +1,17 @@
-// End-to-end tests of the intake form and the review page, in headless
-// Chromium (Debian's package) driven by playwright-core, against the real
-// binary. They fail, never skip, when the browser is missing.
-//
-//   cargo build && cd tests/browser && npm ci && npm test
+// The intake form and the review page, in headless Chromium against the
+// real binary (see harness.mjs).
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { setup, newPage, byId, signIn, fill, expectAccessible, caseAnswers, shots, createScreening } from "./harness.mjs";
+import * as h from "./harness.mjs";
 
-const require = createRequire(import.meta.url);
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, "..", "..");
-const bin = process.env.FACET_SCREEN_BIN || join(repo, "target", "debug", "facet-screen");
-const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const shots = join(repo, "target", "browser");
-const vignettes = JSON.parse(readFileSync(join(repo, "rules", "v1", "cases", "vignettes.json"), "utf8"));
-const caseAnswers = (id) => structuredClone(vignettes.find((c) => c.id === id).answers);
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-
-let server, base, dataDir, browser, intakeKey, clinicianKey;
-const outside = [];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-function makeKey(role) {
-  const env = { ...process.env, FACET_SCREEN_DATA_DIR: dataDir };
-  delete env.DATABASE_URL;
-  return execFileSync(bin, ["keys", "create", "--clinic", "browser-test", "--role", role, "--label", `${role} browser`], { env, stdio: ["ignore", "pipe", "ignore"] })
-    .toString().trim();
-}
-
-before(async () => {
-  assert.ok(existsSync(bin), `the service binary ${bin} is missing: run cargo build first`);
-  assert.ok(existsSync(chromiumPath), `Chromium is missing at ${chromiumPath}: apt-get install -y chromium chromium-driver`);
-  mkdirSync(shots, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), "facet-screen-browser-"));
-  intakeKey = makeKey("intake");
-  clinicianKey = makeKey("clinician");
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, FACET_SCREEN_DATA_DIR: dataDir, FACET_SCREEN_ADDR: `127.0.0.1:${port}` };
-  delete env.DATABASE_URL;
-  server = spawn(bin, ["serve"], { env, stdio: "ignore" });
-  for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`${base}/readyz`)).ok) break; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  assert.deepEqual(outside, [], "the pages requested nothing from elsewhere");
-});
-
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
-  page.on("request", (req) => { if (!req.url().startsWith(base) && !req.url().startsWith("data:")) outside.push(req.url()); });
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => { if (m.type() === "error" && !/status of (401|422|409)/.test(m.text())) errors.push(m.text()); });
-  page.jsErrors = errors;
-  return page;
-}
-
-const byId = (page, id) => page.locator(`[id="${id}"]`);
-
-async function signIn(page, key) {
-  await page.goto(base + "/");
-  await byId(page, "access-key").fill(key);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
-
-// Answers the form through its controls, as a nurse would.
-async function fill(page, answers) {
-  for (const [group, value] of Object.entries(answers)) {
-    if (group === "diagnostic_blocks") {
-      await byId(page, `q-diagnostic_blocks--${value.length ? "some" : "none"}`).check();
-      for (let i = 0; i < value.length; i++) {
-        if (i > 0) await page.getByRole("button", { name: "Add injection" }).click();
-        const block = value[i];
-        const p = `q-diagnostic_blocks[${i}]`;
-        if (block.kind) await byId(page, `${p}.kind--${block.kind}`).check();
-        if (block.pain_relief_percent !== undefined) await byId(page, `${p}.pain_relief_percent`).fill(String(block.pain_relief_percent));
-        if (block.relief_matches_anesthetic !== undefined) await byId(page, `${p}.relief_matches_anesthetic--${block.relief_matches_anesthetic}`).check();
-      }
-      continue;
-    }
-    for (const [name, v] of Object.entries(value)) {
-      const id = `q-${group}.${name}`;
-      if (typeof v === "boolean") await byId(page, `${id}--${v}`).check();
-      else if (typeof v === "number") await byId(page, id).fill(String(v));
-      else if (Array.isArray(v)) {
-        await byId(page, `${id}--${v.length ? "some" : "none"}`).check();
-        for (const x of v) await byId(page, `${id}--${x}--box`).check();
-      } else if (await byId(page, `${id}--${v}`).count()) await byId(page, `${id}--${v}`).check();
-      else await byId(page, id).fill(String(v));
-    }
-  }
-}
-
-async function expectAccessible(page, where) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`), [], `axe on ${where}`);
-}
+setup();
 
 test("a nurse signs in with the keyboard alone and sees the form rendered from the questionnaire", async () => {
   const page = await newPage();
-  await page.goto(base + "/");
+  await page.goto(h.base + "/");
   await byId(page, "access-key").waitFor();
   // The key field has the focus; the skip link is the first Tab stop before it.
   assert.equal(await page.evaluate(() => document.activeElement.id), "access-key");
@@ -136,11 +19,11 @@ test("a nurse signs in with the keyboard alone and sees the form rendered from t
   assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement.id), "access-key");
-  await page.keyboard.type(intakeKey);
+  await page.keyboard.type(h.intakeKey);
   await page.keyboard.press("Enter");
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 
-  const questionnaire = await (await fetch(`${base}/v1/questionnaire`)).json();
+  const questionnaire = await (await fetch(`${h.base}/v1/questionnaire`)).json();
   const legends = await page.locator("form > fieldset > legend").allTextContents();
   assert.deepEqual(legends.map((l) => l.replace("⚠ ", "")), questionnaire.sections.map((s) => s.title));
   // Red flags: marked, and asked second, right after who the patient is.
@@ -164,8 +47,9 @@ test("a nurse signs in with the keyboard alone and sees the form rendered from t
   await byId(page, "q-conservative_care.physical_therapy--not_improved").check();
   assert.equal(await page.locator('[data-path="conservative_care.duration_months"]').isVisible(), true);
   // The key lives in this tab only.
-  const stored = await page.evaluate(() => ({ session: sessionStorage.length, local: localStorage.length, cookie: document.cookie }));
-  assert.deepEqual(stored, { session: 1, local: 0, cookie: "" });
+  // The key and the draft of the answers live in this tab only.
+  const stored = await page.evaluate(() => ({ session: Object.keys(sessionStorage).sort(), local: localStorage.length, cookie: document.cookie }));
+  assert.deepEqual(stored, { session: ["facet-screen-draft:new", "facet-screen-key"], local: 0, cookie: "" });
   await page.screenshot({ path: join(shots, "form.png"), fullPage: true });
   await expectAccessible(page, "the intake form");
   assert.deepEqual(page.jsErrors, []);
@@ -174,7 +58,7 @@ test("a nurse signs in with the keyboard alone and sees the form rendered from t
 
 test("an ideal case gives a likely candidate with its basis", async () => {
   const page = await newPage();
-  await signIn(page, intakeKey);
+  await signIn(page, h.intakeKey);
   await fill(page, caseAnswers("ideal-candidate"));
   await page.getByRole("button", { name: "Check suggestion" }).click();
   const outcome = page.locator("#outcome");
@@ -193,7 +77,7 @@ test("an ideal case gives a likely candidate with its basis", async () => {
 
 test("an out-of-range value is shown next to its field, with a summary that links to it", async () => {
   const page = await newPage();
-  await signIn(page, intakeKey);
+  await signIn(page, h.intakeKey);
   await byId(page, "q-pain.intensity_nrs").fill("11");
   await byId(page, "q-patient.age_years").fill("54");
   await page.getByRole("button", { name: "Check suggestion" }).click();
@@ -211,7 +95,7 @@ test("an out-of-range value is shown next to its field, with a summary that link
 
 test("a red flag gives an unmistakable urgent result", async () => {
   const page = await newPage();
-  await signIn(page, intakeKey);
+  await signIn(page, h.intakeKey);
   await fill(page, { red_flags: { saddle_anesthesia: true } });
   await page.getByRole("button", { name: "Check suggestion" }).click();
   const outcome = page.locator("#outcome.outcome-urgent_evaluation");
@@ -226,7 +110,7 @@ test("a red flag gives an unmistakable urgent result", async () => {
 
 test("questions left unknown are listed as missing and link back to the form", async () => {
   const page = await newPage();
-  await signIn(page, intakeKey);
+  await signIn(page, h.intakeKey);
   await page.getByRole("button", { name: "Check suggestion" }).click();
   await page.locator("#outcome").waitFor();
   assert.match(await page.locator("#outcome").textContent(), /More information needed/);
@@ -239,7 +123,7 @@ test("questions left unknown are listed as missing and link back to the form", a
 
 test("a clinician reviews a saved screening and it leaves the queue", async () => {
   const nurse = await newPage();
-  await signIn(nurse, intakeKey);
+  await signIn(nurse, h.intakeKey);
   const answers = caseAnswers("pt-not-tried");
   answers.patient = { ...answers.patient, external_ref: "MRN-7788" };
   await fill(nurse, answers);
@@ -253,7 +137,7 @@ test("a clinician reviews a saved screening and it leaves the queue", async () =
   await nurse.context().close();
 
   const page = await newPage();
-  await signIn(page, clinicianKey);
+  await signIn(page, h.clinicianKey);
   await page.getByRole("heading", { name: "Review queue" }).waitFor();
   const row = page.locator("tbody tr", { hasText: "Not yet eligible" });
   assert.equal(await row.count(), 1);
@@ -275,7 +159,7 @@ test("a clinician reviews a saved screening and it leaves the queue", async () =
   await page.getByRole("status").waitFor();
   assert.match(await page.getByRole("status").textContent(), /confirmed: it has left the queue/);
   assert.equal(await page.locator(`a[href="#/review/${id}"]`).count(), 0);
-  const record = await (await fetch(`${base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${clinicianKey}` } })).json();
+  const record = await (await fetch(`${h.base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${h.clinicianKey}` } })).json();
   assert.equal(record.status, "confirmed");
   assert.equal(record.review.clinician, "dr-okafor");
   assert.deepEqual(page.jsErrors, []);
@@ -283,15 +167,15 @@ test("a clinician reviews a saved screening and it leaves the queue", async () =
 });
 
 test("an override records only what the clinician chose, and the decision is shown first", async () => {
-  const created = await (await fetch(`${base}/v1/screenings`, {
+  const created = await (await fetch(`${h.base}/v1/screenings`, {
     method: "POST",
-    headers: { Authorization: `Bearer ${intakeKey}`, "content-type": "application/json" },
+    headers: { Authorization: `Bearer ${h.intakeKey}`, "content-type": "application/json" },
     body: JSON.stringify(caseAnswers("ideal-candidate")),
   })).json();
   const id = created.id;
   const page = await newPage();
-  await signIn(page, clinicianKey);
-  await page.goto(`${base}/#/review/${id}`);
+  await signIn(page, h.clinicianKey);
+  await page.goto(`${h.base}/#/review/${id}`);
   await page.getByRole("heading", { name: "Screening for review" }).waitFor();
   await byId(page, "decision--override").check();
   // Both lists start on "Choose…": ticking Override alone records nothing.
@@ -302,7 +186,7 @@ test("an override records only what the clinician chose, and the decision is sho
   assert.match(await byId(page, "q-final_outcome-error").textContent(), /final outcome/);
   assert.match(await byId(page, "q-reason-error").textContent(), /reason/);
   assert.equal(await page.evaluate(() => document.activeElement.id), "final-outcome");
-  const pending = await (await fetch(`${base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${clinicianKey}` } })).json();
+  const pending = await (await fetch(`${h.base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${h.clinicianKey}` } })).json();
   assert.equal(pending.status, "pending_review");
   // Reason "Other" needs a text.
   await byId(page, "final-outcome").selectOption("not_yet_eligible");
@@ -313,14 +197,14 @@ test("an override records only what the clinician chose, and the decision is sho
   await page.getByRole("button", { name: "Record decision" }).click();
   await page.getByRole("status").waitFor();
   assert.match(await page.getByRole("status").textContent(), /overridden/);
-  const record = await (await fetch(`${base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${clinicianKey}` } })).json();
+  const record = await (await fetch(`${h.base}/v1/screenings/${id}`, { headers: { Authorization: `Bearer ${h.clinicianKey}` } })).json();
   assert.deepEqual(
     [record.status, record.review.decision, record.review.final_outcome, record.review.reason.code],
     ["overridden", "override", "not_yet_eligible", "other"]);
 
   // Reopened, the page leads with the decision; the suggestion follows, marked as such.
-  await page.goto(`${base}/#/queue`);
-  await page.goto(`${base}/#/review/${id}`);
+  await page.goto(`${h.base}/#/queue`);
+  await page.goto(`${h.base}/#/review/${id}`);
   await byId(page, "decision").waitFor();
   const order = await page.evaluate(() => {
     const d = document.getElementById("decision"), o = document.getElementById("outcome");
@@ -343,9 +227,9 @@ test("the queue puts an urgent screening first and names each patient", async ()
   const create = async (id, reference) => {
     const answers = caseAnswers(id);
     answers.patient = { ...(answers.patient || {}), external_ref: reference };
-    const res = await fetch(`${base}/v1/screenings`, {
+    const res = await fetch(`${h.base}/v1/screenings`, {
       method: "POST",
-      headers: { Authorization: `Bearer ${intakeKey}`, "content-type": "application/json" },
+      headers: { Authorization: `Bearer ${h.intakeKey}`, "content-type": "application/json" },
       body: JSON.stringify(answers),
     });
     assert.equal(res.status, 201);
@@ -354,7 +238,7 @@ test("the queue puts an urgent screening first and names each patient", async ()
   await create("ideal-candidate", "MRN-0042");
   await create("fracture-risk", "MRN-0099");
   const page = await newPage();
-  await signIn(page, clinicianKey);
+  await signIn(page, h.clinicianKey);
   await page.getByRole("heading", { name: "Review queue" }).waitFor();
   const first = page.locator("tbody tr").first();
   assert.match(await first.textContent(), /MRN-0099/);
@@ -369,7 +253,7 @@ test("the queue puts an urgent screening first and names each patient", async ()
 
 test("signing out leaves no trace of the previous user on the screen", async () => {
   const page = await newPage();
-  await signIn(page, clinicianKey);
+  await signIn(page, h.clinicianKey);
   assert.ok(await page.locator("#nav").isVisible());
   assert.match(await page.locator("#nav").textContent(), /clinician browser/);
   await page.getByRole("button", { name: "Sign out" }).click();

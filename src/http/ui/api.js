@@ -1,5 +1,7 @@
 // The API client: the access key lives in sessionStorage (this tab only,
-// gone when it closes) and goes with every request.
+// gone when it closes) and goes with every request. When the service
+// cannot be reached, the answer is `{ status: 0, unreachable: true }`: the
+// views say so and offer a retry, and keep what was typed.
 
 export const KEY = "facet-screen-key";
 
@@ -15,13 +17,22 @@ export async function api(method, path, body, extraHeaders = {}) {
   const key = sessionStorage.getItem(KEY);
   if (key) headers["Authorization"] = "Bearer " + key;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    return { status: 0, data: null, unreachable: true };
+  }
   let data = null;
   const type = res.headers.get("content-type") || "";
-  if (type.includes("json")) data = await res.json();
+  if (type.includes("json")) {
+    try { data = await res.json(); } catch { return { status: 0, data: null, unreachable: true }; }
+  }
   if (res.status === 401 && path !== "/v1/me") {
-    onUnauthorized("Your access key is no longer valid. Sign in again.");
+    onUnauthorized("Your access key is no longer valid. Sign in again: your unsaved answers are kept.");
     throw new Error("unauthorized");
   }
   return { status: res.status, data };
 }
+
+export const UNREACHABLE = "The service cannot be reached. Check the network connection, then try again. Nothing typed on this page is lost.";

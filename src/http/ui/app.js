@@ -4,19 +4,30 @@
 // question or a changed text in rules/ shows up here without code changes.
 // This module signs in and out and routes; the views are in their modules.
 
-import { h, show, navigate } from "./dom.js";
-import { api, KEY, whenUnauthorized } from "./api.js";
+import { h, show, navigate, showUnreachable } from "./dom.js";
+import { api, KEY, UNREACHABLE, whenUnauthorized } from "./api.js";
 import { state } from "./state.js";
-import { intakeView } from "./form.js";
-import { queueView } from "./queue.js";
+import { intakeView, hasDrafts, discardDrafts } from "./form.js";
+import { queueView, incompleteView } from "./queue.js";
 import { reviewView } from "./review.js";
+import { keysView } from "./keys.js";
+import { statsView } from "./stats.js";
 
 const nav = document.getElementById("nav");
 
-function signOut(message) {
+// Signing out on purpose discards this tab's unsaved answers (after asking):
+// the next person at a shared workstation must not see them. A key that
+// stops working signs out too, but keeps them for the next sign-in of the
+// same clinic.
+function signOut(message, { forced = false } = {}) {
+  if (!forced && hasDrafts()) {
+    if (!window.confirm("Unsaved answers on this tab will be discarded. Sign out anyway?")) return;
+    discardDrafts();
+  }
   sessionStorage.removeItem(KEY);
   state.me = null;
-  navigate("#/sign-in");
+  // Forced: the address stays, so that signing in again returns there.
+  if (!forced) navigate("#/sign-in");
   signInView(message);
 }
 
@@ -38,26 +49,36 @@ function signInView(message) {
     const res = await api("GET", "/v1/me");
     if (res.status !== 200) {
       sessionStorage.removeItem(KEY);
-      error.textContent = "That key was not accepted.";
+      error.textContent = res.unreachable ? UNREACHABLE : "That key was not accepted.";
       error.hidden = false;
       input.setAttribute("aria-invalid", "true");
       input.focus();
       return;
     }
     state.me = res.data;
-    navigate(state.me.role === "intake" ? "#/intake" : "#/queue");
+    // Back where the key stopped working, if it was a page of this role.
+    if (!location.hash.startsWith("#/") || location.hash === "#/sign-in") navigate(home());
     route();
   });
   show(form);
   input.focus();
 }
 
+function home() {
+  return state.me.role === "intake" ? "#/intake" : "#/queue";
+}
+
 function renderNav() {
   const me = state.me;
   nav.hidden = false;
-  const links = [];
-  if (me.role === "intake") links.push(h("a", { href: "#/intake", text: "New screening" }));
-  if (me.role !== "intake") links.push(h("a", { href: "#/queue", text: "Review queue" }));
+  const pages = me.role === "intake"
+    ? [["#/intake", "New screening"], ["#/incomplete", "Finish later"]]
+    : [["#/queue", "Review queue"], ["#/stats", "Statistics"], ...(me.role === "admin" ? [["#/keys", "Keys"]] : [])];
+  // A link to the page already shown opens it afresh (no hashchange).
+  const links = pages.map(([href, text]) => h("a", {
+    href, text, "aria-current": location.hash === href ? "page" : null,
+    onclick: (e) => { if (location.hash === href) { e.preventDefault(); route(); } },
+  }));
   nav.replaceChildren(
     ...links,
     h("span", { class: "who", text: `${me.label} (${me.role}, ${me.clinic})` }),
@@ -68,19 +89,28 @@ async function route() {
   if (!sessionStorage.getItem(KEY)) return signInView();
   if (!state.me) {
     const res = await api("GET", "/v1/me");
-    if (res.status !== 200) return signOut();
+    if (res.unreachable) return showUnreachable(route);
+    if (res.status !== 200) return signOut(undefined, { forced: true });
     state.me = res.data;
   }
+  if (!location.hash.startsWith("#/") || location.hash === "#/sign-in") history.replaceState(null, "", home());
   renderNav();
-  const hash = location.hash || (state.me.role === "intake" ? "#/intake" : "#/queue");
+  const hash = location.hash;
   const review = hash.match(/^#\/review\/(.+)$/);
   if (review) return reviewView(decodeURIComponent(review[1]));
-  if (hash === "#/queue") return queueView();
-  if (state.me.role === "intake") return intakeView();
+  const reopen = hash.match(/^#\/intake\/(.+)$/);
+  const role = state.me.role;
+  if (role === "intake") {
+    if (reopen) return intakeView(decodeURIComponent(reopen[1]));
+    if (hash === "#/incomplete") return incompleteView();
+    return intakeView();
+  }
+  if (hash === "#/stats") return statsView();
+  if (hash === "#/keys" && role === "admin") return keysView();
   return queueView();
 }
 
-whenUnauthorized(signOut);
+whenUnauthorized((message) => signOut(message, { forced: true }));
 
 window.addEventListener("hashchange", () => {
   // In-page links to questions (#q-...) are not routes.

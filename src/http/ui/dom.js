@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the views.
 
+import { UNREACHABLE } from "./api.js";
+
 const main = document.getElementById("main");
 
 export function h(tag, attrs = {}, ...children) {
@@ -42,7 +44,25 @@ export function checkedValue(name, root = document) {
   return checked ? checked.value : null;
 }
 
-export // Changes the address without a hashchange: the caller renders the view.
-function navigate(hash) {
+// Changes the address without a hashchange: the caller renders the view.
+export function navigate(hash) {
   history.pushState(null, "", hash);
+}
+
+// The service could not be reached: an alert with a retry. The page
+// behind it is left as it was.
+export function unreachable(retry) {
+  const button = h("button", { type: "button", class: "primary", text: "Try again" });
+  const box = h("div", { class: "offline", role: "alert", tabindex: "-1", id: "unreachable" },
+    h("h2", { text: "No connection to the service" }),
+    h("p", { text: UNREACHABLE }),
+    button);
+  button.addEventListener("click", () => { box.remove(); retry(); });
+  return box;
+}
+
+// A whole view that could not load: the alert alone, retrying the view.
+export function showUnreachable(retry) {
+  show(unreachable(retry));
+  document.getElementById("unreachable").focus();
 }

@@ -1,12 +1,125 @@
 // The intake form, rendered from the questionnaire alone, and its result.
+// What is typed is kept as a draft in this tab (sessionStorage) until it is
+// saved or discarded: a reload, Back and Forward, a lost connection or a
+// new sign-in never lose it. A screening saved with questions unanswered
+// is reopened here, filled with its stored answers, and corrected.
 
-import { h, show, fieldId, radios, checkedValue } from "./dom.js";
+import { h, show, fieldId, radios, checkedValue, unreachable } from "./dom.js";
 import { evalCond, F } from "./conditions.js";
 import { api } from "./api.js";
-import { questionnaire } from "./state.js";
+import { questionnaire, state } from "./state.js";
 import { evaluationView } from "./results.js";
 
-let formState = null; // { form, items: Map(id -> item), lists, idempotencyKey }
+// { form, items: Map(id -> item), lists, idempotencyKey, screening (when reopened) }
+let formState = null;
+
+// ---------- the draft: per tab, per screening ("new" for a new one) ----------
+
+const DRAFT = "facet-screen-draft:";
+
+function draftKey() {
+  return DRAFT + (formState.screening?.id || "new");
+}
+
+export function loadDraft(target = "new") {
+  try {
+    const d = JSON.parse(sessionStorage.getItem(DRAFT + target));
+    return d && d.clinic === state.me?.clinic ? d : null;
+  } catch { return null; }
+}
+
+// Whether this tab holds answers not yet saved.
+export function hasDrafts() {
+  return Object.keys(sessionStorage).some((k) => k.startsWith(DRAFT));
+}
+
+export function discardDrafts() {
+  for (const k of Object.keys(sessionStorage)) if (k.startsWith(DRAFT)) sessionStorage.removeItem(k);
+}
+
+function saveDraft() {
+  if (!formState) return;
+  const raw = {};
+  for (const input of formState.form.querySelectorAll("input[type=text]")) if (input.value !== "") raw[input.id] = input.value;
+  const answers = nest(collect());
+  if (Object.keys(answers).length === 0 && Object.keys(raw).length === 0 && !formState.screening) {
+    sessionStorage.removeItem(draftKey());
+    return;
+  }
+  sessionStorage.setItem(draftKey(), JSON.stringify({
+    clinic: state.me.clinic, answers, raw, idempotencyKey: formState.idempotencyKey, savedAt: new Date().toISOString(),
+  }));
+}
+
+function clearDraft() {
+  sessionStorage.removeItem(draftKey());
+}
+
+// Leaving the page (closing the tab, following a link away) with unsaved
+// answers asks first. A reload keeps them, but asks too: the browser cannot
+// tell the two apart.
+window.addEventListener("beforeunload", (e) => {
+  if (hasDrafts()) {
+    e.preventDefault();
+    e.returnValue = "";
+  }
+});
+
+// The stored value of answer `id` (`group.name`) in nested answers.
+function answerOf(answers, id) {
+  const dot = id.indexOf(".");
+  const v = dot < 0 ? answers?.[id] : answers?.[id.slice(0, dot)]?.[id.slice(dot + 1)];
+  return v === null ? undefined : v;
+}
+
+function check(id) {
+  const el = document.getElementById(id);
+  if (el) el.checked = true;
+}
+
+function setSimple(item, path, value, root) {
+  if (value === undefined) return;
+  const id = fieldId(path);
+  switch (item.type) {
+    case "boolean":
+    case "choice":
+      return check(`${id}--${value}`);
+    case "integer":
+    case "number":
+    case "text": {
+      const input = root.querySelector(`#${CSS.escape(id)}`);
+      if (input) input.value = String(value);
+      return;
+    }
+    case "multi_choice":
+      check(`${id}--${value.length ? "some" : "none"}`);
+      refresh();
+      for (const v of value) check(`${id}--${v}--box`);
+      return;
+  }
+}
+
+// Fills the form with nested answers (stored ones, or a draft's).
+function fillForm(answers, raw = {}) {
+  for (const [id, { item }] of formState.items) {
+    const value = answerOf(answers, id);
+    if (item.type !== "list") { setSimple(item, id, value, formState.form); continue; }
+    if (value === undefined) continue;
+    check(`${fieldId(id)}--${value.length ? "some" : "none"}`);
+    const list = formState.lists.get(id);
+    list.syncList();
+    while (list.entries.children.length < value.length) list.addEntry();
+    value.forEach((entry, i) => {
+      const el = list.entries.children[i];
+      for (const sub of item.fields) setSimple(sub, `${id}[${i}].${sub.id}`, entry?.[sub.id] ?? undefined, el);
+    });
+  }
+  for (const [id, text] of Object.entries(raw)) {
+    const input = document.getElementById(id);
+    if (input && input.type === "text") input.value = text;
+  }
+  refresh();
+}
 
 
 function describedBy(id, item) {
@@ -44,9 +157,11 @@ function control(item, path, name) {
       return h("div", { class: "item", "data-path": path },
         h("label", { for: id }, item.question, requiredMark(item)),
         ...helpAndError(id, item),
+        // Text, not type=number: the mouse wheel never changes a value,
+        // and letters are reported rather than silently dropped.
         h("input", {
-          id, name, type: "number", inputmode: item.type === "integer" ? "numeric" : "decimal",
-          min: item.min, max: item.max, step: item.type === "integer" ? "1" : "any",
+          id, name, type: "text", inputmode: item.type === "integer" ? "numeric" : "decimal",
+          "data-number": item.type, autocomplete: "off", size: 8,
           "aria-describedby": describedBy(id, item), onchange,
         }),
         item.unit ? h("span", { class: "unit", text: item.unit }) : null);
@@ -104,6 +219,7 @@ function listControl(item, path) {
   });
   state.renumber = renumber;
   state.syncList = syncList;
+  state.addEntry = addEntry;
   formState.lists.set(path, state);
   return wrap;
 }
@@ -114,7 +230,7 @@ function rebuildEntry(state, entry, i) {
   const kept = {};
   for (const input of entry.querySelectorAll("input")) {
     if (input.type === "radio" && input.checked) kept[input.dataset.sub] = input.value;
-    if (input.type === "number") kept[input.dataset.sub] = input.value;
+    if (input.type === "text") kept[input.dataset.sub] = input.value;
   }
   const label = item.item_label || "Entry";
   const children = [h("legend", { text: `${label} ${i + 1}` })];
@@ -124,7 +240,7 @@ function rebuildEntry(state, entry, i) {
     for (const input of el.querySelectorAll("input")) {
       input.dataset.sub = sub.id;
       if (input.type === "radio") input.checked = (kept[sub.id] ?? "unknown") === input.value;
-      if (input.type === "number" && kept[sub.id] !== undefined) input.value = kept[sub.id];
+      if (input.type === "text" && kept[sub.id] !== undefined) input.value = kept[sub.id];
     }
     children.push(el);
   }
@@ -158,7 +274,7 @@ function readValue(item, path, name, root) {
     case "number": {
       const input = root.querySelector(`#${CSS.escape(fieldId(path))}`);
       if (!input || input.value.trim() === "") return undefined;
-      return Number(input.value);
+      return parseNumber(input.value);
     }
     case "text": {
       const input = root.querySelector(`#${CSS.escape(fieldId(path))}`);
@@ -199,6 +315,13 @@ function collect() {
     if (v !== undefined) flat[id] = v;
   }
   return flat;
+}
+
+// A typed number: digits, an optional sign and decimal point (or comma).
+// NaN for anything else, which the checks below report.
+function parseNumber(text) {
+  const t = text.trim().replace(",", ".");
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(t) ? Number(t) : NaN;
 }
 
 function nest(flat) {
@@ -275,7 +398,7 @@ function checkClientSide() {
     if (item.type === "integer" || item.type === "number") {
       const input = root.querySelector(`#${CSS.escape(fieldId(path))}`);
       if (!input || input.value.trim() === "") return;
-      const n = Number(input.value);
+      const n = parseNumber(input.value);
       const whole = item.type === "integer";
       if (!Number.isFinite(n) || (whole && !Number.isInteger(n)) || n < item.min || n > item.max) {
         errors.push(markError(path, `enter ${whole ? "a whole number" : "a number"} from ${item.min} to ${item.max}${item.unit ? " " + item.unit : ""}, or leave it empty if unknown`));
@@ -304,13 +427,37 @@ function focusField(path) {
 
 // ---------- the form ----------
 
-export async function intakeView() {
+// The form: empty, or restored from this tab's draft; with `screeningId`,
+// a stored screening reopened to be completed (its stored answers, or the
+// draft of its correction).
+export async function intakeView(screeningId) {
   const q = await questionnaire();
-  formState = { form: null, items: new Map(), lists: new Map(), idempotencyKey: crypto.randomUUID() };
+  let screening = null;
+  if (screeningId) {
+    const res = await api("GET", `/v1/screenings/${encodeURIComponent(screeningId)}`);
+    if (res.unreachable) return show(unreachable(() => intakeView(screeningId)));
+    if (res.status !== 200) return show(h("p", { role: "alert", text: res.data?.detail || "This screening cannot be opened." }));
+    screening = res.data;
+    if (screening.status !== "pending_review") {
+      return show(h("p", { role: "alert", text: "This screening has been reviewed: its answers can no longer change." }));
+    }
+  }
+  formState = { form: null, items: new Map(), lists: new Map(), idempotencyKey: crypto.randomUUID(), screening };
   const form = h("form", { novalidate: true, "aria-labelledby": "form-title" });
   formState.form = form;
-  form.append(h("h1", { id: "form-title", text: q.title }),
-    q.description ? h("p", { class: "section-description", text: q.description }) : null);
+  const reference = screening ? answerOf(screening.answers, "patient.external_ref") : null;
+  form.append(h("h1", { id: "form-title", text: screening ? `Complete the screening of ${reference || "a patient without reference"}` : q.title }),
+    screening
+      ? h("p", { class: "section-description", text: `Saved ${new Date(screening.created_at).toLocaleString()} with questions unanswered. Saving again evaluates the answers anew; the earlier answers stay on the screening's history.` })
+      : q.description ? h("p", { class: "section-description", text: q.description }) : null);
+  const draft = loadDraft(screening?.id || "new");
+  if (draft) {
+    form.append(h("div", { class: "status", role: "status", id: "draft-restored" },
+      h("p", { text: `Unsaved answers from ${new Date(draft.savedAt).toLocaleTimeString()} are restored.` }),
+      h("button", { type: "button", text: screening ? "Discard my changes" : "Discard them and start empty", onclick: () => {
+        clearDraft(); intakeView(screeningId);
+      } })));
+  }
   for (const section of q.sections) {
     const fs = h("fieldset", { class: section.emphasis === "alert" ? "section section-alert" : "section", id: "section-" + section.id },
       h("legend", {}, section.emphasis === "alert" ? "⚠ " : "", section.title),
@@ -323,17 +470,31 @@ export async function intakeView() {
     form.append(fs);
   }
   const check = h("button", { type: "submit", value: "check", text: "Check suggestion" });
-  const save = h("button", { type: "submit", value: "save", class: "primary", text: "Save screening for review" });
+  const save = h("button", { type: "submit", value: "save", class: "primary", text: screening ? "Save the completed screening" : "Save screening for review" });
   form.append(h("div", { class: "actions" }, check, save));
   form.addEventListener("submit", (e) => { e.preventDefault(); submit(e.submitter?.value || "check"); });
+  // Enter in a field moves nothing and sends nothing: only the buttons do.
+  form.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.target instanceof HTMLInputElement) e.preventDefault();
+  });
+  form.addEventListener("input", saveDraft);
+  form.addEventListener("change", saveDraft);
+  form.addEventListener("click", (e) => { if (e.target.matches("button[type=button]")) queueMicrotask(saveDraft); });
   refresh();
   show(form);
+  if (draft) {
+    formState.idempotencyKey = draft.idempotencyKey || formState.idempotencyKey;
+    fillForm(draft.answers, draft.raw);
+  } else if (screening) {
+    fillForm(screening.answers);
+  }
 }
 
 let saveDespiteMissing = false;
 
 async function submit(kind) {
   clearErrors();
+  form().querySelector("#unreachable")?.remove();
   const errors = checkClientSide();
   if (errors.length) return showErrorSummary(errors);
   const flat = collect();
@@ -344,7 +505,7 @@ async function submit(kind) {
     if (missing.length) {
       const notice = h("div", { class: "notice", role: "alert", tabindex: "-1" },
         h("h2", { text: `${missing.length} required question(s) are unanswered` }),
-        h("p", { text: "The suggestion will ask for them. Answer them now, or save anyway and complete them later." }),
+        h("p", { text: "The suggestion will ask for them. Answer them now, or save anyway and complete them later (under “Finish later”)." }),
         h("ul", {}, missing.map((item) => h("li", {}, h("a", { href: "#" + fieldId(item.id), onclick: (ev) => { ev.preventDefault(); focusField(item.id); } }, item.question)))),
         h("button", { type: "button", onclick: () => { saveDespiteMissing = true; submit("save"); }, text: "Save with unanswered questions" }));
       formState.form.prepend(notice);
@@ -354,9 +515,19 @@ async function submit(kind) {
   }
   saveDespiteMissing = false;
   const answers = nest(flat);
-  const res = kind === "save"
-    ? await api("POST", "/v1/screenings", answers, { "Idempotency-Key": formState.idempotencyKey })
-    : await api("POST", "/v1/evaluations", answers);
+  const reopened = formState.screening;
+  const res = kind !== "save"
+    ? await api("POST", "/v1/evaluations", answers)
+    : reopened
+      ? await api("PUT", `/v1/screenings/${reopened.id}/answers`, answers)
+      : await api("POST", "/v1/screenings", answers, { "Idempotency-Key": formState.idempotencyKey });
+  if (res.unreachable) {
+    // Nothing is lost: the answers stay on the page and in the draft.
+    const box = unreachable(() => submit(kind));
+    formState.form.prepend(box);
+    box.focus();
+    return;
+  }
   if (res.status === 422 && res.data?.errors) {
     return showErrorSummary(res.data.errors.map((e) => markError(e.field, e.message)));
   }
@@ -364,32 +535,44 @@ async function submit(kind) {
     return showErrorSummary([{ path: "", message: res.data?.detail || `the service answered ${res.status}`, id: null }]);
   }
   const evaluation = kind === "save" ? res.data.evaluation : res.data;
-  if (kind === "save") formState.idempotencyKey = crypto.randomUUID();
-  resultView(evaluation, kind === "save" ? res.data : null, answers.patient?.external_ref);
+  if (kind === "save") {
+    clearDraft();
+    formState.idempotencyKey = crypto.randomUUID();
+  }
+  resultView(evaluation, kind === "save" ? res.data : null, answers.patient?.external_ref, Boolean(reopened));
 }
 
+function form() {
+  return formState.form;
+}
 
 let keptForm = null;
 
 // The suggestion for the answers just sent; `reference` is the clinic's
 // patient reference, shown (and printed) so the page names its patient.
-function resultView(ev, saved, reference) {
+function resultView(ev, saved, reference, corrected) {
   keptForm = formState.form;
   const actions = h("div", { class: "actions" },
     h("button", { type: "button", onclick: () => backToForm(null), text: saved ? "New screening" : "Back to the answers" }),
     h("button", { type: "button", onclick: () => window.print(), text: "Print" }));
+  const savedText = corrected
+    ? `Saved the completed answers of screening ${saved?.id} for patient ${reference || "(no reference)"}; it was evaluated again and waits in the clinicians' review queue.`
+    : `Saved as screening ${saved?.id} for patient ${reference || "(no reference)"}; it is now in the clinicians' review queue.`;
   show(h("section", { "aria-labelledby": "result-title" },
-    h("h1", { id: "result-title", tabindex: "-1", text: saved ? "Screening saved for review" : "Suggestion" }),
+    h("h1", { id: "result-title", tabindex: "-1", text: saved ? (corrected ? "Screening completed and saved for review" : "Screening saved for review") : "Suggestion" }),
     h("p", { class: "patient-ref", id: "patient-ref", text: `Patient reference: ${reference || "none given"}` }),
-    saved ? h("p", { class: "status", role: "status", text: `Saved as screening ${saved.id} for patient ${reference || "(no reference)"}; it is now in the clinicians' review queue.` }) : null,
+    saved ? h("p", { class: "status", role: "status", text: savedText }) : null,
     ...evaluationView(ev, saved ? {} : { onEdit: backToForm }),
     actions));
   document.getElementById("result-title").focus();
-  if (saved) keptForm = null;
+  if (saved) { keptForm = null; formState = null; }
 }
 
 function backToForm(path) {
-  if (!keptForm) return intakeView();
+  if (!keptForm) {
+    history.pushState(null, "", "#/intake");
+    return intakeView();
+  }
   formState.form = keptForm;
   show(keptForm);
   if (path) focusField(path);
