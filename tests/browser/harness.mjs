@@ -107,8 +107,9 @@ export function setup() {
 // A page in a fresh context. Dialogs (the warning before leaving unsaved
 // answers, the confirmation of a sign-out or a revocation) are accepted and
 // recorded in `page.dialogs`.
-export async function newPage({ viewport = DESKTOP, origin = () => base } = {}) {
+export async function newPage({ viewport = DESKTOP, origin = () => base, permissions = [] } = {}) {
   const context = await browser.newContext({ viewport });
+  if (permissions.length) await context.grantPermissions(permissions, { origin: origin() });
   const page = await context.newPage();
   page.on("request", (req) => {
     const url = req.url();

@@ -30,7 +30,8 @@ export async function api(method, path, body, extraHeaders = {}) {
   }
   if (res.status === 401 && path !== "/v1/me") {
     onUnauthorized("Your access key is no longer valid. Sign in again: your unsaved answers are kept.");
-    throw new Error("unauthorized");
+    // The view that asked is gone: it never hears back.
+    return new Promise(() => {});
   }
   return { status: res.status, data };
 }

@@ -66,3 +66,9 @@ export function showUnreachable(retry) {
   show(unreachable(retry));
   document.getElementById("unreachable").focus();
 }
+
+// A table in a box that scrolls sideways on small screens, reachable with
+// the keyboard and named for screen readers.
+export function tableBox(label, table) {
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label }, table);
+}

@@ -450,6 +450,12 @@ export async function intakeView(screeningId) {
     screening
       ? h("p", { class: "section-description", text: `Saved ${new Date(screening.created_at).toLocaleString()} with questions unanswered. Saving again evaluates the answers anew; the earlier answers stay on the screening's history.` })
       : q.description ? h("p", { class: "section-description", text: q.description }) : null);
+  const missing = (screening?.evaluation.missing || []).filter((m) => m.required);
+  if (missing.length) {
+    form.append(h("div", { class: "notice", id: "still-missing" },
+      h("h2", { text: `Still to answer (${missing.length})` }),
+      h("ul", {}, missing.map((m) => h("li", {}, h("a", { href: "#" + fieldId(m.id), onclick: (ev) => { ev.preventDefault(); focusField(m.id); } }, m.question))))));
+  }
   const draft = loadDraft(screening?.id || "new");
   if (draft) {
     form.append(h("div", { class: "status", role: "status", id: "draft-restored" },

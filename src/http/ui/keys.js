@@ -2,7 +2,7 @@
 // used, expires, state), a form to make one, shown once with a copy button,
 // and revocation.
 
-import { h, show, radios, checkedValue, showUnreachable, unreachable } from "./dom.js";
+import { h, show, radios, checkedValue, showUnreachable, unreachable, tableBox } from "./dom.js";
 import { api } from "./api.js";
 import { state } from "./state.js";
 
@@ -40,7 +40,7 @@ export async function keysView(message) {
     message ? h("p", { class: "status", role: "status", text: message }) : null,
     createForm(),
     h("h2", { text: "Keys" }),
-    h("div", { class: "table-wrap" }, h("table", {},
+    tableBox("Keys of the clinic", h("table", {},
       h("caption", { text: `${items.length} key(s), oldest first. A key is never shown again after it is made.` }),
       h("thead", {}, h("tr", {}, ["Label", "Role", "Made", "Last used", "Expires", "State", "Action"].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, rows)))));

@@ -3,7 +3,7 @@
 // with questions unanswered, to finish. Each row names the clinic's patient
 // reference.
 
-import { h, show, showUnreachable } from "./dom.js";
+import { h, show, showUnreachable, tableBox } from "./dom.js";
 import { api } from "./api.js";
 import { OUTCOMES } from "./words.js";
 
@@ -12,9 +12,11 @@ function outcomeCell(code) {
   return h("span", { class: `queue-outcome outcome-${code}` }, h("span", { "aria-hidden": "true", text: o.icon + " " }), o.label);
 }
 
+// On a phone each row is a card: every cell says its column's name.
 function table(caption, headings, rows) {
-  return h("div", { class: "table-wrap" },
-    h("table", {},
+  for (const row of rows) [...row.children].forEach((td, i) => td.setAttribute("data-label", headings[i]));
+  return tableBox(caption,
+    h("table", { class: "stack" },
       h("caption", { text: caption }),
       h("thead", {}, h("tr", {}, headings.map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", {}, rows)));

@@ -3,7 +3,7 @@
 // each criterion drove. Charts are plain SVG drawn here (no library, nothing
 // from elsewhere), each with its table for screen readers and for print.
 
-import { h, show, showUnreachable } from "./dom.js";
+import { h, show, showUnreachable, tableBox } from "./dom.js";
 import { api } from "./api.js";
 import { OUTCOMES } from "./words.js";
 
@@ -27,7 +27,8 @@ const pct = (r) => (r === null || r === undefined ? "—" : `${Math.round(r * 10
 function weeksChart(weeks) {
   const W = 640, H = 220, left = 36, bottom = 28, top = 8;
   const max = Math.max(1, ...weeks.map((w) => w.screenings));
-  const band = (W - left) / Math.max(1, weeks.length);
+  // A week is at most 60 units wide: a single week is a bar, not a wall.
+  const band = Math.min(60, (W - left) / Math.max(1, weeks.length));
   const y = (n) => ((H - bottom - top) * n) / max;
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": "weeks-chart-title", class: "chart" },
     s("title", { id: "weeks-chart-title" }, `Suggested outcomes per week, ${weeks.length} week(s); the table below has the figures`));
@@ -59,7 +60,7 @@ function criteriaChart(criteria) {
     s("title", { id: "criteria-chart-title" }, "Override rate per criterion; the table below has the figures"));
   rows.forEach((c, i) => {
     const yy = i * row + 4;
-    const width = (W - left - 60) * c.override_rate;
+    const width = (W - left - 110) * c.override_rate;
     svg.append(s("text", { x: left - 8, y: yy + 14, "text-anchor": "end", "font-size": 11 }, c.code));
     svg.append(s("rect", { x: left, y: yy + 3, width: Math.max(width, 1), height: row - 8, fill: "#1d4f91" }));
     svg.append(s("text", { x: left + Math.max(width, 1) + 6, y: yy + 14, "font-size": 11 }, `${pct(c.override_rate)} of ${c.drove_reviewed}`));
@@ -112,8 +113,8 @@ export async function statsView(period) {
     figures(st),
     h("h2", { text: "Suggested outcomes per week" }),
     st.by_week.length ? [legend, weeksChart(st.by_week)] : h("p", { text: "No screening in this period." }),
-    h("div", { class: "table-wrap" }, weekTable),
+    tableBox("Outcomes per week", weekTable),
     h("h2", { text: "Override rate per criterion" }),
     st.by_criterion.some((c) => c.drove_reviewed > 0) ? criteriaChart(st.by_criterion) : h("p", { text: "No reviewed screening in this period." }),
-    h("div", { class: "table-wrap" }, critTable)));
+    tableBox("Criteria", critTable)));
 }
