@@ -51,6 +51,7 @@ fn time(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<
     params(StatsParams),
     responses(
         (status = 200, description = "The statistics of the period", body = Stats),
+        (status = 400, description = "A malformed query string (say, a bound given twice)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Intake keys do not see statistics", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad period", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -3,8 +3,8 @@
 # operation of openapi/openapi.json against the real binary, positive and
 # negative cases, with a fixed seed and a bounded number of examples. It must
 # find no 5xx, no response outside the documented schema or content type, and
-# no crash. Run once as intake and once as a clinician, so that both roles'
-# routes get past authentication.
+# no crash. Run as intake, as a clinician and as an administrator, so that
+# every role's routes get past authentication.
 #
 #   cargo build && tests/hostile/schemathesis.sh
 set -euo pipefail
@@ -18,6 +18,7 @@ export FACET_SCREEN_DATA_DIR="$DATA"
 unset DATABASE_URL
 INTAKE=$("$BIN" keys create --clinic hostile --role intake --label schemathesis 2>/dev/null)
 CLINICIAN=$("$BIN" keys create --clinic hostile --role clinician --label schemathesis 2>/dev/null)
+ADMIN=$("$BIN" keys create --clinic hostile --role admin --label schemathesis 2>/dev/null)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 FACET_SCREEN_ADDR="127.0.0.1:$PORT" FACET_SCREEN_RATE_LIMIT=1000000 "$BIN" serve >"$DATA/server.log" 2>&1 &
 PID=$!
@@ -26,7 +27,7 @@ for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && b
 # request, which this harness cannot give: every case would be a 401 (their
 # own tests are tests/api/cds.rs). Generating for the feedback schema also
 # crashed schemathesis itself ("AST constructor recursion depth mismatch").
-for KEY in "$INTAKE" "$CLINICIAN"; do
+for KEY in "$INTAKE" "$CLINICIAN" "$ADMIN"; do
   st run openapi/openapi.json --url "http://127.0.0.1:$PORT" \
     -H "Authorization: Bearer $KEY" \
     --exclude-path-regex '^/cds-services/facet-screen-neurectomy' \
