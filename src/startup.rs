@@ -116,11 +116,14 @@ impl Application {
             Duration::from_secs(settings.housekeeping_secs.max(1)),
         ));
         let rules = Arc::new(rules);
+        let auth = Auth::new(settings.rate_limit);
+        tokio::spawn(watch_key_generation(store.clone(), auth.clone()));
+        tokio::spawn(listen_for_revocations(store.clone(), auth.clone()));
         let state = AppState {
             screenings: Screenings::new(rules.clone(), store.clone()),
             rules,
             store,
-            auth: Auth::new(settings.rate_limit),
+            auth,
             cds: Arc::new(cds),
         };
         let router = http::router(
@@ -157,6 +160,59 @@ impl Application {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         http::serve::serve(self.listener, self.router, self.limits, signal).await
+    }
+}
+
+/// Reads the key generation every 250 ms, so that a key revoked by another
+/// process (`keys revoke`, another instance) leaves this one's cache within
+/// that time. While it cannot read it, the cache goes unused after 1 s.
+async fn watch_key_generation(store: Store, auth: Arc<Auth>) {
+    let mut tick = tokio::time::interval(crate::auth::cache::WATCH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        tick.tick().await;
+        match store.key_generation().await {
+            Ok(generation) => {
+                auth.keys.confirm(generation);
+                failing = false;
+            }
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "cannot read the key generation: keys are looked up on every request until it can");
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// On PostgreSQL, empties the key cache as soon as any instance commits a
+/// revocation (NOTIFY), and whenever the listening connection is lost.
+async fn listen_for_revocations(store: Store, auth: Arc<Auth>) {
+    loop {
+        let mut listener = match store.key_listener().await {
+            None => return,
+            Some(Ok(listener)) => listener,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "cannot LISTEN for revocations; trying again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(_)) => auth.keys.invalidate(),
+                // The connection was lost: notifications may have been
+                // missed, so nothing cached is trusted.
+                Ok(None) => auth.keys.invalidate(),
+                Err(e) => {
+                    auth.keys.invalidate();
+                    tracing::warn!(error = %e, "lost the LISTEN connection; reconnecting");
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

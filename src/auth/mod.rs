@@ -3,6 +3,7 @@
 //! every query is scoped to the caller's clinic. Plain Rust: the HTTP
 //! extractor and the mapping of `AuthError` to problem+json live in `http`.
 
+pub mod cache;
 mod limit;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use validator::Validate;
 
+pub use cache::KeyCache;
 pub use limit::RateLimiter;
 
 use crate::questionnaire::FieldError;
@@ -344,6 +346,8 @@ impl Caller {
 /// `last_used_at` was last written (at most once a minute, not per request).
 pub struct Auth {
     pub limiter: RateLimiter,
+    /// Verified keys by digest; see `cache` for why revocation still wins.
+    pub keys: KeyCache,
     last_used: Mutex<HashMap<String, Instant>>,
 }
 
@@ -353,6 +357,7 @@ impl Auth {
     pub fn new(per_minute: u32) -> Arc<Auth> {
         Arc::new(Auth {
             limiter: RateLimiter::per_minute(per_minute),
+            keys: KeyCache::default(),
             last_used: Mutex::default(),
         })
     }
@@ -370,11 +375,22 @@ impl Auth {
             .map(str::trim)
             .ok_or(AuthError::NotBearer)?;
         let digest = digest(presented).ok_or(AuthError::Malformed)?;
-        let key = keys
-            .key_by_digest(&digest)
-            .await?
-            .filter(|k| k.usable_at(Utc::now()))
-            .ok_or(AuthError::UnknownOrRevoked)?;
+        let now = Utc::now();
+        let key = match self.keys.get(&digest) {
+            Some(key) => key,
+            None => {
+                let epoch = self.keys.epoch();
+                let found = keys.key_by_digest(&digest).await?;
+                // Only a known, usable key is kept: never an unknown one.
+                if let Some(key) = found.as_ref().filter(|k| k.usable_at(now)) {
+                    self.keys.put(&digest, key, epoch);
+                }
+                found.ok_or(AuthError::UnknownOrRevoked)?
+            }
+        };
+        if !key.usable_at(now) {
+            return Err(AuthError::UnknownOrRevoked);
+        }
         self.limiter.check(&key.id)?;
         Ok(Caller {
             key_id: key.id,

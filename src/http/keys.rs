@@ -117,6 +117,8 @@ pub async fn revoke(
         .revoke_clinic_key(&caller.clinic, &id)
         .await
         .map_err(key_not_found)?;
+    // Refused from the next request on, without waiting for the watcher.
+    app.auth.keys.invalidate();
     tracing::info!(key_id = %info.id, "key revoked");
     Ok(Json(info))
 }

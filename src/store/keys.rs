@@ -24,6 +24,9 @@ fn key(row: &AnyRow) -> Result<KeyInfo, StoreError> {
     })
 }
 
+/// The PostgreSQL channel told of every revocation.
+pub const KEYS_CHANNEL: &str = "facet_screen_keys";
+
 impl KeyDirectory for Store {
     async fn key_by_digest(&self, digest: &str) -> Result<Option<KeyInfo>, AuthError> {
         self.key_by_hash(digest)
@@ -103,16 +106,63 @@ impl Store {
         clinic: &Clinic,
         id: &str,
     ) -> Result<KeyInfo, StoreError> {
-        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND clinic = $3 AND revoked_at IS NULL")
-            .bind(timestamp(chrono::Utc::now()))
-            .bind(id)
-            .bind(clinic.as_str())
-            .execute(&self.pool)
-            .await?;
+        self.revoke(id, Some(clinic)).await?;
         self.key_by_id(id)
             .await?
             .filter(|k| &k.clinic == clinic)
             .ok_or(StoreError::NotFound)
+    }
+
+    /// Revokes key `id` (of `clinic`, when given) and, in the same
+    /// transaction, bumps the key generation that every instance watches to
+    /// drop its cached keys; on PostgreSQL, also NOTIFY them at once.
+    async fn revoke(&self, id: &str, clinic: Option<&Clinic>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let revoked = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR clinic = $3)",
+        )
+        .bind(timestamp(chrono::Utc::now()))
+        .bind(id)
+        .bind(clinic.map(Clinic::as_str))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if revoked > 0 {
+            sqlx::query("UPDATE key_generation SET generation = generation + 1 WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
+            if self.postgres_url.is_some() {
+                sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(KEYS_CHANNEL)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The key generation: it changes with every revocation.
+    pub async fn key_generation(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT generation FROM key_generation WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("generation")?,
+        )
+    }
+
+    /// On PostgreSQL, a listener told of every revocation as it commits.
+    pub async fn key_listener(&self) -> Option<Result<sqlx::postgres::PgListener, StoreError>> {
+        let url = self.postgres_url.as_deref()?;
+        Some(
+            async {
+                let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+                listener.listen(KEYS_CHANNEL).await?;
+                Ok(listener)
+            }
+            .await,
+        )
     }
 
     pub async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError> {
@@ -124,11 +174,7 @@ impl Store {
 
     /// Ends a key at once; `NotFound` for an unknown id.
     pub async fn revoke_key(&self, id: &str) -> Result<KeyInfo, StoreError> {
-        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(timestamp(chrono::Utc::now()))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        self.revoke(id, None).await?;
         self.key_by_id(id).await?.ok_or(StoreError::NotFound)
     }
 

@@ -79,6 +79,8 @@ pub struct Store {
     pool: AnyPool,
     /// The group-commit writer, on SQLite.
     writer: Option<batch::Writer>,
+    /// The URL, on PostgreSQL (for LISTEN on its own connection).
+    postgres_url: Option<std::sync::Arc<str>>,
 }
 
 /// The SQLite database's URL for a data directory.
@@ -179,7 +181,12 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
         let writer = (backend == Backend::Sqlite).then(|| batch::Writer::start(pool.clone()));
-        Ok(Store { pool, writer })
+        let postgres_url = (backend == Backend::Postgres).then(|| url.into());
+        Ok(Store {
+            pool,
+            writer,
+            postgres_url,
+        })
     }
 
     /// The database answers, and the creation writer (on SQLite) runs.

@@ -360,3 +360,154 @@ fn keys_create_expires_on_the_command_line() {
         "{line}"
     );
 }
+
+/// Revocation beats the key cache, under load, across processes: two
+/// instances of the real binary answer a stream of requests with one key
+/// (so both have it cached) when `keys revoke`, a third process, revokes
+/// it. No request sent more than 1 s after the revocation may pass. A key
+/// revoked over HTTP on one instance is refused there on the next request.
+#[tokio::test]
+async fn under_load_a_revoked_key_stops_passing_within_a_second_on_every_instance() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let db = crate::helpers::TestDb::new().await;
+    let store = facet_screen::store::Store::connect(&db.url).await.unwrap();
+    let keys = Keys::make(&db, "default").await;
+    let env = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("FACET_SCREEN_RATE_LIMIT", "100000000"),
+    ];
+    let (a, b) = (crate::binary::serve(&env), crate::binary::serve(&env));
+    let mint = async |label: &str| {
+        let (new, secret) = facet_screen::auth::NewKey::mint(
+            facet_screen::auth::Clinic::parse("default").unwrap(),
+            facet_screen::auth::Role::Intake,
+            facet_screen::auth::Label::parse(label).unwrap(),
+            facet_screen::auth::Expiry::NEVER,
+        );
+        let info = store.insert_key(&new).await.unwrap();
+        (info.id, secret.expose().to_string())
+    };
+    let (victim_id, victim) = mint("revoked under load").await;
+    let client = reqwest::Client::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for i in 0..8 {
+        let base = if i % 2 == 0 {
+            a.base.clone()
+        } else {
+            b.base.clone()
+        };
+        let (client, stop, key) = (client.clone(), stop.clone(), victim.clone());
+        clients.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let sent = Instant::now();
+                let status = client
+                    .get(format!("{base}/v1/me"))
+                    .bearer_auth(&key)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                seen.push((sent, status));
+            }
+            seen
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let out = crate::binary::command()
+        .args(["keys", "revoke", &victim_id])
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let revoked = Instant::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut seen = Vec::new();
+    for c in clients {
+        seen.extend(c.await.unwrap());
+    }
+    let before = seen.iter().filter(|(t, _)| *t < revoked).count();
+    assert!(before > 50, "the key was in use before: {before} requests");
+    assert!(
+        seen.iter()
+            .filter(|(t, _)| *t < revoked)
+            .all(|(_, s)| *s == 200),
+        "accepted until revoked"
+    );
+    let late: Vec<_> = seen
+        .iter()
+        .filter(|(t, s)| *s == 200 && *t > revoked + Duration::from_secs(1))
+        .collect();
+    assert_eq!(
+        late.len(),
+        0,
+        "requests that passed more than 1 s after the revocation"
+    );
+    assert!(seen.iter().all(|(_, s)| *s == 200 || *s == 401));
+    let last_pass = seen
+        .iter()
+        .filter(|(t, s)| *s == 200 && *t >= revoked)
+        .map(|(t, _)| t.duration_since(revoked))
+        .max()
+        .unwrap_or_default();
+    println!(
+        "{} requests; the last one accepted after the revocation was sent {last_pass:?} after it",
+        seen.len()
+    );
+
+    // Revoked over HTTP on instance a: a refuses it on the next request,
+    // b within 1 s.
+    let (id, key) = mint("revoked over http").await;
+    for base in [&a.base, &b.base] {
+        let res = client
+            .get(format!("{base}/v1/me"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let res = client
+        .delete(format!("{}/v1/keys/{id}", a.base))
+        .bearer_auth(&keys.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = client
+        .get(format!("{}/v1/me", a.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "refused on the next request");
+    let revoked = Instant::now();
+    loop {
+        let res = client
+            .get(format!("{}/v1/me", b.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 401 {
+            break;
+        }
+        assert!(
+            revoked.elapsed() < Duration::from_secs(1),
+            "the other instance still accepts it"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    a.kill();
+    b.kill();
+}
