@@ -1,5 +1,10 @@
 use std::process::ExitCode;
 
+// Allocation is about a tenth of a request's CPU under the system
+// allocator (perf, see the README's performance section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use facet_screen::auth::{Clinic, Expiry, Label, NewKey};
 use facet_screen::config::{Cli, Command, Database, KeysCommand, RulesCommand, Settings};
@@ -29,7 +34,13 @@ fn main() -> ExitCode {
 }
 
 fn serve(settings: Settings) -> ExitCode {
-    telemetry::init(settings.log_format, std::io::stdout);
+    // Log lines go to stdout from a thread of their own: a request never
+    // waits on the terminal or the pipe. Never lossy: a full buffer waits
+    // rather than drop a line. The guard flushes what is left at exit.
+    let (stdout, _flush_at_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
+    telemetry::init(settings.log_format, stdout);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

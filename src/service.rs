@@ -70,9 +70,12 @@ impl Screenings {
         &self.rules
     }
 
-    /// Parses and evaluates answers, storing nothing.
+    /// Parses and evaluates answers, storing nothing (so they are not
+    /// normalized for storage either).
     pub fn evaluate(&self, json: &Value) -> Result<Evaluation, ServiceError> {
-        Ok(self.parse_and_evaluate(json)?.1)
+        let answers =
+            Answers::parse(&self.rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
+        Ok(evaluate(&self.rules, &answers, chrono::Utc::now()))
     }
 
     /// The normalized answers (as stored) and their evaluation.

@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::auth::{Auth, Clinic, Expiry, KeyInfo, Label, NewKey, Role, Secret};
 use crate::config::Settings;
 use crate::http::cds::Cds;
-use crate::http::{self, AppState};
+use crate::http::{self, App, AppState};
 use crate::rules::{RuleFiles, RuleSet};
 use crate::service::Screenings;
 use crate::store::Store;
@@ -119,13 +119,13 @@ impl Application {
         let auth = Auth::new(settings.rate_limit);
         tokio::spawn(watch_key_generation(store.clone(), auth.clone()));
         tokio::spawn(listen_for_revocations(store.clone(), auth.clone()));
-        let state = AppState {
+        let state = AppState::new(App {
             screenings: Screenings::new(rules.clone(), store.clone()),
             rules,
             store,
             auth,
             cds: Arc::new(cds),
-        };
+        });
         let router = http::router(
             state,
             Duration::from_secs(settings.request_timeout_secs),

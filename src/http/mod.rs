@@ -43,8 +43,25 @@ use problem::ApiError;
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// What every handler shares, behind one `Arc`: a request clones one
+/// pointer, not each part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        AppState(Arc::new(app))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+pub struct App {
     /// The operations on screenings.
     pub screenings: Screenings,
     pub rules: Arc<RuleSet>,
