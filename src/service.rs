@@ -115,6 +115,8 @@ impl Screenings {
                 NewScreening {
                     clinic: clinic.clone(),
                     answers,
+                    evaluation_json: serde_json::to_string(&evaluation)
+                        .expect("an evaluation serializes"),
                     evaluation,
                     request_hash,
                     at: timestamp(chrono::Utc::now()),

@@ -25,6 +25,8 @@ pub struct NewScreening {
     pub answers: StoredAnswers,
     /// The evaluation as issued; its outcome is the suggestion.
     pub evaluation: Evaluation,
+    /// The same, as stored and answered.
+    pub evaluation_json: String,
     /// SHA-256 of the normalized answers, to recognise a retried request.
     pub request_hash: String,
     pub at: String,
@@ -179,6 +181,12 @@ impl Store {
     ) -> Result<Created, StoreError> {
         let clinic = new.clinic.clone();
         let hash = new.request_hash.clone();
+        let written = (
+            new.answers.json.clone(),
+            new.evaluation.outcome,
+            new.at.clone(),
+            new.evaluation_json.clone(),
+        );
         let inserted = match &self.writer {
             // SQLite has one writer at a time: group the creations waiting
             // into one commit.
@@ -187,13 +195,24 @@ impl Store {
             None => Store::insert_alone(&self.pool, &new, key).await?,
         };
         match inserted {
-            Inserted::New(id) => {
-                let screening = self.get(&clinic, id).await?.ok_or(StoreError::NotFound)?;
-                Ok(Created {
-                    screening,
-                    replayed: false,
-                })
-            }
+            // Exactly what was written, as a read would give it: no second
+            // trip to the database.
+            Inserted::New(id) => Ok(Created {
+                screening: Screening {
+                    id,
+                    clinic,
+                    status: Status::PendingReview,
+                    suggested_outcome: written.1,
+                    final_outcome: None,
+                    review: None,
+                    answers_version: 1,
+                    created_at: written.2.clone(),
+                    updated_at: written.2,
+                    answers: raw(written.0)?,
+                    evaluation: raw(written.3)?,
+                },
+                replayed: false,
+            }),
             Inserted::KeyTaken(key) => {
                 // Another request with this key committed first.
                 let row = sqlx::query(
@@ -251,7 +270,7 @@ impl Store {
         .bind(new.clinic.as_str())
         .bind(suggested.as_str())
         .bind(&new.answers.json)
-        .bind(to_json(&new.evaluation))
+        .bind(&new.evaluation_json)
         .bind(&new.at)
         .bind(&new.at)
         .bind(suggested.precedence())
@@ -262,7 +281,19 @@ impl Store {
             r#"{{"suggested_outcome":"{}","answers_version":1}}"#,
             suggested.as_str()
         );
-        append_event(tx, id, EventKind::Created, &new.at, &new.actor, &data).await?;
+        // The first event of a new screening: seq 1, no need to look.
+        let kind = serde_json::to_value(EventKind::Created).expect("serializes");
+        sqlx::query(
+            "INSERT INTO screening_events (id, screening_id, seq, kind, at, actor, data) VALUES ($1, $2, 1, $3, $4, $5, $6)",
+        )
+        .bind(ScreeningId::new().to_string())
+        .bind(id.to_string())
+        .bind(kind.as_str().unwrap_or_default().to_string())
+        .bind(&new.at)
+        .bind(to_json(&new.actor))
+        .bind(&data)
+        .execute(&mut **tx)
+        .await?;
         if let Some(key) = key {
             let inserted = sqlx::query(
                 "INSERT INTO idempotency_keys (clinic, key, request_hash, screening_id, created_at) \

@@ -664,3 +664,19 @@ async fn the_queue_by_priority_puts_urgent_first_and_names_each_patient() {
     let problem: Value = res.json().await.unwrap();
     assert_eq!(problem["errors"][0]["field"], "sort");
 }
+
+#[tokio::test]
+async fn a_created_screening_is_answered_exactly_as_it_is_read_back() {
+    let app = spawn_app().await;
+    for case in ["ideal-candidate", "fracture-risk", "nothing-answered"] {
+        let created = app.create_screening(&case_answers(case)).await;
+        let id = created["id"].as_str().unwrap();
+        let read: Value = app
+            .get(&format!("/v1/screenings/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(created, read, "{case}");
+    }
+}
