@@ -139,6 +139,14 @@ fn screening(row: &AnyRow) -> Result<Screening, StoreError> {
     })
 }
 
+/// The data of a screening's `created` event.
+fn created_event_data(suggested: Outcome) -> String {
+    format!(
+        r#"{{"suggested_outcome":"{}","answers_version":1}}"#,
+        suggested.as_str()
+    )
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain values serialize")
 }
@@ -192,7 +200,7 @@ impl Store {
             // into one commit.
             Some(writer) => writer.submit(new, key.cloned()).await?,
             // PostgreSQL writes concurrently and groups commits itself.
-            None => Store::insert_alone(&self.pool, &new, key).await?,
+            None => Store::insert_in_one_statement(&self.pool, &new, key).await?,
         };
         match inserted {
             // Exactly what was written, as a read would give it: no second
@@ -239,7 +247,8 @@ impl Store {
         }
     }
 
-    /// Writes one new screening in a transaction of its own.
+    /// Writes one new screening in a transaction of its own (SQLite: the
+    /// writer's retry of a failed group, job by job).
     pub(super) async fn insert_alone(
         pool: &sqlx::AnyPool,
         new: &NewScreening,
@@ -252,6 +261,63 @@ impl Store {
             Inserted::KeyTaken(_) => tx.rollback().await?,
         }
         Ok(inserted)
+    }
+
+    /// Writes one new screening on PostgreSQL in one statement, so one
+    /// round trip, atomic on its own: the idempotency key is claimed first,
+    /// and the screening and its first event are written only if it was
+    /// (or none was sent). A key another request holds makes it write
+    /// nothing (`KeyTaken`); one it holds uncommitted makes it wait for
+    /// that commit, as a transaction would.
+    async fn insert_in_one_statement(
+        pool: &sqlx::AnyPool,
+        new: &NewScreening,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Inserted, StoreError> {
+        let id = ScreeningId::new();
+        let suggested = new.evaluation.outcome;
+        let kind = serde_json::to_value(EventKind::Created).expect("serializes");
+        let written: i64 = sqlx::query(
+            "WITH k AS ( \
+               INSERT INTO idempotency_keys (clinic, key, request_hash, screening_id, created_at) \
+               SELECT $1, $10, $11, $2, $6 WHERE $12 \
+               ON CONFLICT (clinic, key) DO NOTHING RETURNING 1 \
+             ), s AS ( \
+               INSERT INTO screenings (id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at, priority, external_ref) \
+               SELECT $2, $1, 'pending_review', $3, NULL, $4, $5, 1, NULL, $6, $6, $7, $8 \
+               WHERE NOT $12 OR EXISTS (SELECT 1 FROM k) \
+               RETURNING id \
+             ), e AS ( \
+               INSERT INTO screening_events (id, screening_id, seq, kind, at, actor, data) \
+               SELECT $9, s.id, 1, $13, $6, $14, $15 FROM s \
+             ) \
+             SELECT COUNT(*) AS n FROM s",
+        )
+        .bind(new.clinic.as_str())
+        .bind(id.to_string())
+        .bind(suggested.as_str())
+        .bind(&new.answers.json)
+        .bind(&new.evaluation_json)
+        .bind(&new.at)
+        .bind(suggested.precedence())
+        .bind(new.answers.external_ref.as_deref())
+        .bind(ScreeningId::new().to_string())
+        .bind(key.map(IdempotencyKey::as_str).unwrap_or_default())
+        .bind(&new.request_hash)
+        .bind(key.is_some())
+        .bind(kind.as_str().unwrap_or_default().to_string())
+        .bind(to_json(&new.actor))
+        .bind(created_event_data(suggested))
+        .fetch_one(pool)
+        .await?
+        .try_get("n")?;
+        match (written, key) {
+            (1, _) => Ok(Inserted::New(id)),
+            (_, Some(key)) => Ok(Inserted::KeyTaken(key.clone())),
+            (n, None) => Err(StoreError::Corrupt(format!(
+                "a creation wrote {n} screenings"
+            ))),
+        }
     }
 
     /// Writes one new screening inside `tx` (within the caller's savepoint).
@@ -277,10 +343,7 @@ impl Store {
         .bind(new.answers.external_ref.as_deref())
         .execute(&mut **tx)
         .await?;
-        let data = format!(
-            r#"{{"suggested_outcome":"{}","answers_version":1}}"#,
-            suggested.as_str()
-        );
+        let data = created_event_data(suggested);
         // The first event of a new screening: seq 1, no need to look.
         let kind = serde_json::to_value(EventKind::Created).expect("serializes");
         sqlx::query(
