@@ -36,7 +36,7 @@ LAYERS = [
     ("last-use bookkeeping", r"facet_screen::auth::Auth::last_used_due", "incl"),
     ("request id (UUID v4)", r"MakeRequestUuid|uuid::v4", "incl"),
     ("request log line (format and write)", r"tracing_subscriber::fmt::fmt_layer::Layer.*on_event", "incl"),
-    ("stdout write on the request's thread", r"Stdout as std::io::Write>::write_all", "incl"),
+    ("stdout write (after: on the log writer's thread)", r"Stdout as std::io::Write>::write_all", "incl"),
     ("JSON body read and parsed (duplicate keys refused)", r"facet_screen::http::extract::parse_strict", "incl"),
     ("answers validated against the questionnaire", r"facet_screen::questionnaire::answers::Answers::parse", "incl"),
     ("rules evaluated", r"facet_screen::screening::evaluation::evaluate$", "incl"),
@@ -84,7 +84,7 @@ def profile(label, binary, body_file, work):
     wrk = subprocess.Popen(["wrk", "-t1", "-c32", "-d12s", "-s", LUA, url + "/v1/evaluations"],
                            env=dict(os.environ, BODY_FILE=body_file, AUTH=key), stdout=subprocess.PIPE, text=True)
     time.sleep(2)
-    subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "1999", "-g", "-p", str(server.pid),
+    subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "--call-graph", "dwarf,16384", "-p", str(server.pid),
                     "-o", perf_data, "--", "sleep", "8"], capture_output=True, check=True)
     out = wrk.communicate()[0]
     cpu = cpu_seconds(server.pid) - cpu0
