@@ -33,6 +33,26 @@ pub enum Command {
     Rules(RulesCommand),
     /// Print the OpenAPI document generated from the code and the built-in rules.
     Openapi,
+    /// Copy the SQLite database to DEST (a new file, 0600) while the service
+    /// runs, and check the copy. For PostgreSQL use pg_dump (see the README).
+    Backup {
+        #[command(flatten)]
+        database: Database,
+        /// The file to write; it must not exist.
+        dest: PathBuf,
+    },
+    /// Put a backup in place as the SQLite database, then migrate and check
+    /// it. Refused while a service uses the data directory, and over
+    /// existing data unless --force.
+    Restore {
+        #[command(flatten)]
+        database: Database,
+        /// The backup file, from `backup`.
+        src: PathBuf,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

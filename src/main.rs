@@ -20,6 +20,29 @@ fn main() -> ExitCode {
         Some(Command::Serve(settings)) => serve(settings),
         Some(Command::Rules(RulesCommand::Check { dir, profile })) => rules_check(&dir, profile),
         Some(Command::Keys { database, command }) => keys(&database, command),
+        Some(Command::Backup { database, dest }) => {
+            backup_or_restore(&database, |dir| async move {
+                let inventory = facet_screen::store::backup::backup(&dir, &dest).await?;
+                println!(
+                    "backed up {inventory} to {} (checked: integrity ok)",
+                    dest.display()
+                );
+                anyhow::Ok(())
+            })
+        }
+        Some(Command::Restore {
+            database,
+            src,
+            force,
+        }) => backup_or_restore(&database, |dir| async move {
+            let inventory = facet_screen::store::backup::restore(&dir, &src, force).await?;
+            println!(
+                "restored {inventory} from {} into {} (checked: integrity ok, migrations run)",
+                src.display(),
+                dir.display()
+            );
+            anyhow::Ok(())
+        }),
         Some(Command::Openapi) => match http::openapi::committed_document() {
             Ok(doc) => {
                 print!("{doc}");
@@ -69,6 +92,30 @@ fn serve(settings: Settings) -> ExitCode {
             }
         }
     })
+}
+
+/// Runs a backup or a restore of the SQLite data directory.
+fn backup_or_restore<F, Fut>(database: &Database, run: F) -> ExitCode
+where
+    F: FnOnce(std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    if database.database_url.is_some() {
+        eprintln!(
+            "error: DATABASE_URL names PostgreSQL: use pg_dump and pg_restore (see the README's backups section)"
+        );
+        return ExitCode::from(2);
+    }
+    let result = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run(database.data_dir.clone())));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn keys(database: &Database, command: KeysCommand) -> ExitCode {

@@ -20,6 +20,9 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     limits: http::serve::Limits,
+    /// Shared with other instances on the same SQLite data directory; a
+    /// restore cannot run while it is held.
+    _data_lock: Option<crate::store::backup::DataLock>,
 }
 
 /// The first admin key: straight to the terminal, never through the logger;
@@ -73,6 +76,13 @@ impl Application {
         let cors = http::cors(&settings.cors_origins)
             .map_err(|e| config(anyhow::anyhow!("FACET_SCREEN_CORS_ORIGINS: {e}")))?;
         let url = settings.database.url().map_err(config)?;
+        let data_lock = match settings.database.database_url {
+            Some(_) => None,
+            None => Some(
+                crate::store::backup::DataLock::shared(&settings.database.data_dir)
+                    .map_err(StartError::Runtime)?,
+            ),
+        };
         let listener = TcpListener::bind(settings.addr)
             .await
             .with_context(|| format!("cannot listen on {}", settings.addr))
@@ -139,6 +149,7 @@ impl Application {
             listener,
             router,
             limits,
+            _data_lock: data_lock,
         })
     }
 

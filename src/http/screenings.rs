@@ -138,6 +138,10 @@ pub struct ListParams {
     /// Created before this time (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
     created_before: Option<String>,
+    /// The clinic's patient reference, exactly: a patient's screenings, for
+    /// a records request.
+    #[param(value_type = Option<String>, min_length = 1, max_length = 64)]
+    external_ref: Option<String>,
     /// Page size, 1 to 100 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
@@ -241,6 +245,17 @@ impl ListParams {
                 kept.push((name.to_string(), v.clone()));
             }
         }
+        if let Some(v) = &self.external_ref {
+            if v.is_empty() || v.chars().count() > 64 || v.chars().any(char::is_control) {
+                bad(
+                    "external_ref",
+                    "expected the patient's reference: 1 to 64 printable characters".into(),
+                );
+            } else {
+                f.external_ref = Some(v.clone());
+            }
+            kept.push(("external_ref".to_string(), v.clone()));
+        }
         if let Some(v) = &self.limit {
             match v.parse::<u32>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => f.limit = n,
@@ -268,7 +283,7 @@ impl ListParams {
         for name in self.unknown.keys() {
             bad(
                 name,
-                "unknown parameter; expected status, outcome, created_from, created_before, sort, limit or cursor".into(),
+                "unknown parameter; expected status, outcome, created_from, created_before, external_ref, sort, limit or cursor".into(),
             );
         }
         if errors.is_empty() {

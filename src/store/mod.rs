@@ -4,6 +4,7 @@
 //! key, and updates guarded by the state they expect. Every write
 //! transaction starts with a write, so SQLite takes its lock at once.
 
+pub mod backup;
 mod batch;
 mod keys;
 mod screenings;

@@ -55,6 +55,8 @@ pub struct ListFilter {
     pub outcome: Option<Outcome>,
     pub created_from: Option<String>,
     pub created_before: Option<String>,
+    /// The clinic's patient reference, exactly.
+    pub external_ref: Option<String>,
     pub order: Order,
     /// Strictly after this row, in `order`.
     pub after: Option<Cursor>,
@@ -88,6 +90,7 @@ impl ListFilter {
             outcome: None,
             created_from: None,
             created_before: None,
+            external_ref: None,
             order: Order::Created,
             after: None,
             limit,
@@ -405,6 +408,7 @@ impl Store {
                    AND ($6 IS NULL OR created_at >= $7) \
                    AND ($8 IS NULL OR created_at < $9) \
                    AND ($10 IS NULL OR $11 IS NULL OR created_at > $12 OR (created_at = $13 AND id > $14)) \
+                   AND ($16 IS NULL OR external_ref = $17) \
                  ORDER BY created_at, id LIMIT $15"
             }
             Order::Priority => {
@@ -415,6 +419,7 @@ impl Store {
                    AND ($6 IS NULL OR created_at >= $7) \
                    AND ($8 IS NULL OR created_at < $9) \
                    AND ($10 IS NULL OR priority > $11 OR (priority = $11 AND (created_at > $12 OR (created_at = $13 AND id > $14)))) \
+                   AND ($16 IS NULL OR external_ref = $17) \
                  ORDER BY priority, created_at, id LIMIT $15"
             }
         };
@@ -435,6 +440,8 @@ impl Store {
             .bind(after.map(|c| c.created_at.as_str()))
             .bind(after.map(|c| c.id.as_str()))
             .bind(i64::from(f.limit))
+            .bind(f.external_ref.as_deref())
+            .bind(f.external_ref.as_deref())
             .fetch_all(&self.pool)
             .await?;
         rows.iter()

@@ -680,3 +680,52 @@ async fn a_created_screening_is_answered_exactly_as_it_is_read_back() {
         assert_eq!(created, read, "{case}");
     }
 }
+
+#[tokio::test]
+async fn a_patients_screenings_are_found_by_the_clinics_reference() {
+    let app = spawn_app().await;
+    let with_ref = |r: &str| {
+        let mut answers = case_answers("ideal-candidate");
+        answers["patient"]["external_ref"] = json!(r);
+        answers
+    };
+    let first = app.create_screening(&with_ref("MRN-77")).await;
+    app.create_screening(&with_ref("MRN-770")).await;
+    let second = app.create_screening(&with_ref("MRN-77")).await;
+    let page: Value = app
+        .get("/v1/screenings?external_ref=MRN-77")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            first["id"].as_str().unwrap(),
+            second["id"].as_str().unwrap()
+        ],
+        "exactly, oldest first"
+    );
+    // Another clinic's patient with the same reference is not found.
+    let other = crate::helpers::Keys::make(&app.db, "st-marys").await;
+    let theirs: Value = app
+        .get_as(&other.clinician, "/v1/screenings?external_ref=MRN-77")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["items"], json!([]));
+    let res = app
+        .get(&format!("/v1/screenings?external_ref={}", "x".repeat(65)))
+        .await;
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "external_ref");
+    assert!(!problem.to_string().contains("xxxx"), "never the value");
+}
