@@ -225,3 +225,121 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_screening_with_it
         before.len()
     );
 }
+
+/// PostgreSQL's own tools: a `pg_dump` of a schema in use, restored with
+/// `pg_restore` into a new database, serves the same records, and keeps
+/// the history's triggers and the constraints. Runs in the PostgreSQL
+/// suite (`FACET_SCREEN_TEST_POSTGRES`, as in `.ci/run`); the SQLite
+/// suite has the test above.
+#[tokio::test]
+async fn pg_dump_and_pg_restore_keep_records_triggers_and_constraints() {
+    let Ok(base) = std::env::var("FACET_SCREEN_TEST_POSTGRES") else {
+        return;
+    };
+    let app = crate::helpers::spawn_app().await;
+    let schema = app
+        .db
+        .url
+        .split("search_path%3D")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let mut created = Vec::new();
+    for case in ["ideal-candidate", "fracture-risk", "nothing-answered"] {
+        created.push(app.create_screening(&case_answers(case)).await);
+    }
+    let id = created[0]["id"].as_str().unwrap().to_string();
+    let reviewed = app
+        .post_as(
+            &app.keys.clinician,
+            &format!("/v1/screenings/{id}/review"),
+            &serde_json::json!({"decision": "confirm", "clinician": "dr-okafor"}),
+        )
+        .await;
+    assert_eq!(reviewed.status(), 200);
+    let reviewed: Value = reviewed.json().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("facet.dump");
+    let out = std::process::Command::new("pg_dump")
+        .args([
+            "--format=custom",
+            "--no-owner",
+            "--schema",
+            &schema,
+            "--file",
+        ])
+        .arg(&dump)
+        .arg(&base)
+        .output()
+        .expect("pg_dump (Debian: postgresql-client) is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let target = format!("restore_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {target}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let target_base = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{target}"),
+        None => panic!("{base} names no database"),
+    };
+    let out = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error", "--dbname", &target_base])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The service on the restored database serves the same records.
+    let restored = std::sync::Arc::new(crate::helpers::TestDb::existing(format!(
+        "{target_base}?options=-c%20search_path%3D{schema}"
+    )));
+    let second = crate::helpers::spawn_on(restored.clone(), |_| {}).await;
+    for (i, before) in created.iter().enumerate() {
+        let sid = before["id"].as_str().unwrap();
+        let read: Value = second
+            .get(&format!("/v1/screenings/{sid}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let expected = if i == 0 { &reviewed } else { before };
+        assert_eq!(&read, expected, "{sid}");
+    }
+    // The review stays final; the history stays append-only; ids stay unique.
+    let again = second
+        .post_as(
+            &second.keys.clinician,
+            &format!("/v1/screenings/{id}/review"),
+            &serde_json::json!({"decision": "confirm", "clinician": "dr-okafor"}),
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    let pool = restored.pool().await;
+    for sql in [
+        "UPDATE screening_events SET data = '{}'",
+        "DELETE FROM screening_events",
+    ] {
+        assert!(sqlx::query(sql).execute(&pool).await.is_err(), "{sql}");
+    }
+    let duplicate = sqlx::query("INSERT INTO screenings SELECT * FROM screenings LIMIT 1")
+        .execute(&pool)
+        .await;
+    assert!(duplicate.is_err(), "the primary key came back too");
+    pool.close().await;
+    drop(second);
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {target} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await;
+}

@@ -43,6 +43,11 @@ impl TestDb {
         }
     }
 
+    /// A database that exists already (say, one just restored).
+    pub fn existing(url: String) -> TestDb {
+        TestDb { url, _dir: None }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.url.starts_with("postgres")
     }
