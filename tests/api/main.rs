@@ -21,6 +21,7 @@ mod questionnaire;
 mod rules_check;
 mod screenings;
 mod show_when;
+mod shutdown;
 mod soak;
 mod stats;
 mod words;
