@@ -187,6 +187,10 @@ pub struct Settings {
     /// counted before any signature is checked.
     #[arg(long, env = "FACET_SCREEN_CDS_RATE_LIMIT", default_value_t = 600)]
     pub cds_rate_limit: u32,
+    /// Serve Prometheus metrics at `/metrics` on this address, apart from
+    /// the API (say 127.0.0.1:9464); off when unset.
+    #[arg(long, env = "FACET_SCREEN_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Settings {

@@ -8,6 +8,7 @@ pub mod condition;
 pub mod config;
 pub mod fhir;
 pub mod http;
+pub mod monitoring;
 pub mod problem_list;
 pub mod questionnaire;
 pub mod rules;

@@ -83,6 +83,9 @@ fn serve(settings: Settings) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if let Some(metrics) = app.metrics_address() {
+            tracing::info!(metrics = %metrics, "metrics at /metrics");
+        }
         tracing::info!(address = %app.address(), "facet-screen listening");
         match app.run_until_stopped().await {
             Ok(()) => ExitCode::SUCCESS,

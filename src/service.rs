@@ -75,7 +75,18 @@ impl Screenings {
     pub fn evaluate(&self, json: &Value) -> Result<Evaluation, ServiceError> {
         let answers =
             Answers::parse(&self.rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
-        Ok(evaluate(&self.rules, &answers, chrono::Utc::now()))
+        Ok(self.counted(evaluate(&self.rules, &answers, chrono::Utc::now())))
+    }
+
+    /// Counts an evaluation by its outcome and profile (a metric).
+    fn counted(&self, evaluation: Evaluation) -> Evaluation {
+        metrics::counter!(
+            "facet_evaluations_total",
+            "outcome" => evaluation.outcome.as_str(),
+            "profile" => self.rules.profile.clone()
+        )
+        .increment(1);
+        evaluation
     }
 
     /// The normalized answers (as stored) and their evaluation.
@@ -85,7 +96,7 @@ impl Screenings {
     ) -> Result<(StoredAnswers, Evaluation), ServiceError> {
         let answers =
             Answers::parse(&self.rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
-        let evaluation = evaluate(&self.rules, &answers, chrono::Utc::now());
+        let evaluation = self.counted(evaluate(&self.rules, &answers, chrono::Utc::now()));
         let normalized = answers.to_json(&self.rules.fields);
         let stored = StoredAnswers {
             // The clinic's own patient reference, shown in the queue.

@@ -20,6 +20,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     limits: http::serve::Limits,
+    metrics_address: Option<SocketAddr>,
     /// Shared with other instances on the same SQLite data directory; a
     /// restore cannot run while it is held.
     _data_lock: Option<crate::store::backup::DataLock>,
@@ -126,6 +127,26 @@ impl Application {
             Duration::from_secs(settings.housekeeping_secs.max(1)),
         ));
         let rules = Arc::new(rules);
+        let metrics_address = match settings.metrics_addr {
+            None => None,
+            Some(addr) => {
+                crate::monitoring::check_addr(addr, settings.addr).map_err(config)?;
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {addr}"))
+                    .map_err(StartError::Runtime)?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(|e| StartError::Runtime(e.into()))?;
+                crate::monitoring::install();
+                tokio::spawn(crate::monitoring::serve(
+                    listener,
+                    rules.clone(),
+                    store.clone(),
+                ));
+                Some(bound)
+            }
+        };
         let auth = Auth::new(settings.rate_limit);
         tokio::spawn(watch_key_generation(store.clone(), auth.clone()));
         tokio::spawn(listen_for_revocations(store.clone(), auth.clone()));
@@ -140,6 +161,7 @@ impl Application {
             state,
             Duration::from_secs(settings.request_timeout_secs),
             cors,
+            metrics_address.is_some(),
         );
         let limits = http::serve::Limits::new(
             Duration::from_secs(settings.header_timeout_secs.max(1)),
@@ -149,8 +171,14 @@ impl Application {
             listener,
             router,
             limits,
+            metrics_address,
             _data_lock: data_lock,
         })
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_address
     }
 
     /// The address actually bound (port 0 asks for any free port).

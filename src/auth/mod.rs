@@ -377,8 +377,12 @@ impl Auth {
         let digest = digest(presented).ok_or(AuthError::Malformed)?;
         let now = Utc::now();
         let key = match self.keys.get(&digest) {
-            Some(key) => key,
+            Some(key) => {
+                metrics::counter!("facet_key_cache_total", "result" => "hit").increment(1);
+                key
+            }
             None => {
+                metrics::counter!("facet_key_cache_total", "result" => "miss").increment(1);
                 let epoch = self.keys.epoch();
                 let found = keys.key_by_digest(&digest).await?;
                 // Only a known, usable key is kept: never an unknown one.

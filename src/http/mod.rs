@@ -70,7 +70,12 @@ pub struct App {
     pub cds: Arc<cds::Cds>,
 }
 
-pub fn router(state: AppState, timeout: Duration, cors: Option<CorsLayer>) -> Router {
+pub fn router(
+    state: AppState,
+    timeout: Duration,
+    cors: Option<CorsLayer>,
+    metrics: bool,
+) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let doc = openapi::document(&state.rules);
     let router = Router::new()
@@ -117,7 +122,15 @@ pub fn router(state: AppState, timeout: Duration, cors: Option<CorsLayer>) -> Ro
         )
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .with_state(state)
+        .with_state(state);
+    // Counted by route template when metrics are on (inside the problem
+    // layer: the status counted is the one answered).
+    let router = if metrics {
+        router.layer(axum::middleware::from_fn(crate::monitoring::track))
+    } else {
+        router
+    };
+    let router = router
         .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(axum::middleware::from_fn(fhir::outcome_for_fhir_clients))
         .layer(axum::middleware::from_fn_with_state(timeout, deadline))

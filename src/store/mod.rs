@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, Purged};
 pub use screenings::{Created, Cursor, ListFilter, NewScreening, Order, StoredAnswers};
@@ -188,6 +188,21 @@ impl Store {
             writer,
             postgres_url,
         })
+    }
+
+    /// The pool's connections: (open, idle).
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Screenings waiting for review, all clinics (a metric).
+    pub async fn pending_review_count(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM screenings WHERE status = 'pending_review'")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?,
+        )
     }
 
     /// The database answers, and the creation writer (on SQLite) runs.

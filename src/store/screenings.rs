@@ -198,6 +198,7 @@ impl Store {
             new.at.clone(),
             new.evaluation_json.clone(),
         );
+        let started = std::time::Instant::now();
         let inserted = match &self.writer {
             // SQLite has one writer at a time: group the creations waiting
             // into one commit.
@@ -205,6 +206,11 @@ impl Store {
             // PostgreSQL writes concurrently and groups commits itself.
             None => Store::insert_in_one_statement(&self.pool, &new, key).await?,
         };
+        metrics::histogram!(
+            "facet_db_write_duration_seconds",
+            "backend" => if self.writer.is_some() { "sqlite" } else { "postgres" }
+        )
+        .record(started.elapsed().as_secs_f64());
         match inserted {
             // Exactly what was written, as a read would give it: no second
             // trip to the database.

@@ -15,6 +15,7 @@ mod evaluations;
 mod fhir;
 mod keys;
 mod logs;
+mod metrics;
 mod openapi;
 mod operations;
 mod questionnaire;

@@ -1,0 +1,136 @@
+//! Prometheus metrics, served on an address of their own
+//! (`FACET_SCREEN_METRICS_ADDR`) so that they are never exposed with the
+//! API. Labels are route templates, methods, statuses, outcome codes,
+//! profiles and the rule set's version and digest: never a patient value, a
+//! key, a key id or a raw path.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::rules::RuleSet;
+use crate::store::Store;
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Seconds: from 0.5 ms to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Installs the recorder, once per process.
+pub fn install() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+            .expect("the buckets are not empty")
+            .install_recorder()
+            .expect("the only recorder of the process");
+        describe_counter!(
+            "facet_http_requests_total",
+            "HTTP requests answered, by route template, method and status"
+        );
+        describe_histogram!(
+            "facet_http_request_duration_seconds",
+            "Time to answer, by route template and method"
+        );
+        describe_counter!(
+            "facet_evaluations_total",
+            "Evaluations made, by suggested outcome and threshold profile"
+        );
+        describe_gauge!(
+            "facet_screenings_pending_review",
+            "Screenings waiting for a clinician's review, all clinics"
+        );
+        describe_counter!(
+            "facet_key_cache_total",
+            "Key lookups, by result: hit (the cache) or miss (the database)"
+        );
+        describe_gauge!(
+            "facet_db_pool_connections",
+            "Database pool connections, by state"
+        );
+        describe_histogram!(
+            "facet_db_write_duration_seconds",
+            "Time to store a new screening durably, by backend"
+        );
+        describe_gauge!(
+            "facet_ruleset_info",
+            "The rule set in use: version, digest and profile as labels"
+        );
+        handle
+    })
+}
+
+/// Counts every answer of the API by its route template (never the path).
+pub async fn track(req: Request, next: axum::middleware::Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().as_str().to_string();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    counter!("facet_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+        .increment(1);
+    histogram!("facet_http_request_duration_seconds", "route" => route, "method" => method)
+        .record(started.elapsed().as_secs_f64());
+    res
+}
+
+/// Serves `/metrics` on `listener` and samples the gauges every 5 s.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    rules: std::sync::Arc<RuleSet>,
+    store: Store,
+) {
+    let handle = install();
+    gauge!("facet_ruleset_info", "version" => rules.version.clone(), "digest" => rules.digest.clone(), "profile" => rules.profile.clone())
+        .set(1.0);
+    tokio::spawn(sample(store));
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || async move {
+            let mut res = handle.render().into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }),
+    );
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!(error = %e, "the metrics listener stopped");
+    }
+}
+
+async fn sample(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let (size, idle) = store.pool_use();
+        gauge!("facet_db_pool_connections", "state" => "idle").set(idle as f64);
+        gauge!("facet_db_pool_connections", "state" => "in_use")
+            .set((size as usize).saturating_sub(idle) as f64);
+        if let Ok(n) = store.pending_review_count().await {
+            gauge!("facet_screenings_pending_review").set(n as f64);
+        }
+    }
+}
+
+/// The address to bind for metrics, checked apart from the API's.
+pub fn check_addr(metrics: SocketAddr, api: SocketAddr) -> anyhow::Result<()> {
+    if metrics.port() != 0 && metrics == api {
+        anyhow::bail!("FACET_SCREEN_METRICS_ADDR must differ from FACET_SCREEN_ADDR");
+    }
+    Ok(())
+}
