@@ -39,6 +39,9 @@ fn make_key(data: &Path, role: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
+/// When a creation was acknowledged, its id, and the 201's body as sent.
+type Acked = (Instant, String, String);
+
 #[tokio::test]
 async fn a_backup_taken_under_load_restores_every_acknowledged_screening_with_its_history() {
     let dir = tempfile::tempdir().unwrap();
@@ -54,8 +57,7 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_screening_with_it
     ]);
     let client = reqwest::Client::new();
     let stop = Arc::new(AtomicBool::new(false));
-    // (acknowledged at, id, the 201's body as sent)
-    let acked: Arc<Mutex<Vec<(Instant, String, String)>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let mut load = Vec::new();
     for i in 0..8 {
         let (client, stop, acked, base, key) = (

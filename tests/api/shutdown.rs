@@ -13,6 +13,9 @@ use serde_json::Value;
 use crate::binary;
 use crate::helpers::{Keys, TestDb, case_answers};
 
+/// A creation's idempotency key, and its id when it was acknowledged.
+type Outcome = (String, Option<String>);
+
 #[tokio::test]
 async fn creations_in_flight_at_sigterm_are_acknowledged_and_stored_or_refused_and_not() {
     let db = TestDb::new().await;
@@ -24,8 +27,7 @@ async fn creations_in_flight_at_sigterm_are_acknowledged_and_stored_or_refused_a
     ];
     let server = binary::serve(&env);
     let stop = Arc::new(AtomicBool::new(false));
-    // (idempotency key, Some(id) when acknowledged)
-    let outcomes: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+    let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
     let mut clients = Vec::new();
     for c in 0..16 {
         let (stop, outcomes, base, key) = (
