@@ -1,10 +1,5 @@
 use std::process::ExitCode;
 
-// Allocation is about a tenth of a request's CPU under the system
-// allocator (perf, see the README's performance section).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::Parser;
 use facet_screen::auth::{Clinic, Expiry, Label, NewKey};
 use facet_screen::config::{Cli, Command, Database, KeysCommand, RulesCommand, Settings};

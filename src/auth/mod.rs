@@ -74,6 +74,8 @@ pub enum Action {
     ManageKeys,
     /// The clinic's statistics (outcomes, overrides, time to review).
     ReadStats,
+    /// The clinic's whole record, exported.
+    Export,
 }
 
 /// The permission table: the one place that says who may do what.
@@ -90,7 +92,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ),
         Role::Admin => matches!(
             action,
-            ReadScreening | ListScreenings | ReadHistory | ManageKeys | ReadStats
+            ReadScreening | ListScreenings | ReadHistory | ManageKeys | ReadStats | Export
         ),
     }
 }

@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod cds;
 pub mod evaluations;
+pub mod export;
 pub mod extract;
 pub mod fhir;
 pub mod health;
@@ -108,6 +109,7 @@ pub fn router(
         )
         .route("/v1/screenings/{id}/history", get(screenings::history))
         .route("/v1/stats", get(stats::get))
+        .route("/v1/export", get(export::get))
         .route("/v1/keys", post(keys::create).get(keys::list))
         .route("/v1/keys/{id}", axum::routing::delete(keys::revoke))
         .merge(

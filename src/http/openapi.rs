@@ -39,6 +39,7 @@ use crate::screening::evaluate;
         super::screenings::correct,
         super::screenings::history,
         super::stats::get,
+        super::export::get,
         super::keys::create,
         super::keys::list,
         super::keys::revoke,

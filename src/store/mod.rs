@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod batch;
+mod export;
 mod keys;
 mod screenings;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};
 
+pub use export::ExportLine;
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, Purged};
 pub use screenings::{Created, Cursor, ListFilter, NewScreening, Order, StoredAnswers};
 

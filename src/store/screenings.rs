@@ -124,7 +124,7 @@ fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn screening(row: &AnyRow) -> Result<Screening, StoreError> {
+pub(super) fn screening(row: &AnyRow) -> Result<Screening, StoreError> {
     let final_outcome: Option<String> = row.try_get("final_outcome")?;
     let review: Option<String> = row.try_get("review")?;
     Ok(Screening {
@@ -177,6 +177,46 @@ async fn append_event(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A change on a screening's history, from its row.
+pub(super) fn change_event(row: &AnyRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        seq: 0,
+        kind: json(&format!("\"{}\"", row.try_get::<String, _>("kind")?))?,
+        at: row.try_get("at")?,
+        actor: json(&row.try_get::<String, _>("actor")?)?,
+        data: raw(row.try_get("data")?)?,
+    })
+}
+
+/// A read of a screening, from its row.
+pub(super) fn view_event(row: &AnyRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        seq: 0,
+        kind: EventKind::Viewed,
+        at: row.try_get("at")?,
+        actor: json(&row.try_get::<String, _>("actor")?)?,
+        data: raw("{}".into())?,
+    })
+}
+
+/// One history: changes keep their order; a read goes before the first
+/// change that came after it; numbered from 1.
+pub(super) fn merge_history(changes: Vec<Event>, views: Vec<Event>) -> Vec<Event> {
+    let mut events = Vec::with_capacity(changes.len() + views.len());
+    let (mut changes, mut views) = (changes.into_iter().peekable(), views.into_iter().peekable());
+    loop {
+        let next = match (changes.peek(), views.peek()) {
+            (Some(c), Some(v)) if v.at < c.at => views.next(),
+            (Some(_), _) => changes.next(),
+            (None, _) => views.next(),
+        };
+        let Some(mut event) = next else { break };
+        event.seq = events.len() as i64 + 1;
+        events.push(event);
+    }
+    events
 }
 
 impl Store {
@@ -679,15 +719,7 @@ impl Store {
             .await?;
         let changes = rows
             .iter()
-            .map(|row| {
-                Ok(Event {
-                    seq: 0,
-                    kind: json(&format!("\"{}\"", row.try_get::<String, _>("kind")?))?,
-                    at: row.try_get("at")?,
-                    actor: json(&row.try_get::<String, _>("actor")?)?,
-                    data: raw(row.try_get("data")?)?,
-                })
-            })
+            .map(change_event)
             .collect::<Result<Vec<_>, StoreError>>()?;
         let rows = sqlx::query(
             "SELECT at, actor FROM screening_views WHERE screening_id = $1 ORDER BY at, n",
@@ -697,31 +729,9 @@ impl Store {
         .await?;
         let views = rows
             .iter()
-            .map(|row| {
-                Ok(Event {
-                    seq: 0,
-                    kind: EventKind::Viewed,
-                    at: row.try_get("at")?,
-                    actor: json(&row.try_get::<String, _>("actor")?)?,
-                    data: raw("{}".into())?,
-                })
-            })
+            .map(view_event)
             .collect::<Result<Vec<_>, StoreError>>()?;
-        // Merge: changes keep their order; a read goes before the first
-        // change that came after it.
-        let mut events = Vec::with_capacity(changes.len() + views.len());
-        let (mut changes, mut views) =
-            (changes.into_iter().peekable(), views.into_iter().peekable());
-        loop {
-            let next = match (changes.peek(), views.peek()) {
-                (Some(c), Some(v)) if v.at < c.at => views.next(),
-                (Some(_), _) => changes.next(),
-                (None, _) => views.next(),
-            };
-            let Some(mut event) = next else { break };
-            event.seq = events.len() as i64 + 1;
-            events.push(event);
-        }
+        let events = merge_history(changes, views);
         Ok(Some(events))
     }
 }

@@ -160,6 +160,11 @@ fn answers_health(address: &str) -> bool {
 }
 
 impl Served {
+    /// The server's process id (to read its memory from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -12,6 +12,7 @@ mod crash;
 mod documents;
 mod errors;
 mod evaluations;
+mod export;
 mod fhir;
 mod keys;
 mod logs;
