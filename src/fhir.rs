@@ -372,3 +372,170 @@ fn value(item: &Item, entry: &Value, link: &str, errors: &mut Vec<FieldError>) -
         AnswerType::List => None,
     }
 }
+
+/// Our answers (as stored) as a `QuestionnaireResponse` to the rule set's
+/// questionnaire, item by item under their sections; unanswered questions
+/// are left out. `answers_from_response` reads it back to the same answers.
+pub fn response_from_answers(rules: &RuleSet, answers: &Value, id: &str, authored: &str) -> Value {
+    let answer = |item: &Item, v: &Value| -> Vec<Value> {
+        let coding = |code: &str| {
+            let display = item
+                .options
+                .iter()
+                .flatten()
+                .find(|o| o.value == code)
+                .map_or(code, |o| o.label.as_str());
+            json!({"valueCoding": {"code": code, "display": display}})
+        };
+        match (item.answer_type, v) {
+            (AnswerType::Boolean, Value::Bool(b)) => vec![json!({"valueBoolean": b})],
+            (AnswerType::Integer, Value::Number(n)) => vec![json!({"valueInteger": n})],
+            (AnswerType::Number, Value::Number(n)) => vec![json!({"valueDecimal": n})],
+            (AnswerType::Text, Value::String(s)) => vec![json!({"valueString": s})],
+            (AnswerType::Choice, Value::String(c)) => vec![coding(c)],
+            (AnswerType::MultiChoice, Value::Array(codes)) if codes.is_empty() => {
+                vec![json!({"valueCoding": {"code": NONE_CODE, "display": "None of these"}})]
+            }
+            (AnswerType::MultiChoice, Value::Array(codes)) => {
+                codes.iter().filter_map(Value::as_str).map(coding).collect()
+            }
+            _ => Vec::new(),
+        }
+    };
+    let lookup = |id: &str| -> Value {
+        match id.split_once('.') {
+            Some((group, name)) => answers[group][name].clone(),
+            None => answers[id].clone(),
+        }
+    };
+    let mut sections = Vec::new();
+    for section in &rules.questionnaire.sections {
+        let mut items = Vec::new();
+        for item in &section.items {
+            let v = lookup(&item.id);
+            if v.is_null() {
+                continue;
+            }
+            if item.answer_type == AnswerType::List {
+                let Some(entries) = v.as_array() else {
+                    continue;
+                };
+                if entries.is_empty() {
+                    // Answered: none done yet (the module's convention).
+                    items.push(json!({"linkId": item.id, "text": item.question}));
+                }
+                for entry in entries {
+                    let children: Vec<Value> = item
+                        .fields
+                        .iter()
+                        .flatten()
+                        .filter_map(|f| {
+                            let a = answer(f, &entry[&f.id]);
+                            (!a.is_empty()).then(|| {
+                                json!({"linkId": format!("{}[].{}", item.id, f.id), "text": f.question, "answer": a})
+                            })
+                        })
+                        .collect();
+                    let mut group = json!({"linkId": item.id, "text": item.question});
+                    if !children.is_empty() {
+                        group["item"] = json!(children);
+                    }
+                    items.push(group);
+                }
+                continue;
+            }
+            let a = answer(item, &v);
+            if !a.is_empty() {
+                items.push(json!({"linkId": item.id, "text": item.question, "answer": a}));
+            }
+        }
+        if !items.is_empty() {
+            sections.push(
+                json!({"linkId": section_link(&section.id), "text": section.title, "item": items}),
+            );
+        }
+    }
+    let mut response = json!({
+        "resourceType": "QuestionnaireResponse",
+        "id": id,
+        "questionnaire": format!("{}|{}", canonical(rules), rules.questionnaire.version),
+        "status": "completed",
+        "authored": authored,
+    });
+    if !sections.is_empty() {
+        response["item"] = json!(sections);
+    }
+    response
+}
+
+/// The code system of our outcome codes (an identifier; it need not resolve).
+pub const OUTCOME_SYSTEM: &str = "https://facet-screen.invalid/fhir/CodeSystem/outcome";
+
+/// A stored evaluation as a FHIR `GuidanceResponse`: the decision-support
+/// answer to the screening's `QuestionnaireResponse`, with the clinician's
+/// review, when there is one, recorded with it as a note.
+pub fn guidance_response(
+    id: &str,
+    response_ref: &str,
+    evaluation: &Value,
+    review: Option<&Value>,
+) -> Value {
+    let outcome = evaluation["outcome"].as_str().unwrap_or_default();
+    let codes = |part: &str| -> Vec<String> {
+        evaluation[part]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["code"].as_str().map(String::from))
+            .collect()
+    };
+    let mut notes = vec![json!({"text": format!(
+        "Suggestion only: a clinician must confirm or override it. Rule set {} ({}), profile {}.",
+        evaluation["ruleset"]["version"].as_str().unwrap_or_default(),
+        evaluation["ruleset"]["digest"].as_str().unwrap_or_default(),
+        evaluation["ruleset"]["profile"].as_str().unwrap_or_default(),
+    )})];
+    let reasons = codes("reasons");
+    if !reasons.is_empty() {
+        notes.push(json!({"text": format!("Criteria that drove it: {}.", reasons.join(", "))}));
+    }
+    let cautions = codes("cautions");
+    if !cautions.is_empty() {
+        notes.push(json!({"text": format!("Cautions: {}.", cautions.join(", "))}));
+    }
+    if let Some(r) = review {
+        let mut text = format!(
+            "Clinician's decision by {} at {}: {} (final outcome {})",
+            r["clinician"].as_str().unwrap_or_default(),
+            r["reviewed_at"].as_str().unwrap_or_default(),
+            r["decision"].as_str().unwrap_or_default(),
+            r["final_outcome"].as_str().unwrap_or_default(),
+        );
+        if let Some(code) = r["reason"]["code"].as_str() {
+            text.push_str(&format!("; reason {code}"));
+        }
+        if let Some(t) = r["reason"]["text"].as_str() {
+            text.push_str(&format!(": {t}"));
+        }
+        notes.push(json!({ "text": text }));
+    }
+    let missing_required = evaluation["missing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|m| m["required"] == true);
+    json!({
+        "resourceType": "GuidanceResponse",
+        "id": id,
+        "requestIdentifier": {"system": "urn:ietf:rfc:3986", "value": response_ref},
+        "moduleUri": format!("https://facet-screen.invalid/rules/{}", evaluation["ruleset"]["version"].as_str().unwrap_or_default()),
+        // Data required: the suggestion waits for required answers.
+        "status": if missing_required { "data-required" } else { "success" },
+        "occurrenceDateTime": evaluation["evaluated_at"],
+        "reasonCode": [{
+            "coding": [{"system": OUTCOME_SYSTEM, "code": outcome, "display": evaluation["outcome_label"]}],
+            "text": evaluation["summary"],
+        }],
+        "note": notes,
+    })
+}

@@ -24,6 +24,41 @@ pub struct ExportParams {
     /// Screenings created before this time (RFC 3339); until now when left out.
     #[param(value_type = Option<String>, format = DateTime)]
     to: Option<String>,
+    /// `ndjson` (the default): one `{screening, history}` per line; `fhir`:
+    /// a FHIR R4 Bundle (collection) with, per screening, its
+    /// QuestionnaireResponse and its suggestion as a GuidanceResponse that
+    /// records the clinician's decision.
+    #[param(value_type = Option<String>, pattern = "^(ndjson|fhir)$")]
+    format: Option<String>,
+}
+
+/// Each screening as a Bundle's two entries: the answers as a
+/// QuestionnaireResponse, the suggestion as a GuidanceResponse.
+fn fhir_entries(
+    rules: &crate::rules::RuleSet,
+    line: &crate::store::ExportLine,
+) -> [serde_json::Value; 2] {
+    use serde_json::{Value, json};
+    let s = &line.screening;
+    let answers: Value = serde_json::from_str(s.answers.get()).unwrap_or(Value::Null);
+    let evaluation: Value = serde_json::from_str(s.evaluation.get()).unwrap_or(Value::Null);
+    let review = s
+        .review
+        .as_ref()
+        .map(|r| serde_json::to_value(r).expect("a review serializes"));
+    let qr_id = s.id.to_string();
+    let gr_id = uuid::Uuid::new_v4().to_string();
+    let qr = crate::fhir::response_from_answers(rules, &answers, &qr_id, &s.created_at);
+    let gr = crate::fhir::guidance_response(
+        &gr_id,
+        &format!("urn:uuid:{qr_id}"),
+        &evaluation,
+        review.as_ref(),
+    );
+    [
+        json!({"fullUrl": format!("urn:uuid:{qr_id}"), "resource": qr}),
+        json!({"fullUrl": format!("urn:uuid:{gr_id}"), "resource": gr}),
+    ]
 }
 
 fn bound(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
@@ -52,7 +87,10 @@ fn bound(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option
 #[utoipa::path(get, path = "/v1/export", operation_id = "exportRecord", tag = "screenings",
     params(ExportParams),
     responses(
-        (status = 200, description = "One JSON object per line: {screening, history}", content_type = "application/x-ndjson", body = String),
+        (status = 200, description = "ndjson: one JSON object per line, {screening, history}; fhir: a FHIR R4 Bundle", content(
+            (String = "application/x-ndjson"),
+            (Object = "application/fhir+json"),
+        )),
         (status = 400, description = "A malformed query string", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad period", body = Problem, content_type = "application/problem+json"),
@@ -77,6 +115,17 @@ pub async fn get(
             message: "must be after `from`".into(),
         });
     }
+    let fhir = match params.format.as_deref() {
+        None | Some("ndjson") => false,
+        Some("fhir") => true,
+        Some(_) => {
+            errors.push(FieldError {
+                field: "format".into(),
+                message: "expected ndjson or fhir".into(),
+            });
+            false
+        }
+    };
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
@@ -89,12 +138,59 @@ pub async fn get(
         )
         .await?;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let (store, clinic) = (app.store.clone(), caller.clinic.clone());
+    let (store, clinic, rules) = (app.store.clone(), caller.clinic.clone(), app.rules.clone());
     tokio::spawn(async move {
-        match store
-            .export(&clinic, from.as_deref(), to.as_deref(), tx.clone())
-            .await
-        {
+        let result = if fhir {
+            let head = serde_json::json!({
+                "resourceType": "Bundle",
+                "id": uuid::Uuid::new_v4().to_string(),
+                "type": "collection",
+                "timestamp": timestamp(Utc::now()),
+            })
+            .to_string();
+            // The Bundle's head without its closing brace, then the entries.
+            let opening = format!("{},\"entry\":[", &head[..head.len() - 1]).into_bytes();
+            let mut first = opening.clone();
+            let mut started = false;
+            let render = |line: crate::store::ExportLine| {
+                let mut out = std::mem::take(&mut first);
+                for entry in fhir_entries(&rules, &line) {
+                    if started {
+                        out.push(b',');
+                    }
+                    started = true;
+                    out.extend(serde_json::to_vec(&entry).expect("an entry serializes"));
+                    out.push(b'\n');
+                }
+                out
+            };
+            let sent = store
+                .export(&clinic, from.as_deref(), to.as_deref(), render, &tx)
+                .await;
+            let tail: &[u8] = b"]}\n";
+            match sent {
+                // No screening at all: the head still goes first.
+                Ok(0) => {
+                    let _ = tx.send(Ok([opening.as_slice(), tail].concat())).await;
+                    Ok(0)
+                }
+                Ok(n) => {
+                    let _ = tx.send(Ok(tail.to_vec())).await;
+                    Ok(n)
+                }
+                e => e,
+            }
+        } else {
+            let render = |line: crate::store::ExportLine| {
+                let mut bytes = serde_json::to_vec(&line).expect("an export line serializes");
+                bytes.push(b'\n');
+                bytes
+            };
+            store
+                .export(&clinic, from.as_deref(), to.as_deref(), render, &tx)
+                .await
+        };
+        match result {
             Ok(n) => tracing::info!(screenings = n, "export sent"),
             Err(e) => {
                 tracing::error!(error = %e, "export failed midway");
@@ -109,13 +205,21 @@ pub async fn get(
     }));
     let mut res = (StatusCode::OK, body).into_response();
     let headers = res.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-ndjson"),
-    );
+    let (content_type, disposition) = if fhir {
+        (
+            "application/fhir+json",
+            "attachment; filename=\"facet-screen-export.json\"",
+        )
+    } else {
+        (
+            "application/x-ndjson",
+            "attachment; filename=\"facet-screen-export.ndjson\"",
+        )
+    };
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"facet-screen-export.ndjson\""),
+        HeaderValue::from_static(disposition),
     );
     Ok(res)
 }

@@ -58,15 +58,16 @@ impl Store {
         Ok(())
     }
 
-    /// Sends each exported screening as one JSON line (with its newline)
-    /// into `lines`, oldest first; stops early when the receiver is gone.
-    /// Returns how many were sent.
+    /// Sends each exported screening, as `render` writes it, into `lines`,
+    /// oldest first; stops early when the receiver is gone. Returns how many
+    /// were sent.
     pub async fn export(
         &self,
         clinic: &Clinic,
         from: Option<&str>,
         to: Option<&str>,
-        lines: mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+        mut render: impl FnMut(ExportLine) -> Vec<u8> + Send,
+        lines: &mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
     ) -> Result<u64, StoreError> {
         use futures_util::TryStreamExt;
         let (from, to) = (from.unwrap_or("0000"), to.unwrap_or("9999"));
@@ -111,9 +112,7 @@ impl Store {
                 screening: screening(&row)?,
                 history: merge_history(history_changes, history_reads),
             };
-            let mut bytes = serde_json::to_vec(&line).expect("an export line serializes");
-            bytes.push(b'\n');
-            if lines.send(Ok(bytes)).await.is_err() {
+            if lines.send(Ok(render(line))).await.is_err() {
                 break;
             }
             sent += 1;

@@ -15,7 +15,8 @@ async fn export(app: &TestApp, key: &str, query: &str) -> (u16, String) {
         .unwrap();
     let status = res.status().as_u16();
     if status == 200 {
-        assert_eq!(res.headers()["content-type"], "application/x-ndjson");
+        let t = res.headers()["content-type"].to_str().unwrap();
+        assert!(t == "application/x-ndjson" || t == "application/fhir+json", "{t}");
     }
     (status, res.text().await.unwrap())
 }
@@ -96,6 +97,69 @@ async fn an_export_holds_each_screening_as_stored_with_its_whole_history() {
     assert_eq!(status, 422);
     assert!(problem.contains("\"field\":\"from\""), "{problem}");
 
+    // As FHIR: a Bundle with, per screening, its QuestionnaireResponse
+    // (which reads back to the same answers) and its suggestion as a
+    // GuidanceResponse recording the clinician's decision.
+    let (status, body) = export(&app, &app.keys.admin, "?format=fhir").await;
+    assert_eq!(status, 200);
+    let bundle: Value = serde_json::from_str(&body).unwrap();
+    std::fs::create_dir_all(crate::helpers::repo().join("target/fhir")).unwrap();
+    std::fs::write(
+        crate::helpers::repo().join("target/fhir/export-bundle.json"),
+        &body,
+    )
+    .unwrap();
+    assert_eq!(
+        (bundle["resourceType"].as_str(), bundle["type"].as_str()),
+        (Some("Bundle"), Some("collection"))
+    );
+    let entries = bundle["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 2 * expected.len());
+    let rules =
+        facet_screen::rules::RuleSet::load(&facet_screen::rules::RuleFiles::embedded(), None)
+            .unwrap();
+    for (pair, line) in entries.chunks(2).zip(&expected) {
+        let (qr, gr) = (&pair[0]["resource"], &pair[1]["resource"]);
+        assert_eq!(qr["id"], line["screening"]["id"]);
+        let back = facet_screen::fhir::answers_from_response(&rules, qr).unwrap();
+        let stored = &line["screening"]["answers"];
+        let strip = |v: &Value| -> Value {
+            // Our stored answers name unknown ones as null; FHIR leaves them out.
+            let mut v = v.clone();
+            if let Some(groups) = v.as_object_mut() {
+                for g in groups.values_mut() {
+                    if let Some(o) = g.as_object_mut() {
+                        o.retain(|_, x| !x.is_null());
+                    }
+                }
+                groups.retain(|_, g| !g.is_null() && g.as_object().is_none_or(|o| !o.is_empty()));
+            }
+            v
+        };
+        assert_eq!(strip(&back), strip(stored), "the answers read back");
+        assert_eq!(gr["resourceType"], "GuidanceResponse");
+        assert_eq!(gr["requestIdentifier"]["value"], pair[0]["fullUrl"]);
+        assert_eq!(
+            gr["reasonCode"][0]["coding"][0]["code"],
+            line["screening"]["suggested_outcome"]
+        );
+    }
+    let reviewed = &entries[1]["resource"];
+    assert!(
+        reviewed["note"]
+            .to_string()
+            .contains("Clinician's decision by dr-okafor"),
+        "{reviewed}"
+    );
+    assert_eq!(entries[1]["resource"]["status"], "success");
+    assert_eq!(
+        entries[5]["resource"]["status"], "data-required",
+        "nothing answered: data required"
+    );
+    let (_, empty) = export(&app, &other.admin, "?format=fhir").await;
+    let empty: Value = serde_json::from_str(&empty).unwrap();
+    assert_eq!(empty["entry"], json!([]));
+
     // Each export is recorded: the key and the range.
     let pool = app.db.pool().await;
     let rows =
@@ -105,8 +169,8 @@ async fn an_export_holds_each_screening_as_stored_with_its_whole_history() {
             .unwrap();
     assert_eq!(
         rows.len(),
-        2,
-        "the two exports that were allowed (the 422 and 403s are not)"
+        3,
+        "the three exports that were allowed (the 422 and 403s are not)"
     );
     use sqlx::Row;
     let actor: String = rows[0].try_get("actor").unwrap();

@@ -30,6 +30,9 @@ REQUIRED = {
     "enableWhen.operator": {"exists", "=", "!=", ">", "<", ">=", "<="},
     "enableBehavior": {"all", "any"},
     "QuestionnaireResponse.status": {"in-progress", "completed", "amended", "entered-in-error", "stopped"},
+    "GuidanceResponse.status": {"success", "data-requested", "data-required", "in-progress", "failure", "entered-in-error"},
+    "Bundle.type": {"document", "message", "transaction", "transaction-response", "batch", "batch-response",
+                    "history", "searchset", "collection"},
     "issue.severity": {"fatal", "error", "warning", "information"},
     "issue.code": {"invalid", "structure", "required", "value", "invariant", "security", "login", "unknown", "expired",
                    "forbidden", "suppressed", "processing", "not-supported", "duplicate", "multiple-matches",
@@ -41,8 +44,10 @@ REQUIRED = {
 
 def codes(data):
     kind = data["resourceType"]
-    if kind in ("Questionnaire", "QuestionnaireResponse"):
+    if kind in ("Questionnaire", "QuestionnaireResponse", "GuidanceResponse"):
         yield f"{kind}.status", data.get("status")
+    if kind == "Bundle":
+        yield "Bundle.type", data.get("type")
     for issue in data.get("issue", []):
         yield "issue.severity", issue.get("severity")
         yield "issue.code", issue.get("code")
