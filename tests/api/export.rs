@@ -16,7 +16,10 @@ async fn export(app: &TestApp, key: &str, query: &str) -> (u16, String) {
     let status = res.status().as_u16();
     if status == 200 {
         let t = res.headers()["content-type"].to_str().unwrap();
-        assert!(t == "application/x-ndjson" || t == "application/fhir+json", "{t}");
+        assert!(
+            t == "application/x-ndjson" || t == "application/fhir+json",
+            "{t}"
+        );
     }
     (status, res.text().await.unwrap())
 }
