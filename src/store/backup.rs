@@ -24,7 +24,15 @@ pub struct DataLock(#[allow(dead_code)] File);
 
 impl DataLock {
     fn take(dir: &Path, operation: libc::c_int) -> std::io::Result<DataLock> {
-        std::fs::create_dir_all(dir)?;
+        if !dir.exists() {
+            // Private whatever the umask, as the store makes it.
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
         let file = OpenOptions::new()
             .read(true)
             .write(true)
