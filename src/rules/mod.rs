@@ -592,6 +592,31 @@ fn check_outcomes(o: &OutcomesFile, problems: &mut Problems) {
     }
 }
 
+/// `text` with each `{name}` replaced by the value of parameter `name` in
+/// the profile (a whole number without decimals); the first unknown name
+/// otherwise.
+pub fn fill_params(text: &str, params: &BTreeMap<String, f64>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err(after.to_string());
+        };
+        let name = &after[..close];
+        let value = params.get(name).ok_or_else(|| name.to_string())?;
+        if value.fract() == 0.0 && value.abs() < 1e15 {
+            out.push_str(&format!("{}", *value as i64));
+        } else {
+            out.push_str(&value.to_string());
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problems) -> Vec<Rule> {
     let file = FILES[1];
     let mut rules: Vec<Rule> = Vec::new();
@@ -643,16 +668,35 @@ fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problems) -> Vec<R
         for (path, msg) in found {
             problems.push(Problem::at_path(file, &at, &path, msg));
         }
+        // The profile's numbers in the words: `{min_pain_months}`.
+        let mut words = |path: &str, text: &str| match fill_params(text, scope.params) {
+            Ok(filled) => filled,
+            Err(unknown) => {
+                problems.push(Problem::at_path(
+                    file,
+                    &at,
+                    path,
+                    format!(
+                        "unknown parameter `{{{unknown}}}`; the parameters are: {}",
+                        scope.params.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+                text.to_string()
+            }
+        };
+        let title = words("title", &doc.title);
+        let message = words("message", doc.message.trim());
+        let next_step = doc.next_step.as_deref().map(|s| words("next_step", s));
         let Some(cond) = cond else { continue };
         let mut reads = Vec::new();
         cond.reads(&mut reads);
         rules.push(Rule {
             code: doc.code.clone(),
-            title: doc.title.clone(),
+            title,
             effect: doc.effect,
             required: doc.required,
-            message: doc.message.trim().to_string(),
-            next_step: doc.next_step.clone(),
+            message,
+            next_step,
             sources: doc.sources.clone(),
             cond,
             reads,

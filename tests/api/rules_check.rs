@@ -175,3 +175,20 @@ fn a_show_when_the_form_cannot_evaluate_is_refused() {
         );
     }
 }
+
+#[test]
+fn an_unknown_parameter_in_the_words_is_a_load_error() {
+    let dir = rules_copy();
+    edit(
+        &dir.path().join("rules.yaml"),
+        "once the pain has lasted {min_pain_months} months",
+        "once the pain has lasted {min_pain_month} months",
+    );
+    let stderr = check_fails(dir.path());
+    assert!(
+        stderr.contains(
+            "rules.yaml: rule CHRONIC_PAIN: next_step: unknown parameter `{min_pain_month}`"
+        ),
+        "{stderr}"
+    );
+}

@@ -257,3 +257,40 @@ async fn a_likely_candidate_names_what_is_still_unknown_and_could_change_it() {
         ev.next_steps
     );
 }
+
+/// The profile's numbers are in the words: a nurse reads the threshold the
+/// suggestion used, not a number written for another profile.
+#[tokio::test]
+async fn the_words_carry_the_numbers_of_the_profile_in_use() {
+    let mut answers = crate::helpers::case_answers("ideal-candidate");
+    answers["diagnostic_blocks"] = serde_json::json!([]);
+    answers["pain"]["duration_months"] = serde_json::json!(2);
+    for (profile, blocks, relief) in [("cms_lcd", "2", "80%"), ("asra_2020", "1", "50%")] {
+        let app = spawn_with(|s| s.profile = Some(profile.into())).await;
+        let mut all = answers.clone();
+        all["pain"]["duration_months"] = serde_json::json!(14);
+        let ev: Value = app.evaluate(&all).await.json().await.unwrap();
+        let dual = ev["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == "DUAL_BLOCK")
+            .unwrap_or_else(|| panic!("{profile}: {ev}"));
+        let message = dual["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!(
+                "the {blocks} this profile requires (each at least {relief} relief"
+            )),
+            "{profile}: {message}"
+        );
+        let ev: Value = app.evaluate(&answers).await.json().await.unwrap();
+        let text = ev.to_string();
+        assert!(
+            text.contains("The pain has lasted less than 3 months"),
+            "{text}"
+        );
+        for placeholder in ["{min_", "{blocks_", "{block_", "{bmi_", "{max_"] {
+            assert!(!text.contains(placeholder), "{placeholder} left in {text}");
+        }
+    }
+}
