@@ -48,7 +48,7 @@ impl Condition {
             Condition::Test { test, .. } => {
                 let literals: &[Literal] = match test {
                     Test::Is(_) | Test::Empty(_) => &[],
-                    Test::Eq(l) | Test::Cmp(_, l) => std::slice::from_ref(l),
+                    Test::Eq(l) | Test::Cmp(_, l) | Test::Includes(l) => std::slice::from_ref(l),
                     Test::In(ls) => ls,
                 };
                 literals
@@ -68,6 +68,8 @@ pub enum Test {
     In(Vec<Literal>),
     Cmp(CmpOp, Literal),
     Empty(bool),
+    /// A multiple-choice answer includes this option.
+    Includes(Literal),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -129,6 +131,8 @@ pub struct RawCondition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     empty: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    includes: Option<Literal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     unknown: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     some: Option<Quantified>,
@@ -153,6 +157,7 @@ impl TryFrom<RawCondition> for Condition {
             gt,
             gte,
             empty,
+            includes,
             unknown,
             some,
             fewer_than,
@@ -179,6 +184,9 @@ impl TryFrom<RawCondition> for Condition {
         }
         if let Some(b) = empty {
             tests.push(("empty", Test::Empty(b)));
+        }
+        if let Some(v) = includes {
+            tests.push(("includes", Test::Includes(v)));
         }
 
         let mut forms: Vec<Condition> = Vec::new();
@@ -273,6 +281,7 @@ impl From<Condition> for RawCondition {
                     Test::Eq(v) => raw.eq = Some(v),
                     Test::In(v) => raw.in_ = Some(v),
                     Test::Empty(b) => raw.empty = Some(b),
+                    Test::Includes(v) => raw.includes = Some(v),
                     Test::Cmp(CmpOp::Lt, v) => raw.lt = Some(v),
                     Test::Cmp(CmpOp::Lte, v) => raw.lte = Some(v),
                     Test::Cmp(CmpOp::Gt, v) => raw.gt = Some(v),

@@ -53,6 +53,8 @@ pub enum Check {
     InTexts(Vec<String>),
     Cmp(CmpOp, f64),
     Empty(bool),
+    /// A multiple-choice answer includes this option.
+    Includes(String),
 }
 
 /// What a condition is checked against.
@@ -262,13 +264,20 @@ impl Scope<'_> {
                         self.number(lit, &format!("{path}.{key}"), problems)?,
                     ))
                 }
-                _ => mismatch(
-                    "lt",
-                    format!(
-                        "comparisons need a number, but `{id}` is a {} question",
-                        kind.name()
-                    ),
-                ),
+                _ => {
+                    // Named as written: `gte`, not always `lt`.
+                    let key = serde_json::to_value(op)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_else(|| "lt".into());
+                    mismatch(
+                        &key,
+                        format!(
+                            "`{key}` compares numbers, but `{id}` is a {} question",
+                            kind.name()
+                        ),
+                    )
+                }
             },
             Test::Empty(b) => match kind {
                 Kind::Multi(_) | Kind::List { .. } => Some(Check::Empty(*b)),
@@ -286,6 +295,32 @@ impl Scope<'_> {
                 &format!("{path}.eq"),
                 problems,
             ),
+            Test::Includes(lit) => match (kind, lit) {
+                (Kind::Multi(options), Literal::Text(t)) if options.contains(t) => {
+                    Some(Check::Includes(t.clone()))
+                }
+                (Kind::Multi(options), Literal::Text(t)) => mismatch(
+                    "includes",
+                    format!(
+                        "`{t}` is not an option of `{id}` (options: {})",
+                        options.join(", ")
+                    ),
+                ),
+                (Kind::Multi(_), other) => mismatch(
+                    "includes",
+                    format!(
+                        "`{id}` is a multiple choice: name one of its options, not {}",
+                        describe(other)
+                    ),
+                ),
+                _ => mismatch(
+                    "includes",
+                    format!(
+                        "`includes` tests a multiple choice, but `{id}` is a {} question",
+                        kind.name()
+                    ),
+                ),
+            },
             Test::In(lits) if lits.is_empty() => mismatch("in", "needs at least one value".into()),
             Test::In(lits) => self.one_of(lits, field, &format!("{path}.in"), problems),
         }
@@ -540,6 +575,7 @@ impl Check {
                 CmpOp::Gte => x >= *n,
             }),
             (Check::Empty(b), AnswerValue::Multi(items)) => items.is_empty() == *b,
+            (Check::Includes(option), AnswerValue::Multi(items)) => items.contains(option),
             (Check::Empty(b), AnswerValue::List(items)) => items.is_empty() == *b,
             // The compiler only pairs checks with answers of their type.
             _ => false,

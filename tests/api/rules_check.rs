@@ -76,7 +76,7 @@ fn type_errors_unknown_values_duplicates_and_missing_criteria_are_all_reported()
     edit(
         &rules,
         "{ field: conservative_care.physical_therapy, in: [not_tried, improved] }",
-        "{ field: conservative_care.physical_therapy, lt: 3 }",
+        "{ field: conservative_care.physical_therapy, gte: 3 }",
     );
     // An unknown enum value.
     edit(
@@ -94,7 +94,8 @@ fn type_errors_unknown_values_duplicates_and_missing_criteria_are_all_reported()
     edit(&rules, "{ param: min_pain_nrs }", "{ param: min_pain_nrz }");
     let stderr = check_fails(dir.path());
     for expected in [
-        "rule PT_FAILED: when.lt: comparisons need a number, but `conservative_care.physical_therapy` is a choice question",
+        // The operator as written, not always `lt`.
+        "rule PT_FAILED: when.gte: `gte` compares numbers, but `conservative_care.physical_therapy` is a choice question",
         "rule MEDICATIONS_FAILED: when.in: `helped` is not an option of `conservative_care.medications`",
         "rule MEDICATIONS_FAILED: code: duplicate criterion code",
         "criterion STEROID_INJECTIONS_FAILED of the contract has no rule",
@@ -191,4 +192,63 @@ fn an_unknown_parameter_in_the_words_is_a_load_error() {
         ),
         "{stderr}"
     );
+}
+
+/// `includes` tests a multiple choice: a new caution reading whether CT was
+/// done fires on it, and only then; a wrong option or question is named.
+#[test]
+fn includes_tests_a_multiple_choice() {
+    use facet_screen::questionnaire::Answers;
+    use facet_screen::rules::{RuleFiles, RuleSet};
+    use facet_screen::screening::evaluate;
+    let dir = rules_copy();
+    let rules = dir.path().join("rules.yaml");
+    edit(
+        &rules,
+        "  - code: ANTICOAGULATION\n",
+        "  - code: CT_DONE\n    title: CT done\n    effect: caution\n    when: { field: imaging.modalities, includes: ct }\n    message: A CT was done.\n    next_step: Check the CT report.\n    sources: [programme]\n  - code: ANTICOAGULATION\n",
+    );
+    let out = bin()
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let set = RuleSet::load(&RuleFiles::read_dir(dir.path()).unwrap(), None).unwrap();
+    let cautions = |modalities: serde_json::Value| {
+        let answers = serde_json::json!({"imaging": {"modalities": modalities}});
+        let answers = Answers::parse(&set.fields, &answers).unwrap();
+        evaluate(&set, &answers, chrono::Utc::now())
+            .cautions
+            .iter()
+            .map(|c| c.code.clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(cautions(serde_json::json!(["xray", "ct"])).contains(&"CT_DONE".to_string()));
+    assert!(!cautions(serde_json::json!(["xray", "mri"])).contains(&"CT_DONE".to_string()));
+    assert!(!cautions(serde_json::json!([])).contains(&"CT_DONE".to_string()));
+    assert!(
+        !cautions(serde_json::Value::Null).contains(&"CT_DONE".to_string()),
+        "unknown: not fired"
+    );
+
+    edit(&rules, "includes: ct }", "includes: pet }");
+    let stderr = check_fails(dir.path());
+    assert!(
+        stderr.contains(
+            "rule CT_DONE: when.includes: `pet` is not an option of `imaging.modalities`"
+        ),
+        "{stderr}"
+    );
+    edit(
+        &rules,
+        "{ field: imaging.modalities, includes: pet }",
+        "{ field: pain.low_back, includes: ct }",
+    );
+    let stderr = check_fails(dir.path());
+    assert!(stderr.contains("rule CT_DONE: when.includes: `includes` tests a multiple choice, but `pain.low_back` is a"), "{stderr}");
 }

@@ -20,6 +20,7 @@ export function evalCond(c, get) {
     if ("eq" in c) return v === c.eq;
     if ("in" in c) return c.in.includes(v);
     if ("empty" in c) return Array.isArray(v) && (v.length === 0) === c.empty;
+    if ("includes" in c) return Array.isArray(v) && v.includes(c.includes);
     for (const [op, f] of [["lt", (a, b) => a < b], ["lte", (a, b) => a <= b], ["gt", (a, b) => a > b], ["gte", (a, b) => a >= b]]) {
       if (op in c && typeof c[op] === "number") return f(v, c[op]);
     }
