@@ -67,6 +67,15 @@ pub enum RulesCommand {
         #[arg(long)]
         profile: Option<String>,
     },
+    /// What NEW changes from OLD: criteria added, removed or changed,
+    /// parameters changed per profile, questions added or removed.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// `text` (the default) or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

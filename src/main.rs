@@ -14,6 +14,9 @@ fn main() -> ExitCode {
         None => serve(Settings::from_env()),
         Some(Command::Serve(settings)) => serve(settings),
         Some(Command::Rules(RulesCommand::Check { dir, profile })) => rules_check(&dir, profile),
+        Some(Command::Rules(RulesCommand::Diff { old, new, format })) => {
+            rules_diff(&old, &new, &format)
+        }
         Some(Command::Keys { database, command }) => keys(&database, command),
         Some(Command::Backup { database, dest }) => {
             backup_or_restore(&database, |dir| async move {
@@ -192,6 +195,29 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
 
 /// Checks every profile of the rule set in `dir` (or one), then runs the
 /// worked cases in `dir/cases`.
+fn rules_diff(old: &std::path::Path, new: &std::path::Path, format: &str) -> ExitCode {
+    let diff = RuleFiles::read_dir(old)
+        .and_then(|o| RuleFiles::read_dir(new).map(|n| (o, n)))
+        .and_then(|(o, n)| facet_screen::rules::diff::diff(&o, &n));
+    match diff {
+        Ok(d) if format == "json" => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&d).expect("a diff serializes")
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(d) => {
+            print!("{d}");
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            eprintln!("{problems}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn rules_check(dir: &std::path::Path, profile: Option<String>) -> ExitCode {
     let files = match RuleFiles::read_dir(dir) {
         Ok(f) => f,

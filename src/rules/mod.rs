@@ -5,6 +5,7 @@
 
 pub mod compile;
 pub mod contract;
+pub mod diff;
 pub mod logic;
 
 use std::collections::BTreeMap;

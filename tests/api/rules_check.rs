@@ -252,3 +252,89 @@ fn includes_tests_a_multiple_choice() {
     let stderr = check_fails(dir.path());
     assert!(stderr.contains("rule CT_DONE: when.includes: `includes` tests a multiple choice, but `pain.low_back` is a"), "{stderr}");
 }
+
+/// `rules diff OLD NEW`: a draft that raises the relief threshold, adds a
+/// caution and a question, rewords a criterion and drops one.
+#[test]
+fn rules_diff_lists_what_a_draft_changes() {
+    let dir = rules_copy();
+    let (rules, params, questions) = (
+        dir.path().join("rules.yaml"),
+        dir.path().join("parameters.yaml"),
+        dir.path().join("questionnaire.yaml"),
+    );
+    // The threshold under cms_lcd only (its first `block_relief_percent: 80`).
+    edit(
+        &params,
+        "      block_relief_percent: 80\n",
+        "      block_relief_percent: 90\n",
+    );
+    edit(
+        &rules,
+        "  - code: ANTICOAGULATION\n",
+        "  - code: SMOKER\n    title: smokes\n    effect: caution\n    when: { field: readiness.smoker, is: true }\n    message: Smoking slows healing.\n    next_step: Offer help to stop smoking.\n    sources: [programme]\n  - code: ANTICOAGULATION\n",
+    );
+    edit(
+        &questions,
+        "      - id: readiness.active_infection\n",
+        "      - id: readiness.smoker\n        question: Does the patient smoke?\n        type: boolean\n      - id: readiness.active_infection\n",
+    );
+    edit(
+        &rules,
+        "    message: Smoking slows healing.",
+        "    message: Smoking slows healing and raises anaesthetic risk.",
+    );
+    edit(
+        &rules,
+        "Arrange a diagnostic medial branch block (first or confirmatory).",
+        "Arrange the next diagnostic medial branch block.",
+    );
+    let out = bin()
+        .args(["rules", "diff"])
+        .arg(rules_dir())
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "criteria added: SMOKER (caution)",
+        "criterion changed: DUAL_BLOCK (next_step)",
+        "parameter changed: cms_lcd.block_relief_percent: 80 -> 90",
+        "questions added: readiness.smoker",
+    ] {
+        assert!(text.contains(expected), "{expected} in\n{text}");
+    }
+    assert!(!text.contains("asra_2020"), "{text}");
+    let json = bin()
+        .args(["rules", "diff", "--format", "json"])
+        .arg(dir.path())
+        .arg(rules_dir())
+        .output()
+        .unwrap();
+    let d: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        d["criteria_removed"],
+        serde_json::json!(["SMOKER (caution)"])
+    );
+    assert_eq!(
+        d["questions_removed"],
+        serde_json::json!(["readiness.smoker"])
+    );
+    assert_eq!(d["parameters_changed"][0]["from"], 90.0);
+    // The same set: nothing.
+    let same = bin()
+        .args(["rules", "diff"])
+        .arg(rules_dir())
+        .arg(rules_dir())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(same.stdout).unwrap(),
+        "no change to criteria, parameters or questions\n"
+    );
+}
