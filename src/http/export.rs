@@ -5,7 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -13,7 +13,7 @@ use super::AppState;
 use super::problem::{ApiError, Problem};
 use crate::auth::{Action, Caller};
 use crate::questionnaire::FieldError;
-use crate::screening::record::timestamp;
+use crate::screening::record::{Period, timestamp};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -61,21 +61,6 @@ fn fhir_entries(
     ]
 }
 
-fn bound(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
-    let raw = raw?;
-    match DateTime::parse_from_rfc3339(raw.trim()) {
-        Ok(t) => Some(timestamp(t.with_timezone(&Utc))),
-        Err(_) => {
-            errors.push(FieldError {
-                field: field.into(),
-                message: "expected a time with its offset (RFC 3339), such as 2026-11-01T00:00:00Z"
-                    .into(),
-            });
-            None
-        }
-    }
-}
-
 /// Export the clinic's record.
 ///
 /// Administrators only. Each line is one screening as stored (answers, the
@@ -105,16 +90,7 @@ pub async fn get(
     let Query(params) =
         query.map_err(|_| ApiError::InvalidHeader("query", "malformed query string"))?;
     let mut errors = Vec::new();
-    let from = bound("from", params.from.as_deref(), &mut errors);
-    let to = bound("to", params.to.as_deref(), &mut errors);
-    if let (Some(f), Some(t)) = (&from, &to)
-        && f >= t
-    {
-        errors.push(FieldError {
-            field: "to".into(),
-            message: "must be after `from`".into(),
-        });
-    }
+    let period = Period::parse(params.from.as_deref(), params.to.as_deref(), &mut errors);
     let fhir = match params.format.as_deref() {
         None | Some("ndjson") => false,
         Some("fhir") => true,
@@ -130,12 +106,7 @@ pub async fn get(
         return Err(ApiError::Invalid(errors));
     }
     app.store
-        .record_export(
-            &caller.clinic,
-            &caller.actor(),
-            from.as_deref(),
-            to.as_deref(),
-        )
+        .record_export(&caller.clinic, &caller.actor(), &period)
         .await?;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let (store, clinic, rules) = (app.store.clone(), caller.clinic.clone(), app.rules.clone());
@@ -164,9 +135,7 @@ pub async fn get(
                 }
                 out
             };
-            let sent = store
-                .export(&clinic, from.as_deref(), to.as_deref(), render, &tx)
-                .await;
+            let sent = store.export(&clinic, &period, render, &tx).await;
             let tail: &[u8] = b"]}\n";
             match sent {
                 // No screening at all: the head still goes first.
@@ -186,9 +155,7 @@ pub async fn get(
                 bytes.push(b'\n');
                 bytes
             };
-            store
-                .export(&clinic, from.as_deref(), to.as_deref(), render, &tx)
-                .await
+            store.export(&clinic, &period, render, &tx).await
         };
         match result {
             Ok(n) => tracing::info!(screenings = n, "export sent"),

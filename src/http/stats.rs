@@ -4,14 +4,13 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::AppState;
 use super::problem::{ApiError, Problem};
 use crate::auth::{Action, Caller};
-use crate::questionnaire::FieldError;
+use crate::screening::record::Period;
 use crate::screening::stats::Stats;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -24,22 +23,6 @@ pub struct StatsParams {
     /// Screenings created before this time (RFC 3339). Left out: until now.
     #[param(value_type = Option<String>, format = DateTime)]
     to: Option<String>,
-}
-
-const TIME: &str = "expected a time with its offset (RFC 3339), such as 2026-11-01T00:00:00Z";
-
-fn time(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
-    let raw = raw?;
-    let parsed = DateTime::parse_from_rfc3339(raw.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc));
-    if parsed.is_none() {
-        errors.push(FieldError {
-            field: field.into(),
-            message: TIME.into(),
-        });
-    }
-    parsed
 }
 
 /// The clinic's statistics over a period.
@@ -64,18 +47,9 @@ pub async fn get(
     let Query(params) =
         query.map_err(|_| ApiError::InvalidHeader("query", "malformed query string"))?;
     let mut errors = Vec::new();
-    let from = time("from", params.from.as_deref(), &mut errors);
-    let to = time("to", params.to.as_deref(), &mut errors);
-    if let (Some(from), Some(to)) = (from, to)
-        && from >= to
-    {
-        errors.push(FieldError {
-            field: "to".into(),
-            message: "must be after `from`".into(),
-        });
-    }
+    let period = Period::parse(params.from.as_deref(), params.to.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    Ok(Json(app.store.stats(&caller.clinic, from, to).await?))
+    Ok(Json(app.store.stats(&caller.clinic, &period).await?))
 }

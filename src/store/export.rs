@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::screenings::{change_event, merge_history, screening, view_event};
 use super::{Store, StoreError};
-use crate::screening::record::{Actor, Clinic, Event, Screening, timestamp};
+use crate::screening::record::{Actor, Clinic, Event, Period, Screening, timestamp};
 
 /// One line of an export.
 #[derive(Serialize)]
@@ -43,9 +43,9 @@ impl Store {
         &self,
         clinic: &Clinic,
         actor: &Actor,
-        from: Option<&str>,
-        to: Option<&str>,
+        period: &Period,
     ) -> Result<(), StoreError> {
+        let (from, to) = period.stored();
         sqlx::query("INSERT INTO exports (id, clinic, at, actor, range_from, range_to) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(clinic.as_str())
@@ -64,18 +64,17 @@ impl Store {
     pub async fn export(
         &self,
         clinic: &Clinic,
-        from: Option<&str>,
-        to: Option<&str>,
+        period: &Period,
         mut render: impl FnMut(ExportLine) -> Vec<u8> + Send,
         lines: &mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
     ) -> Result<u64, StoreError> {
         use futures_util::TryStreamExt;
-        let (from, to) = (from.unwrap_or("0000"), to.unwrap_or("9999"));
+        let (from, to) = period.bounds();
         let query = |sql: &'static str| {
             sqlx::query(sql)
                 .bind(clinic.as_str())
-                .bind(from)
-                .bind(to)
+                .bind(from.as_str())
+                .bind(to.as_str())
                 .fetch(&self.pool)
         };
         let (mut screenings, mut changes, mut reads) =

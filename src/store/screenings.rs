@@ -737,24 +737,22 @@ impl Store {
 }
 
 impl Store {
-    /// The statistics of the screenings of `clinic` created at or after
-    /// `from` and before `to`, read one row at a time.
+    /// The statistics of the screenings of `clinic` created in `period`,
+    /// read one row at a time.
     pub async fn stats(
         &self,
         clinic: &Clinic,
-        from: Option<chrono::DateTime<chrono::Utc>>,
-        to: Option<chrono::DateTime<chrono::Utc>>,
+        period: &crate::screening::record::Period,
     ) -> Result<Stats, StoreError> {
         use futures_util::TryStreamExt;
-        let from_text = from.map(crate::screening::record::timestamp);
-        let to_text = to.map(crate::screening::record::timestamp);
+        let (from, to) = period.bounds();
         let mut rows = sqlx::query(
             "SELECT suggested, status, created_at, review, evaluation FROM screenings \
              WHERE clinic = $1 AND created_at >= $2 AND created_at < $3",
         )
         .bind(clinic.as_str())
-        .bind(from_text.as_deref().unwrap_or("0000"))
-        .bind(to_text.as_deref().unwrap_or("9999"))
+        .bind(from.as_str())
+        .bind(to.as_str())
         .fetch(&self.pool);
         let mut stats = StatsBuilder::default();
         let time = |text: &str| {
@@ -773,6 +771,7 @@ impl Store {
                 fired: json::<FiredCodes>(&row.try_get::<String, _>("evaluation")?)?,
             });
         }
-        Ok(stats.finish(from_text, to_text))
+        let (from, to) = period.stored();
+        Ok(stats.finish(from, to))
     }
 }
