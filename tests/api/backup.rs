@@ -24,21 +24,6 @@ fn run(data: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn make_key(data: &Path, role: &str) -> String {
-    let out = run(
-        data,
-        &[
-            "keys", "create", "--clinic", "default", "--role", role, "--label", role,
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 /// When a creation was acknowledged, its id, and the 201's body as sent.
 type Acked = (Instant, String, String);
 
@@ -50,7 +35,7 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_screening_with_it
         dir.path().join("restored"),
         dir.path().join("backup.db"),
     );
-    let intake = make_key(&data, "intake");
+    let intake = binary::make_key(&data, "intake");
     let server = binary::serve(&[
         ("FACET_SCREEN_DATA_DIR", data.to_str().unwrap()),
         ("FACET_SCREEN_RATE_LIMIT", "1000000"),

@@ -31,6 +31,24 @@ pub fn command() -> Command {
     c
 }
 
+/// A key of clinic `default` with `role`, made by `keys create` on the
+/// SQLite data directory `data`.
+pub fn make_key(data: &std::path::Path, role: &str) -> String {
+    let out = command()
+        .args([
+            "keys", "create", "--clinic", "default", "--role", role, "--label", role,
+        ])
+        .env("FACET_SCREEN_DATA_DIR", data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 pub struct Served {
     child: Child,
     /// `http://127.0.0.1:PORT`

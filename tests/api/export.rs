@@ -216,17 +216,10 @@ async fn exporting_100000_screenings_streams_in_bounded_memory() {
     const N: i64 = 100_000;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let key = |role: &str| {
-        let out = crate::binary::command()
-            .args([
-                "keys", "create", "--clinic", "default", "--role", role, "--label", role,
-            ])
-            .env("FACET_SCREEN_DATA_DIR", &data)
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    };
-    let (intake, admin) = (key("intake"), key("admin"));
+    let (intake, admin) = (
+        crate::binary::make_key(&data, "intake"),
+        crate::binary::make_key(&data, "admin"),
+    );
     let env = [("FACET_SCREEN_DATA_DIR", data.to_str().unwrap())];
     let server = crate::binary::serve(&env);
     let client = reqwest::Client::new();
