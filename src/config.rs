@@ -76,6 +76,27 @@ pub enum RulesCommand {
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
+    /// Print CONTRACT.md for the rule set in DIR, generated from its files.
+    Doc {
+        #[arg(default_value = "rules/v1")]
+        dir: PathBuf,
+    },
+    /// Evaluate the answers in a JSON file and show every rule's truth value
+    /// (true, false or unknown), the answers it read, and why the outcome is
+    /// what it is.
+    Explain {
+        /// A JSON file of answers, as sent to POST /v1/evaluations.
+        answers: PathBuf,
+        /// The rule set's directory; the built-in rules when unset.
+        #[arg(long, env = "FACET_SCREEN_RULES_DIR")]
+        rules_dir: Option<PathBuf>,
+        /// The profile (the rule set's default when unset).
+        #[arg(long, env = "FACET_SCREEN_PROFILE")]
+        profile: Option<String>,
+        /// `text` (the default) or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,13 @@ fn main() -> ExitCode {
         Some(Command::Rules(RulesCommand::Diff { old, new, format })) => {
             rules_diff(&old, &new, &format)
         }
+        Some(Command::Rules(RulesCommand::Doc { dir })) => rules_doc(&dir),
+        Some(Command::Rules(RulesCommand::Explain {
+            answers,
+            rules_dir,
+            profile,
+            format,
+        })) => rules_explain(&answers, rules_dir.as_deref(), profile.as_deref(), &format),
         Some(Command::Keys { database, command }) => keys(&database, command),
         Some(Command::Backup { database, dest }) => {
             backup_or_restore(&database, |dir| async move {
@@ -188,6 +195,69 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn rules_doc(dir: &std::path::Path) -> ExitCode {
+    match RuleFiles::read_dir(dir).and_then(|f| facet_screen::rules::doc::contract_markdown(&f)) {
+        Ok(md) => {
+            print!("{md}");
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            eprintln!("{problems}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The rule set `serve` would use with these settings.
+fn load_rules(dir: Option<&std::path::Path>, profile: Option<&str>) -> Result<RuleSet, String> {
+    let files = match dir {
+        Some(dir) => RuleFiles::read_dir(dir).map_err(|p| p.to_string())?,
+        None => RuleFiles::embedded(),
+    };
+    RuleSet::load(&files, profile).map_err(|p| p.to_string())
+}
+
+fn rules_explain(
+    answers: &std::path::Path,
+    dir: Option<&std::path::Path>,
+    profile: Option<&str>,
+    format: &str,
+) -> ExitCode {
+    let run = || -> Result<String, String> {
+        let rules = load_rules(dir, profile)?;
+        let text =
+            std::fs::read_to_string(answers).map_err(|e| format!("{}: {e}", answers.display()))?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not JSON: {e}", answers.display()))?;
+        let parsed = facet_screen::questionnaire::Answers::parse(&rules.fields, &json).map_err(
+            |errors| {
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}: {}", answers.display(), e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            },
+        )?;
+        let explanation =
+            facet_screen::screening::explain::explain(&rules, &parsed, chrono::Utc::now());
+        Ok(if format == "json" {
+            serde_json::to_string_pretty(&explanation).expect("an explanation serializes") + "\n"
+        } else {
+            explanation.to_string()
+        })
+    };
+    match run() {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
             ExitCode::FAILURE
         }
     }

@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
             text.into(),
             include_str!("../../rules/v1/parameters.yaml").into(),
             include_str!("../../rules/v1/outcomes.yaml").into(),
+            include_str!("../../rules/v1/contract.yaml").into(),
         ],
     );
     let _ = RuleSet::load(&files, None);

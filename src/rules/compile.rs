@@ -530,6 +530,39 @@ impl Cond {
         }
     }
 
+    /// How many `some` and `fewer_than` this condition holds.
+    pub fn quantifiers(&self) -> usize {
+        match self {
+            Cond::All(items) | Cond::Any(items) => items.iter().map(Cond::quantifiers).sum(),
+            Cond::Not(inner) => inner.quantifiers(),
+            Cond::Some { .. } | Cond::FewerThan { .. } => 1,
+            Cond::Unknown(_) | Cond::Test { .. } => 0,
+        }
+    }
+
+    /// For the first `some` or `fewer_than`: how many listed entries match
+    /// its `where` (known true), and how many entries are listed. `None`
+    /// when there is none or the list is unanswered.
+    pub fn matched(&self, answers: &Answers) -> Option<(usize, usize)> {
+        match self {
+            Cond::All(items) | Cond::Any(items) => items.iter().find_map(|c| c.matched(answers)),
+            Cond::Not(inner) => inner.matched(answers),
+            Cond::Some { list, cond } | Cond::FewerThan { list, cond, .. } => {
+                match answers.get(*list) {
+                    Some(AnswerValue::List(entries)) => Some((
+                        entries
+                            .iter()
+                            .filter(|e| cond.eval_in(answers, Some(e)) == Truth::True)
+                            .count(),
+                        entries.len(),
+                    )),
+                    _ => None,
+                }
+            }
+            Cond::Unknown(_) | Cond::Test { .. } => None,
+        }
+    }
+
     /// The top-level fields this condition reads, in order, without repeats.
     pub fn reads(&self, out: &mut Vec<usize>) {
         let mut add = |i: usize| {

@@ -44,7 +44,7 @@ struct Side {
 }
 
 fn read(files: &RuleFiles) -> Result<Side, Problems> {
-    let [q_text, r_text, p_text, _] = &files.texts;
+    let [q_text, r_text, p_text, _, _] = &files.texts;
     let (questionnaire, _) = Questionnaire::parse(FILES[0], q_text)?;
     let mut questions = Vec::new();
     for item in questionnaire.sections.iter().flat_map(|s| &s.items) {

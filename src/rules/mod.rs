@@ -6,6 +6,7 @@
 pub mod compile;
 pub mod contract;
 pub mod diff;
+pub mod doc;
 pub mod logic;
 
 use std::collections::BTreeMap;
@@ -19,13 +20,15 @@ use crate::condition::Condition;
 use crate::problem_list::{Problem, Problems};
 use crate::questionnaire::{Fields, Kind, Questionnaire};
 use compile::{Cond, Scope};
+use contract::ContractFile;
 
 /// The files of a rule set, in digest order.
-pub const FILES: [&str; 4] = [
+pub const FILES: [&str; 5] = [
     "questionnaire.yaml",
     "rules.yaml",
     "parameters.yaml",
     "outcomes.yaml",
+    "contract.yaml",
 ];
 
 /// What a rule does when its condition is true.
@@ -48,7 +51,8 @@ pub enum Effect {
     Supports,
 }
 
-/// One of the six outcome codes of the contract, highest precedence first.
+/// One of the six outcome codes of the contract, in the contract's default
+/// precedence (a rule set's own order is `RuleSet::precedence`).
 #[derive(
     Debug,
     Clone,
@@ -90,7 +94,8 @@ impl Outcome {
     }
 
     /// 0 for the highest (urgent), 5 for the lowest (likely candidate): the
-    /// order of the review queue by priority.
+    /// order of the review queue by priority. Fixed, because it is stored with
+    /// each screening; the evaluation follows the rule set's own precedence.
     pub fn precedence(self) -> i64 {
         Outcome::ALL.iter().position(|o| *o == self).unwrap_or(5) as i64
     }
@@ -119,7 +124,7 @@ pub struct Source {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RulesFile {
+pub(crate) struct RulesFile {
     version: String,
     questionnaire_version: String,
     sources: BTreeMap<String, Source>,
@@ -128,7 +133,7 @@ struct RulesFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleDoc {
+pub(crate) struct RuleDoc {
     code: String,
     title: String,
     effect: Effect,
@@ -143,7 +148,7 @@ struct RuleDoc {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParametersFile {
+pub(crate) struct ParametersFile {
     default_profile: String,
     parameters: BTreeMap<String, ParameterDoc>,
     profiles: BTreeMap<String, ProfileDoc>,
@@ -152,7 +157,7 @@ struct ParametersFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documentation for authors, read but not used
-struct ParameterDoc {
+pub(crate) struct ParameterDoc {
     unit: String,
     description: String,
 }
@@ -160,7 +165,7 @@ struct ParameterDoc {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-struct ProfileDoc {
+pub(crate) struct ProfileDoc {
     title: String,
     values: BTreeMap<String, f64>,
 }
@@ -241,6 +246,8 @@ pub struct Rule {
     pub cond: Cond,
     /// Top-level fields the condition reads.
     pub reads: Vec<usize>,
+    /// Its words use `{matched}` or `{listed}`.
+    pub counts: bool,
 }
 
 /// The text of a rule set's files, from a directory or built into the binary.
@@ -248,7 +255,7 @@ pub struct Rule {
 pub struct RuleFiles {
     /// Where they came from, for messages.
     pub origin: String,
-    texts: [String; 4],
+    texts: [String; 5],
 }
 
 impl RuleFiles {
@@ -261,12 +268,13 @@ impl RuleFiles {
                 include_str!("../../rules/v1/rules.yaml").into(),
                 include_str!("../../rules/v1/parameters.yaml").into(),
                 include_str!("../../rules/v1/outcomes.yaml").into(),
+                include_str!("../../rules/v1/contract.yaml").into(),
             ],
         }
     }
 
-    /// A rule set from the text of its four files, in `FILES` order.
-    pub fn from_texts(origin: &str, texts: [String; 4]) -> Self {
+    /// A rule set from the text of its files, in `FILES` order.
+    pub fn from_texts(origin: &str, texts: [String; 5]) -> Self {
         RuleFiles {
             origin: origin.into(),
             texts,
@@ -313,8 +321,11 @@ pub struct RuleSet {
     pub visibility: Vec<Option<Cond>>,
     pub rules: Vec<Rule>,
     pub sources: BTreeMap<String, Source>,
+    /// The outcome texts in precedence order, highest first, as written in
+    /// outcomes.yaml: the evaluation takes the first that applies.
     pub outcomes: Vec<OutcomeText>,
     pub notes: Notes,
+    pub contract: ContractFile,
     pub disclaimer: String,
     pub version: String,
     pub digest: String,
@@ -326,7 +337,7 @@ pub struct RuleSet {
     pub read_by: Vec<Vec<String>>,
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Problems> {
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Problems> {
     serde_norway::from_str(text).map_err(|e| Problems::one(Problem::syntax(file, &e)))
 }
 
@@ -341,16 +352,20 @@ impl RuleSet {
     /// Reads, checks and compiles `files` for `profile` (the file's default
     /// when `None`), reporting every problem found.
     pub fn load(files: &RuleFiles, profile: Option<&str>) -> Result<RuleSet, Problems> {
-        let [q_text, r_text, p_text, o_text] = &files.texts;
+        let [q_text, r_text, p_text, o_text, c_text] = &files.texts;
         let mut problems = Problems::default();
         let q = Questionnaire::parse(FILES[0], q_text);
         let r: Result<RulesFile, _> = parse(FILES[1], r_text);
         let p: Result<ParametersFile, _> = parse(FILES[2], p_text);
         let o: Result<OutcomesFile, _> = parse(FILES[3], o_text);
-        let (q, r, p, o) = match (q, r, p, o) {
-            (Ok(q), Ok(r), Ok(p), Ok(o)) => (q, r, p, o),
-            (q, r, p, o) => {
-                for e in [q.err(), r.err(), p.err(), o.err()].into_iter().flatten() {
+        let c: Result<ContractFile, _> = parse(FILES[4], c_text);
+        let (q, r, p, o, c) = match (q, r, p, o, c) {
+            (Ok(q), Ok(r), Ok(p), Ok(o), Ok(c)) => (q, r, p, o, c),
+            (q, r, p, o, c) => {
+                for e in [q.err(), r.err(), p.err(), o.err(), c.err()]
+                    .into_iter()
+                    .flatten()
+                {
                     problems.extend(e);
                 }
                 return Err(problems);
@@ -376,33 +391,16 @@ impl RuleSet {
             params: &params,
         };
         let rules = compile_rules(&r, &scope, &mut problems);
-        if let Some(criteria) = contract::criteria(&questionnaire.version) {
-            for c in criteria {
-                // Against what was written, so that a rule with an error in
-                // its condition is not also reported as missing.
-                match r.rules.iter().find(|r| r.code == c.code) {
-                    None => problems.push(Problem::in_file(
-                        FILES[1],
-                        format!("criterion {} of the contract has no rule", c.code),
-                    )),
-                    Some(rule) if rule.effect != c.effect || rule.required != c.required => {
-                        problems.push(Problem::at(
-                            FILES[1],
-                            format!("rule {}", c.code),
-                            format!(
-                                "the contract makes this criterion {:?}{}",
-                                c.effect,
-                                if c.required {
-                                    " and required"
-                                } else {
-                                    ", not required"
-                                }
-                            ),
-                        ))
-                    }
-                    Some(_) => {}
-                }
-            }
+        // Against what was written, so that a rule with an error in its
+        // condition is not also reported as missing.
+        c.check(&questionnaire.version, &fields, &r.rules, &mut problems);
+        for rule in &rules {
+            let ids: Vec<&str> = rule
+                .reads
+                .iter()
+                .map(|&i| fields.get(i).id.as_str())
+                .collect();
+            c.check_reads(&rule.code, &ids, &mut problems);
         }
 
         let mut visibility = vec![None; fields.len()];
@@ -452,6 +450,7 @@ impl RuleSet {
             sources: r.sources,
             outcomes: o.outcomes,
             notes: o.notes,
+            contract: c,
             disclaimer: o.disclaimer.trim().to_string(),
             version: r.version,
             digest: files.digest(),
@@ -469,6 +468,18 @@ impl RuleSet {
             digest: self.digest.clone(),
             profile: self.profile.clone(),
         }
+    }
+
+    /// The outcomes, highest precedence first (outcomes.yaml's order).
+    pub fn precedence(&self) -> impl Iterator<Item = Outcome> + '_ {
+        self.outcomes.iter().map(|t| t.code)
+    }
+
+    /// Where `outcome` stands in this rule set's precedence: 0 is highest.
+    pub fn rank(&self, outcome: Outcome) -> usize {
+        self.precedence()
+            .position(|o| o == outcome)
+            .expect("load checks that every outcome is listed")
     }
 
     pub fn outcome_text(&self, outcome: Outcome) -> &OutcomeText {
@@ -498,6 +509,17 @@ fn check_parameters(
             file,
             format!("default_profile `{}` is not a profile", p.default_profile),
         ));
+    }
+    for name in COUNTS {
+        if p.parameters.contains_key(name) {
+            problems.push(Problem::at(
+                file,
+                format!("parameter {name}"),
+                format!(
+                    "`{name}` is a count filled from the answers: name the parameter otherwise"
+                ),
+            ));
+        }
     }
     for (name, prof) in &p.profiles {
         for key in p.parameters.keys() {
@@ -582,20 +604,52 @@ fn check_outcomes(o: &OutcomesFile, problems: &mut Problems) {
         }
     }
     let codes: Vec<Outcome> = o.outcomes.iter().map(|t| t.code).collect();
-    if codes != Outcome::ALL {
+    let mut sorted = codes.clone();
+    sorted.sort();
+    if sorted != Outcome::ALL {
         problems.push(Problem::in_file(
             FILES[3],
             format!(
-                "outcomes must list each of the six outcome codes once, in precedence order: {}",
+                "outcomes must list each of the six outcome codes once, in precedence order (highest first): {}",
                 Outcome::ALL.map(Outcome::as_str).join(", ")
             ),
+        ));
+        return;
+    }
+    // The order is the programme's, within what keeps the screening safe.
+    if codes[0] != Outcome::UrgentEvaluation {
+        problems.push(Problem::at(
+            FILES[3],
+            "outcomes",
+            "urgent_evaluation must come first: a red flag wins whatever else is true",
+        ));
+    }
+    if codes[5] != Outcome::LikelyCandidate {
+        problems.push(Problem::at(
+            FILES[3],
+            "outcomes",
+            "likely_candidate must come last: it applies only when nothing else does",
+        ));
+    }
+    let at = |o: Outcome| codes.iter().position(|c| *c == o);
+    if at(Outcome::NeedsDiagnosticBlock) < at(Outcome::NeedsMoreInformation) {
+        problems.push(Problem::at(
+            FILES[3],
+            "outcomes",
+            "needs_diagnostic_block must come after needs_more_information: an outcome that moves the patient towards the procedure never hides an unknown answer (only outcomes that stop or defer it may outrank needs_more_information)",
         ));
     }
 }
 
+/// The placeholders a rule's words may use besides its profile's
+/// parameters, filled from the answers when it fires: `{matched}` and
+/// `{listed}`, the entries of its `some` or `fewer_than` list that match its
+/// `where`, and all the entries listed.
+pub const COUNTS: [&str; 2] = ["matched", "listed"];
+
 /// `text` with each `{name}` replaced by the value of parameter `name` in
-/// the profile (a whole number without decimals); the first unknown name
-/// otherwise.
+/// the profile (a whole number without decimals), and the counts left for
+/// the evaluation; the first unknown name otherwise.
 pub fn fill_params(text: &str, params: &BTreeMap<String, f64>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -606,16 +660,26 @@ pub fn fill_params(text: &str, params: &BTreeMap<String, f64>) -> Result<String,
             return Err(after.to_string());
         };
         let name = &after[..close];
-        let value = params.get(name).ok_or_else(|| name.to_string())?;
-        if value.fract() == 0.0 && value.abs() < 1e15 {
-            out.push_str(&format!("{}", *value as i64));
+        if COUNTS.contains(&name) {
+            out.push_str(&rest[open..open + close + 2]);
         } else {
-            out.push_str(&value.to_string());
+            let value = params.get(name).ok_or_else(|| name.to_string())?;
+            if value.fract() == 0.0 && value.abs() < 1e15 {
+                out.push_str(&format!("{}", *value as i64));
+            } else {
+                out.push_str(&value.to_string());
+            }
         }
         rest = &after[close + 1..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// `text` with the counts filled in (see `COUNTS`).
+pub fn fill_counts(text: &str, (matched, listed): (usize, usize)) -> String {
+    text.replace("{matched}", &matched.to_string())
+        .replace("{listed}", &listed.to_string())
 }
 
 fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problems) -> Vec<Rule> {
@@ -678,7 +742,7 @@ fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problems) -> Vec<R
                     &at,
                     path,
                     format!(
-                        "unknown parameter `{{{unknown}}}`; the parameters are: {}",
+                        "unknown parameter `{{{unknown}}}`; the parameters are: {} (and the counts {{matched}}, {{listed}})",
                         scope.params.keys().cloned().collect::<Vec<_>>().join(", ")
                     ),
                 ));
@@ -689,6 +753,18 @@ fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problems) -> Vec<R
         let message = words("message", doc.message.trim());
         let next_step = doc.next_step.as_deref().map(|s| words("next_step", s));
         let Some(cond) = cond else { continue };
+        let counts = [&title, &message]
+            .into_iter()
+            .chain(&next_step)
+            .any(|t| COUNTS.iter().any(|c| t.contains(&format!("{{{c}}}"))));
+        if counts && cond.quantifiers() != 1 {
+            problems.push(Problem::at_path(
+                file,
+                &at,
+                "message",
+                "{matched} and {listed} count the entries of the rule's `some` or `fewer_than`: they need a rule with exactly one",
+            ));
+        }
         let mut reads = Vec::new();
         cond.reads(&mut reads);
         rules.push(Rule {
@@ -701,6 +777,7 @@ fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problems) -> Vec<R
             sources: doc.sources.clone(),
             cond,
             reads,
+            counts,
         });
     }
     rules

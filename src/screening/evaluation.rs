@@ -12,7 +12,7 @@ use crate::questionnaire::Answers;
 pub use crate::rules::RulesetRef;
 use crate::rules::compile::Gap;
 use crate::rules::logic::Truth;
-use crate::rules::{Effect, Outcome, Rule, RuleSet};
+use crate::rules::{Effect, Outcome, Rule, RuleSet, fill_counts};
 
 /// A candidacy suggestion with its basis. It is never a decision: a
 /// clinician must confirm it.
@@ -97,11 +97,11 @@ pub struct Missing {
 }
 
 /// One rule's verdict on the answers.
-struct Verdict<'r> {
-    rule: &'r Rule,
-    truth: Truth,
+pub(super) struct Verdict<'r> {
+    pub rule: &'r Rule,
+    pub truth: Truth,
     /// Listed entries the rule cannot decide yet.
-    gaps: Vec<Gap>,
+    pub gaps: Vec<Gap>,
 }
 
 impl Verdict<'_> {
@@ -113,14 +113,70 @@ impl Verdict<'_> {
     /// `needs_more_information`: its condition is unknown, or a listed entry
     /// it reads is incomplete (contract v1.1 §6: an incomplete block could
     /// be a negative one, however many positive blocks stand beside it).
-    fn holds(&self) -> bool {
+    pub fn holds(&self) -> bool {
         self.rule.required && (self.truth == Truth::Unknown || !self.gaps.is_empty())
     }
 }
 
-/// Evaluates `answers` with `rules` at time `at`.
-pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evaluation {
-    let verdicts: Vec<Verdict> = rules
+/// What decides the outcome, from the rules' verdicts.
+pub(super) struct Facts {
+    fired: [bool; 7],
+    /// A red-flag rule cannot be decided yet.
+    pub red_flags_open: bool,
+    /// A required rule cannot be decided, or a required answer is missing.
+    pub undecided: bool,
+    pub missing_required: usize,
+}
+
+impl Facts {
+    pub fn fired(&self, effect: Effect) -> bool {
+        self.fired[effect as usize]
+    }
+
+    /// Whether `outcome` applies on its own terms, before precedence.
+    pub fn applies(&self, outcome: Outcome) -> bool {
+        match outcome {
+            Outcome::UrgentEvaluation => self.fired(Effect::Urgent),
+            Outcome::UnlikelyCandidate => self.fired(Effect::Exclude),
+            Outcome::NotYetEligible => self.fired(Effect::Defer),
+            Outcome::NeedsMoreInformation => self.undecided || self.fired(Effect::Require),
+            Outcome::NeedsDiagnosticBlock => self.fired(Effect::Block),
+            Outcome::LikelyCandidate => true,
+        }
+    }
+
+    /// The first outcome that applies in the rule set's precedence (from
+    /// outcomes.yaml, where urgent_evaluation is always first), and the
+    /// effect of the criteria that drove it. An unanswered red flag holds
+    /// every outcome below urgent_evaluation at needs_more_information.
+    pub fn decide(&self, rules: &RuleSet) -> (Outcome, Option<Effect>) {
+        for outcome in rules.precedence() {
+            if self.applies(outcome) {
+                return (outcome, driving_effect(outcome));
+            }
+            if outcome == Outcome::UrgentEvaluation && self.red_flags_open {
+                return (Outcome::NeedsMoreInformation, None);
+            }
+        }
+        unreachable!("likely_candidate always applies")
+    }
+}
+
+/// The effect of the criteria an outcome lists as its reasons.
+fn driving_effect(outcome: Outcome) -> Option<Effect> {
+    match outcome {
+        Outcome::UrgentEvaluation => Some(Effect::Urgent),
+        Outcome::UnlikelyCandidate => Some(Effect::Exclude),
+        Outcome::NotYetEligible => Some(Effect::Defer),
+        Outcome::NeedsMoreInformation => Some(Effect::Require),
+        Outcome::NeedsDiagnosticBlock => Some(Effect::Block),
+        Outcome::LikelyCandidate => None,
+    }
+}
+
+/// Every rule's verdict on the answers, in rule order.
+pub(super) fn verdicts<'r>(rules: &'r RuleSet, answers: &Answers) -> Vec<Verdict<'r>> {
+    rules
         .rules
         .iter()
         .map(|rule| Verdict {
@@ -128,32 +184,34 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
             truth: rule.cond.eval(answers),
             gaps: rule.cond.gaps(answers),
         })
-        .collect();
-    let fired = |e: Effect| verdicts.iter().any(|v| v.fired(e));
-    let missing = missing(rules, answers, &verdicts);
-    let missing_required = missing.iter().filter(|m| m.required).count();
-    let red_flags_open = verdicts
-        .iter()
-        .any(|v| v.rule.effect == Effect::Urgent && v.holds());
-    let undecided = verdicts.iter().any(Verdict::holds) || missing_required > 0;
+        .collect()
+}
 
-    // Red flags first and mandatory; then a known exclude or defer is
-    // definite; then anything undecided or required; then blocks.
-    let (outcome, driving) = if fired(Effect::Urgent) {
-        (Outcome::UrgentEvaluation, Some(Effect::Urgent))
-    } else if red_flags_open {
-        (Outcome::NeedsMoreInformation, None)
-    } else if fired(Effect::Exclude) {
-        (Outcome::UnlikelyCandidate, Some(Effect::Exclude))
-    } else if fired(Effect::Defer) {
-        (Outcome::NotYetEligible, Some(Effect::Defer))
-    } else if undecided || fired(Effect::Require) {
-        (Outcome::NeedsMoreInformation, Some(Effect::Require))
-    } else if fired(Effect::Block) {
-        (Outcome::NeedsDiagnosticBlock, Some(Effect::Block))
-    } else {
-        (Outcome::LikelyCandidate, None)
-    };
+pub(super) fn facts(verdicts: &[Verdict], missing: &[Missing]) -> Facts {
+    let mut fired = [false; 7];
+    for v in verdicts.iter().filter(|v| v.truth == Truth::True) {
+        fired[v.rule.effect as usize] = true;
+    }
+    let missing_required = missing.iter().filter(|m| m.required).count();
+    Facts {
+        fired,
+        red_flags_open: verdicts
+            .iter()
+            .any(|v| v.rule.effect == Effect::Urgent && v.holds()),
+        undecided: verdicts.iter().any(Verdict::holds) || missing_required > 0,
+        missing_required,
+    }
+}
+
+/// Evaluates `answers` with `rules` at time `at`.
+pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evaluation {
+    let verdicts = verdicts(rules, answers);
+    let missing = missing(rules, answers, &verdicts);
+    let facts = facts(&verdicts, &missing);
+    let fired = |e: Effect| facts.fired(e);
+    let missing_required = facts.missing_required;
+    let red_flags_open = facts.red_flags_open;
+    let (outcome, driving) = facts.decide(rules);
     let findings = |effects: &[Effect]| -> Vec<Finding> {
         verdicts
             .iter()
@@ -170,10 +228,33 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
     } else {
         Vec::new()
     };
-    let held_outcome = if fired(Effect::Exclude) {
-        Outcome::UnlikelyCandidate
+    // What the outcome will be once the red flags are answered and none is
+    // present: the first that applies of what is already known, in the rule
+    // set's precedence (needs_more_information when a required answer
+    // outside the red flags is still open, wherever the rule set puts it).
+    let held_outcome = if held_findings.is_empty() {
+        outcome
     } else {
-        Outcome::NotYetEligible
+        let urgent_only = |code: &String| {
+            rules
+                .rules
+                .iter()
+                .any(|r| r.code == *code && r.effect == Effect::Urgent)
+        };
+        let undecided = verdicts
+            .iter()
+            .any(|v| v.rule.effect != Effect::Urgent && v.holds())
+            || missing
+                .iter()
+                .any(|m| m.required && !m.needed_by.iter().all(urgent_only));
+        rules
+            .precedence()
+            .find(|&o| match o {
+                Outcome::NeedsMoreInformation => undecided || fired(Effect::Require),
+                Outcome::UnlikelyCandidate | Outcome::NotYetEligible => facts.applies(o),
+                _ => false,
+            })
+            .unwrap_or(Outcome::NotYetEligible)
     };
 
     // Criteria not required for a suggestion, unknown, that would raise
@@ -181,7 +262,9 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
     let open: Vec<Finding> = verdicts
         .iter()
         .filter(|v| {
-            v.truth == Truth::Unknown && effect_outcome(v.rule.effect).is_some_and(|o| o < outcome)
+            v.truth == Truth::Unknown
+                && effect_outcome(v.rule.effect)
+                    .is_some_and(|o| rules.rank(o) < rules.rank(outcome))
         })
         .map(|v| finding(rules, v.rule, answers))
         .collect();
@@ -296,12 +379,16 @@ impl Words<'_> {
     }
 }
 
-fn finding(rules: &RuleSet, rule: &Rule, answers: &Answers) -> Finding {
+pub(super) fn finding(rules: &RuleSet, rule: &Rule, answers: &Answers) -> Finding {
+    let counts = |text: &str| match rule.counts {
+        false => text.to_string(),
+        true => fill_counts(text, rule.cond.matched(answers).unwrap_or((0, 0))),
+    };
     Finding {
         code: rule.code.clone(),
-        title: rule.title.clone(),
+        title: counts(&rule.title),
         effect: rule.effect,
-        message: rule.message.clone(),
+        message: counts(&rule.message),
         answers: rule
             .reads
             .iter()
@@ -327,14 +414,14 @@ fn finding(rules: &RuleSet, rule: &Rule, answers: &Answers) -> Finding {
                 })
             })
             .collect(),
-        next_step: rule.next_step.clone(),
+        next_step: rule.next_step.as_deref().map(counts),
     }
 }
 
 /// Unanswered questions that some rule reads and that are asked (their
 /// `show_when` is not false), and the fields of listed entries that a rule
 /// cannot decide without; required first, then in questionnaire order.
-fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) -> Vec<Missing> {
+pub(super) fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) -> Vec<Missing> {
     let mut out = Vec::new();
     for (i, field) in rules.fields.iter() {
         if rules.read_by[i].is_empty() {

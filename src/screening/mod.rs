@@ -3,6 +3,7 @@
 //! screenings are `crate::service`'s.
 
 pub mod evaluation;
+pub mod explain;
 pub mod record;
 pub mod stats;
 

@@ -4,6 +4,7 @@ mod helpers;
 mod hostile;
 
 mod auth;
+mod authoring;
 mod backup;
 mod binary;
 mod cds;

@@ -208,6 +208,13 @@ fn includes_tests_a_multiple_choice() {
         "  - code: ANTICOAGULATION\n",
         "  - code: CT_DONE\n    title: CT done\n    effect: caution\n    when: { field: imaging.modalities, includes: ct }\n    message: A CT was done.\n    next_step: Check the CT report.\n    sources: [programme]\n  - code: ANTICOAGULATION\n",
     );
+    let contract = dir.path().join("contract.yaml");
+    let text = std::fs::read_to_string(&contract).unwrap();
+    std::fs::write(
+        &contract,
+        format!("{text}  - {{ code: CT_DONE, effect: caution, required: false, reads: [imaging.modalities] }}\n"),
+    )
+    .unwrap();
     let out = bin()
         .args(["rules", "check"])
         .arg(dir.path())
