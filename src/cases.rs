@@ -68,6 +68,41 @@ pub fn read_cases(dir: &Path) -> Result<Vec<(String, Case)>, String> {
     Ok(out)
 }
 
+/// Loads the rule set in `dir` for `profile` (its default when `None`) as
+/// `rules check` checks it: every profile loads, and every worked case in
+/// `dir/cases` passes. Otherwise, what is wrong.
+pub fn load_checked(dir: &Path, profile: Option<&str>) -> Result<RuleSet, String> {
+    let files = RuleFiles::read_dir(dir).map_err(|p| p.to_string())?;
+    let rules = RuleSet::load(&files, profile).map_err(|p| p.to_string())?;
+    for p in &rules.profiles {
+        RuleSet::load(&files, Some(p)).map_err(|problems| format!("profile {p}: {problems}"))?;
+    }
+    let cases_dir = dir.join("cases");
+    if cases_dir.is_dir() {
+        let cases = read_cases(&cases_dir)?;
+        let failed: Vec<String> = run(&files, &cases, chrono::Utc::now())
+            .into_iter()
+            .filter(|r| !r.failures.is_empty())
+            .map(|r| {
+                format!(
+                    "worked case {} ({}): {}",
+                    r.id,
+                    r.file,
+                    r.failures.join("; ")
+                )
+            })
+            .collect();
+        if !failed.is_empty() {
+            return Err(format!(
+                "{} worked case(s) failed: {}",
+                failed.len(),
+                failed.join(" | ")
+            ));
+        }
+    }
+    Ok(rules)
+}
+
 /// Runs the cases; each under its own profile.
 pub fn run(
     files: &RuleFiles,

@@ -85,6 +85,14 @@ pub async fn track(req: Request, next: axum::middleware::Next) -> Response {
     res
 }
 
+/// The rule set in use changed (a reload): the info gauge follows it.
+pub fn ruleset_changed(old: &RuleSet, new: &RuleSet) {
+    gauge!("facet_ruleset_info", "version" => old.version.clone(), "digest" => old.digest.clone(), "profile" => old.profile.clone())
+        .set(0.0);
+    gauge!("facet_ruleset_info", "version" => new.version.clone(), "digest" => new.digest.clone(), "profile" => new.profile.clone())
+        .set(1.0);
+}
+
 /// Serves `/metrics` on `listener` and samples the gauges every 5 s.
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::questionnaire::{Answers, FieldError};
 use crate::rules::RuleSet;
+use crate::rules::live::LiveRules;
 use crate::screening::record::{
     Actor, Clinic, Event, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
 };
@@ -51,42 +52,46 @@ impl From<StoreError> for ServiceError {
     }
 }
 
+/// Counts an evaluation by its outcome and profile (a metric).
+fn counted(rules: &RuleSet, evaluation: Evaluation) -> Evaluation {
+    metrics::counter!(
+        "facet_evaluations_total",
+        "outcome" => evaluation.outcome.as_str(),
+        "profile" => rules.profile.clone()
+    )
+    .increment(1);
+    evaluation
+}
+
 const REVIEWED: &str = "the screening has already been reviewed";
 const ANSWERS_FROZEN: &str = "the screening has been reviewed: its answers can no longer change";
 
 /// The screening operations over one rule set and one store.
 #[derive(Clone)]
 pub struct Screenings {
-    rules: Arc<RuleSet>,
+    rules: LiveRules,
     store: Store,
 }
 
 impl Screenings {
-    pub fn new(rules: Arc<RuleSet>, store: Store) -> Self {
+    pub fn new(rules: LiveRules, store: Store) -> Self {
         Screenings { rules, store }
     }
 
-    pub fn rules(&self) -> &RuleSet {
-        &self.rules
+    /// The rule set in use now.
+    pub fn rules(&self) -> Arc<RuleSet> {
+        self.rules.current()
     }
 
     /// Parses and evaluates answers, storing nothing (so they are not
     /// normalized for storage either).
     pub fn evaluate(&self, json: &Value) -> Result<Evaluation, ServiceError> {
-        let answers =
-            Answers::parse(&self.rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
-        Ok(self.counted(evaluate(&self.rules, &answers, chrono::Utc::now())))
-    }
-
-    /// Counts an evaluation by its outcome and profile (a metric).
-    fn counted(&self, evaluation: Evaluation) -> Evaluation {
-        metrics::counter!(
-            "facet_evaluations_total",
-            "outcome" => evaluation.outcome.as_str(),
-            "profile" => self.rules.profile.clone()
-        )
-        .increment(1);
-        evaluation
+        let rules = self.rules.current();
+        let answers = Answers::parse(&rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
+        Ok(counted(
+            &rules,
+            evaluate(&rules, &answers, chrono::Utc::now()),
+        ))
     }
 
     /// The normalized answers (as stored) and their evaluation.
@@ -94,10 +99,10 @@ impl Screenings {
         &self,
         json: &Value,
     ) -> Result<(StoredAnswers, Evaluation), ServiceError> {
-        let answers =
-            Answers::parse(&self.rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
-        let evaluation = self.counted(evaluate(&self.rules, &answers, chrono::Utc::now()));
-        let normalized = answers.to_json(&self.rules.fields);
+        let rules = self.rules.current();
+        let answers = Answers::parse(&rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
+        let evaluation = counted(&rules, evaluate(&rules, &answers, chrono::Utc::now()));
+        let normalized = answers.to_json(&rules.fields);
         let stored = StoredAnswers {
             // The clinic's own patient reference, shown in the queue.
             external_ref: normalized["patient"]["external_ref"]

@@ -12,6 +12,7 @@ use crate::auth::{Auth, Clinic, Expiry, KeyInfo, Label, NewKey, Role, Secret};
 use crate::config::Settings;
 use crate::http::cds::Cds;
 use crate::http::{self, App, AppState};
+use crate::rules::live::LiveRules;
 use crate::rules::{RuleFiles, RuleSet};
 use crate::service::Screenings;
 use crate::store::Store;
@@ -126,7 +127,18 @@ impl Application {
             store.clone(),
             Duration::from_secs(settings.housekeeping_secs.max(1)),
         ));
-        let rules = Arc::new(rules);
+        let rules = LiveRules::new(rules);
+        // Registered before the service listens: from then on SIGHUP
+        // reloads the rule set instead of ending the process.
+        let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("cannot handle SIGHUP")
+            .map_err(StartError::Runtime)?;
+        tokio::spawn(reload_on_hangup(
+            hangup,
+            settings.rules_dir.clone(),
+            settings.profile.clone(),
+            rules.clone(),
+        ));
         let metrics_address = match settings.metrics_addr {
             None => None,
             Some(addr) => {
@@ -141,7 +153,7 @@ impl Application {
                 crate::monitoring::install();
                 tokio::spawn(crate::monitoring::serve(
                     listener,
-                    rules.clone(),
+                    rules.current(),
                     store.clone(),
                 ));
                 Some(bound)
@@ -153,6 +165,7 @@ impl Application {
         let state = AppState::new(App {
             screenings: Screenings::new(rules.clone(), store.clone()),
             rules,
+            openapi: Default::default(),
             store,
             auth,
             cds: Arc::new(cds),
@@ -199,6 +212,49 @@ impl Application {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         http::serve::serve(self.listener, self.router, self.limits, signal).await
+    }
+}
+
+/// On each SIGHUP, loads the rule set again and checks it as `rules check`
+/// does (every profile, every worked case beside it); puts it in use if all
+/// pass, and otherwise keeps the one in use and logs why. Requests already
+/// running finish on the set they started with.
+async fn reload_on_hangup(
+    mut hangup: tokio::signal::unix::Signal,
+    dir: Option<std::path::PathBuf>,
+    profile: Option<String>,
+    rules: LiveRules,
+) {
+    while hangup.recv().await.is_some() {
+        let Some(dir) = dir.clone() else {
+            tracing::warn!(
+                "SIGHUP: the built-in rules are in use (no FACET_SCREEN_RULES_DIR): nothing to reload"
+            );
+            continue;
+        };
+        let profile = profile.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            crate::cases::load_checked(&dir, profile.as_deref())
+        })
+        .await;
+        match checked {
+            Ok(Ok(new)) => {
+                let (version, digest) = (new.version.clone(), new.digest.clone());
+                let old = rules.replace(new);
+                crate::monitoring::ruleset_changed(&old, &rules.current());
+                if old.digest == digest {
+                    tracing::info!(version = %version, digest = %digest, "SIGHUP: rule set checked; unchanged");
+                } else {
+                    tracing::info!(version = %version, digest = %digest, previous_digest = %old.digest, "SIGHUP: rule set reloaded");
+                }
+            }
+            Ok(Err(why)) => {
+                tracing::error!(digest = %rules.current().digest, problems = %why, "SIGHUP: the rule set was not reloaded; the one in use stays");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "SIGHUP: the reload failed; the rule set in use stays");
+            }
+        }
     }
 }
 

@@ -261,7 +261,7 @@ pub async fn discovery(State(app): State<AppState>) -> Json<Value> {
         "prefetch": {
             "questionnaireResponse": format!(
                 "QuestionnaireResponse?questionnaire={}&subject={{{{context.patientId}}}}&_sort=-authored&_count=1",
-                fhir::canonical(&app.rules)
+                fhir::canonical(&app.rules.current())
             )
         },
         "usageRequirements": "The patient answered the facet-screen questionnaire (a QuestionnaireResponse)."
@@ -320,8 +320,8 @@ pub async fn service(
     let Some(response) = prefetched_response(&request) else {
         return Ok(Json(no_response_card(&app.cds)));
     };
-    let answers =
-        fhir::answers_from_response(&app.rules, &response).map_err(ApiError::InvalidAnswers)?;
+    let answers = fhir::answers_from_response(&app.rules.current(), &response)
+        .map_err(ApiError::InvalidAnswers)?;
     committing.begin();
     let created = app
         .screenings

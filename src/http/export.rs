@@ -109,7 +109,11 @@ pub async fn get(
         .record_export(&caller.clinic, &caller.actor(), &period)
         .await?;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let (store, clinic, rules) = (app.store.clone(), caller.clinic.clone(), app.rules.clone());
+    let (store, clinic, rules) = (
+        app.store.clone(),
+        caller.clinic.clone(),
+        app.rules.current(),
+    );
     tokio::spawn(async move {
         let result = if fhir {
             let head = serde_json::json!({

@@ -128,7 +128,7 @@ impl FromRequest<super::AppState> for AnswersBody {
         if !fhir {
             return Ok(AnswersBody(value));
         }
-        crate::fhir::answers_from_response(&app.rules, &value)
+        crate::fhir::answers_from_response(&app.rules.current(), &value)
             .map(AnswersBody)
             .map_err(ApiError::InvalidAnswers)
     }

@@ -34,10 +34,11 @@ pub async fn read(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if id != fhir::resource_id(&app.rules) {
+    let rules = app.rules.current();
+    if id != fhir::resource_id(&rules) {
         return Err(ApiError::NotFound("questionnaire"));
     }
-    Ok(fhir_response(fhir::questionnaire(&app.rules)))
+    Ok(fhir_response(fhir::questionnaire(&rules)))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -59,18 +60,19 @@ pub async fn search(
 ) -> Result<Response, ApiError> {
     let Query(query) = query
         .map_err(|_| ApiError::InvalidHeader("query", "expected ?url=<canonical>[|version]"))?;
-    let canonical = fhir::canonical(&app.rules);
+    let rules = app.rules.current();
+    let canonical = fhir::canonical(&rules);
     let matches = match query.url {
         None => true,
         Some(url) => {
             let (u, v) = url.split_once('|').unwrap_or((&url, ""));
-            u == canonical && (v.is_empty() || v == app.rules.questionnaire.version)
+            u == canonical && (v.is_empty() || v == rules.questionnaire.version)
         }
     };
     let entries: Vec<Value> = if matches {
         vec![json!({
-            "fullUrl": format!("/fhir/Questionnaire/{}", fhir::resource_id(&app.rules)),
-            "resource": fhir::questionnaire(&app.rules),
+            "fullUrl": format!("/fhir/Questionnaire/{}", fhir::resource_id(&rules)),
+            "resource": fhir::questionnaire(&rules),
             "search": {"mode": "match"},
         })]
     } else {

@@ -42,9 +42,10 @@ pub async fn readyz(
         tracing::warn!(error = %e, "database not ready");
         super::problem::ApiError::Unavailable
     })?;
+    let rules = app.rules.current();
     Ok(Json(Readiness {
         status: "ready",
-        questionnaire_version: app.rules.questionnaire.version.clone(),
-        ruleset: app.rules.reference(),
+        questionnaire_version: rules.questionnaire.version.clone(),
+        ruleset: rules.reference(),
     }))
 }

@@ -22,11 +22,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -36,10 +36,11 @@ use tracing::Span;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Auth;
-use crate::rules::RuleSet;
+use crate::rules::live::LiveRules;
 use crate::service::Screenings;
 use crate::store::Store;
 use problem::ApiError;
+use serde_json::Value;
 
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -65,10 +66,33 @@ impl std::ops::Deref for AppState {
 pub struct App {
     /// The operations on screenings.
     pub screenings: Screenings,
-    pub rules: Arc<RuleSet>,
+    /// The rule set in use: take `current()` once per request.
+    pub rules: LiveRules,
+    /// The OpenAPI document of the rule set it was made for (its digest and
+    /// profile), made again after a reload.
+    pub openapi: arc_swap::ArcSwap<(String, Value)>,
     pub store: Store,
     pub auth: Arc<Auth>,
     pub cds: Arc<cds::Cds>,
+}
+
+impl App {
+    /// The OpenAPI document for the rule set in use.
+    fn openapi(&self) -> Value {
+        let rules = self.rules.current();
+        let key = format!("{} {}", rules.digest, rules.profile);
+        let cached = self.openapi.load();
+        if cached.0 == key {
+            return cached.1.clone();
+        }
+        let doc = openapi::document(&rules);
+        self.openapi.store(Arc::new((key, doc.clone())));
+        doc
+    }
+}
+
+async fn openapi_document(State(app): State<AppState>) -> Json<Value> {
+    Json(app.openapi())
 }
 
 pub fn router(
@@ -78,7 +102,6 @@ pub fn router(
     metrics: bool,
 ) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let doc = openapi::document(&state.rules);
     let router = Router::new()
         .route("/", get(ui::index))
         .route("/ui/{file}", get(ui::asset))
@@ -94,6 +117,7 @@ pub fn router(
         .route("/fhir/Questionnaire", get(fhir::search))
         .route("/fhir/Questionnaire/{id}", get(fhir::read))
         .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(openapi_document))
         .route("/v1/questionnaire", get(questionnaire::get))
         .route("/v1/sources", get(questionnaire::sources))
         .route("/v1/evaluations", post(evaluations::create))
@@ -116,7 +140,10 @@ pub fn router(
             // The vendored Swagger UI sets inline styles: its pages get the
             // relaxed policy, which the layer below then leaves in place.
             Router::new()
-                .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", doc))
+                .merge(
+                    SwaggerUi::new("/docs")
+                        .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+                )
                 .layer(SetResponseHeaderLayer::overriding(
                     header::CONTENT_SECURITY_POLICY,
                     HeaderValue::from_static(CSP_DOCS),

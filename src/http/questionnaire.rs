@@ -14,7 +14,7 @@ use crate::questionnaire::Questionnaire;
 #[utoipa::path(get, path = "/v1/questionnaire", operation_id = "getQuestionnaire", tag = "questionnaire",
     responses((status = 200, description = "The questionnaire", body = Questionnaire)))]
 pub async fn get(State(app): State<AppState>) -> Json<Questionnaire> {
-    Json(app.rules.questionnaire.clone())
+    Json(app.rules.current().questionnaire.clone())
 }
 
 /// The rule set's published sources, by id, with the rule set they belong to.
@@ -28,8 +28,9 @@ pub struct Sources {
 #[utoipa::path(get, path = "/v1/sources", operation_id = "getSources", tag = "questionnaire",
     responses((status = 200, description = "The rule set's sources", body = Sources)))]
 pub async fn sources(State(app): State<AppState>) -> Json<Sources> {
+    let rules = app.rules.current();
     Json(Sources {
-        ruleset: app.rules.reference(),
-        sources: app.rules.sources.clone(),
+        ruleset: rules.reference(),
+        sources: rules.sources.clone(),
     })
 }

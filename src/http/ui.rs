@@ -24,9 +24,10 @@ fn file(content_type: &'static str, body: impl IntoResponse) -> Response {
 /// the rule set, review reasons from the record) as a JSON data island: one
 /// source for each, never copied into the scripts.
 pub async fn index(State(app): State<AppState>) -> Response {
+    let rules = app.rules.current();
     let outcomes: Map<String, Value> = Outcome::ALL
         .iter()
-        .map(|o| (o.as_str().into(), json!(app.rules.outcome_text(*o).label)))
+        .map(|o| (o.as_str().into(), json!(rules.outcome_text(*o).label)))
         .collect();
     let reasons: Map<String, Value> = ReasonCode::VARIANTS
         .iter()

@@ -7,6 +7,7 @@ pub mod compile;
 pub mod contract;
 pub mod diff;
 pub mod doc;
+pub mod live;
 pub mod logic;
 
 use std::collections::BTreeMap;

@@ -193,6 +193,20 @@ impl Served {
         self.finish();
     }
 
+    /// What it has written to stdout (its log) so far.
+    pub fn log(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Sends `signal` (such as `HUP`) to the server.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal}");
+    }
+
     /// SIGTERM (a graceful stop); returns its exit status, stdout and stderr.
     pub fn terminate(mut self) -> (ExitStatus, String, String) {
         Command::new("kill")

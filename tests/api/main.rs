@@ -21,6 +21,7 @@ mod metrics;
 mod openapi;
 mod operations;
 mod questionnaire;
+mod reload;
 mod rules_check;
 mod screenings;
 mod show_when;
