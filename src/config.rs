@@ -76,6 +76,33 @@ pub enum RulesCommand {
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
+    /// What a draft rule set would change: every stored screening's current
+    /// answers evaluated with the rule set in use and with the draft, counted
+    /// as transitions between outcomes with the criteria responsible.
+    Impact {
+        /// The draft rule set's directory.
+        draft: PathBuf,
+        /// The draft's profile (default: the profile in use, else the draft's default).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Only screenings created from this date (YYYY-MM-DD, UTC) or time (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// Only this clinic's screenings (default: every clinic).
+        #[arg(long)]
+        clinic: Option<String>,
+        /// `table` (the default) or `json`.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+        /// The rule set in use, as `serve` reads it; the built-in rules when unset.
+        #[arg(long, env = "FACET_SCREEN_RULES_DIR")]
+        rules_dir: Option<PathBuf>,
+        /// The profile in use, as `serve` reads it.
+        #[arg(long, env = "FACET_SCREEN_PROFILE")]
+        in_use_profile: Option<String>,
+        #[command(flatten)]
+        database: Database,
+    },
     /// Print CONTRACT.md for the rule set in DIR, generated from its files.
     Doc {
         #[arg(default_value = "rules/v1")]

@@ -18,6 +18,24 @@ fn main() -> ExitCode {
             rules_diff(&old, &new, &format)
         }
         Some(Command::Rules(RulesCommand::Doc { dir })) => rules_doc(&dir),
+        Some(Command::Rules(RulesCommand::Impact {
+            draft,
+            profile,
+            from,
+            clinic,
+            format,
+            rules_dir,
+            in_use_profile,
+            database,
+        })) => rules_impact(
+            &draft,
+            profile.or(in_use_profile.clone()),
+            from.as_deref(),
+            clinic.as_deref(),
+            &format,
+            (rules_dir.as_deref(), in_use_profile.as_deref()),
+            &database,
+        ),
         Some(Command::Rules(RulesCommand::Explain {
             answers,
             rules_dir,
@@ -220,6 +238,60 @@ fn load_rules(dir: Option<&std::path::Path>, profile: Option<&str>) -> Result<Ru
         None => RuleFiles::embedded(),
     };
     RuleSet::load(&files, profile).map_err(|p| p.to_string())
+}
+
+fn rules_impact(
+    draft: &std::path::Path,
+    profile: Option<String>,
+    from: Option<&str>,
+    clinic: Option<&str>,
+    format: &str,
+    (in_use_dir, in_use_profile): (Option<&std::path::Path>, Option<&str>),
+    database: &Database,
+) -> ExitCode {
+    let run = async {
+        let in_use = load_rules(in_use_dir, in_use_profile).map_err(anyhow::Error::msg)?;
+        let draft = RuleFiles::read_dir(draft)
+            .and_then(|files| RuleSet::load(&files, profile.as_deref()))
+            .map_err(|p| anyhow::anyhow!("the draft in {}:\n{p}", draft.display()))?;
+        // A date is midnight UTC.
+        let from = from.map(|f| match chrono::NaiveDate::parse_from_str(f, "%Y-%m-%d") {
+            Ok(_) => format!("{f}T00:00:00Z"),
+            Err(_) => f.to_string(),
+        });
+        let mut errors = Vec::new();
+        let period =
+            facet_screen::screening::record::Period::parse(from.as_deref(), None, &mut errors);
+        if let Some(e) = errors.first() {
+            anyhow::bail!("--from: {}", e.message);
+        }
+        let store = Store::connect(&database.url()?).await?;
+        let mut impact = facet_screen::screening::impact::ImpactBuilder::new(&in_use, &draft);
+        store
+            .replay(clinic, &period, |s| {
+                impact.add(s.id, s.answers, s.suggested)
+            })
+            .await?;
+        let impact = impact.finish();
+        Ok(if format == "json" {
+            serde_json::to_string_pretty(&impact).expect("an impact serializes") + "\n"
+        } else {
+            impact.to_string()
+        })
+    };
+    let result = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run));
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn rules_explain(

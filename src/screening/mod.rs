@@ -4,6 +4,7 @@
 
 pub mod evaluation;
 pub mod explain;
+pub mod impact;
 pub mod record;
 pub mod stats;
 

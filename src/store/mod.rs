@@ -8,6 +8,7 @@ pub mod backup;
 mod batch;
 mod export;
 mod keys;
+pub mod replay;
 mod screenings;
 
 use std::path::Path;

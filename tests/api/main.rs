@@ -2,6 +2,7 @@
 
 mod helpers;
 mod hostile;
+mod impact;
 
 mod auth;
 mod authoring;
