@@ -38,7 +38,8 @@ pub struct Transition {
     pub from: Outcome,
     pub to: Outcome,
     pub count: u64,
-    /// The criteria that drove one outcome and not the other.
+    /// The criteria that now drive the outcome and did not before (or, when
+    /// none, those that drove it before and no longer do).
     pub criteria: Vec<String>,
     pub examples: Vec<String>,
 }
@@ -114,9 +115,14 @@ impl<'a> ImpactBuilder<'a> {
             ev.reasons.iter().map(|r| r.code.clone()).collect()
         };
         let (old, new) = (codes(&before), codes(&after));
-        let mut responsible: BTreeSet<String> = old.symmetric_difference(&new).cloned().collect();
+        // What drives the new outcome and did not drive the old one; else
+        // what drove the old one and no longer does (a block now enough);
+        // else, the same criteria with another outcome, the precedence.
+        let mut responsible: BTreeSet<String> = new.difference(&old).cloned().collect();
         if responsible.is_empty() {
-            // The same criteria, another outcome: the precedence changed.
+            responsible = old.difference(&new).cloned().collect();
+        }
+        if responsible.is_empty() {
             responsible = new;
         }
         let entry = self
