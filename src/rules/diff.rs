@@ -1,13 +1,16 @@
 //! `rules diff OLD NEW`: what a draft rule set changes, for its author and
 //! its reviewer: criteria added, removed or changed (and in what), the
-//! parameters changed per profile, and the questions added or removed.
+//! parameters changed per profile, the questions added or removed, and the
+//! outcomes' precedence.
 //! It reads the files as written; `rules check` says whether they load.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{FILES, ParametersFile, Problems, RuleDoc, RuleFiles, RulesFile, parse};
+use super::{
+    FILES, Outcome, OutcomesFile, ParametersFile, Problems, RuleDoc, RuleFiles, RulesFile, parse,
+};
 use crate::questionnaire::{AnswerType, Questionnaire};
 
 #[derive(Debug, Default, Serialize, PartialEq)]
@@ -19,6 +22,14 @@ pub struct RuleDiff {
     pub parameters_changed: Vec<ParameterChange>,
     pub questions_added: Vec<String>,
     pub questions_removed: Vec<String>,
+    /// The outcomes' precedence (outcomes.yaml), when it changed.
+    pub precedence: Option<PrecedenceChange>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct PrecedenceChange {
+    pub from: Vec<Outcome>,
+    pub to: Vec<Outcome>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -41,10 +52,11 @@ struct Side {
     rules: RulesFile,
     parameters: ParametersFile,
     questions: Vec<String>,
+    precedence: Vec<Outcome>,
 }
 
 fn read(files: &RuleFiles) -> Result<Side, Problems> {
-    let [q_text, r_text, p_text, _, _] = &files.texts;
+    let [q_text, r_text, p_text, o_text, _] = &files.texts;
     let (questionnaire, _) = Questionnaire::parse(FILES[0], q_text)?;
     let mut questions = Vec::new();
     for item in questionnaire.sections.iter().flat_map(|s| &s.items) {
@@ -59,6 +71,11 @@ fn read(files: &RuleFiles) -> Result<Side, Problems> {
         rules: parse(FILES[1], r_text)?,
         parameters: parse(FILES[2], p_text)?,
         questions,
+        precedence: parse::<OutcomesFile>(FILES[3], o_text)?
+            .outcomes
+            .iter()
+            .map(|t| t.code)
+            .collect(),
     })
 }
 
@@ -139,6 +156,12 @@ pub fn diff(old: &RuleFiles, new: &RuleFiles) -> Result<RuleDiff, Problems> {
         .filter(|q| !new.questions.contains(q))
         .cloned()
         .collect();
+    if old.precedence != new.precedence {
+        d.precedence = Some(PrecedenceChange {
+            from: old.precedence,
+            to: new.precedence,
+        });
+    }
     Ok(d)
 }
 
@@ -174,8 +197,21 @@ impl std::fmt::Display for RuleDiff {
         }
         list(f, "questions added", &self.questions_added)?;
         list(f, "questions removed", &self.questions_removed)?;
+        if let Some(p) = &self.precedence {
+            let names =
+                |o: &[Outcome]| o.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(" > ");
+            writeln!(
+                f,
+                "precedence changed: {} -> {}",
+                names(&p.from),
+                names(&p.to)
+            )?;
+        }
         if *self == RuleDiff::default() {
-            writeln!(f, "no change to criteria, parameters or questions")?;
+            writeln!(
+                f,
+                "no change to criteria, parameters, questions or precedence"
+            )?;
         }
         Ok(())
     }

@@ -173,7 +173,7 @@ pub(crate) struct ProfileDoc {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct OutcomesFile {
+pub(crate) struct OutcomesFile {
     disclaimer: String,
     outcomes: Vec<OutcomeText>,
     notes: Notes,

@@ -241,6 +241,65 @@ fn precedence_is_read_from_outcomes_yaml_within_the_safe_orders() {
         "{out}"
     );
 
+    // `rules diff` names the change.
+    let diff = ok(bin()
+        .args(["rules", "diff"])
+        .arg(rules_dir())
+        .arg(dir.path())
+        .output()
+        .unwrap());
+    assert!(
+        diff.contains("precedence changed: urgent_evaluation > unlikely_candidate > not_yet_eligible > needs_more_information > needs_diagnostic_block > likely_candidate -> urgent_evaluation > not_yet_eligible > unlikely_candidate > needs_more_information > needs_diagnostic_block > likely_candidate"),
+        "{diff}"
+    );
+
+    // A programme that asks for every required answer before a deferral:
+    // an unknown required answer now holds a known deferral...
+    let cautious = text.replacen(
+        &text[text.find("  - code: needs_more_information").unwrap()
+            ..text.find("  - code: needs_diagnostic_block").unwrap()],
+        "",
+        1,
+    );
+    let nmi = &text[text.find("  - code: needs_more_information").unwrap()
+        ..text.find("  - code: needs_diagnostic_block").unwrap()];
+    let cautious = cautious.replacen(
+        "  - code: not_yet_eligible",
+        &format!("{nmi}  - code: not_yet_eligible"),
+        1,
+    );
+    std::fs::write(&outcomes, &cautious).unwrap();
+    ok(check(dir.path()));
+    let set = RuleSet::load(&RuleFiles::read_dir(dir.path()).unwrap(), None).unwrap();
+    let mut deferred = case_answers("acute-pain");
+    deferred["pain"]["intensity_nrs"] = Value::Null;
+    let a = Answers::parse(&set.fields, &deferred).unwrap();
+    let ev = evaluate(&set, &a, chrono::Utc::now());
+    assert_eq!(ev.outcome.as_str(), "needs_more_information");
+    // ...and, behind an unanswered red flag, the words promise what this
+    // order will give once the red flags are answered, not the deferral.
+    deferred["red_flags"]["saddle_anesthesia"] = Value::Null;
+    let a = Answers::parse(&set.fields, &deferred).unwrap();
+    let ev = evaluate(&set, &a, chrono::Utc::now());
+    assert_eq!(ev.outcome.as_str(), "needs_more_information");
+    assert_eq!(ev.held_findings[0].code, "CHRONIC_PAIN");
+    assert!(
+        ev.summary
+            .contains("the suggestion will be: More information needed"),
+        "{}",
+        ev.summary
+    );
+    // Under the contract's order, the same answers promise the deferral.
+    let default = RuleSet::load(&RuleFiles::embedded(), None).unwrap();
+    let a = Answers::parse(&default.fields, &deferred).unwrap();
+    let ev = evaluate(&default, &a, chrono::Utc::now());
+    assert!(
+        ev.summary
+            .contains("the suggestion will be: Not yet eligible"),
+        "{}",
+        ev.summary
+    );
+
     // Orders that would break a safety property are refused, each named.
     let block = &text[text.find("  - code: needs_diagnostic_block").unwrap()
         ..text.find("  - code: likely_candidate").unwrap()];

@@ -342,6 +342,6 @@ fn rules_diff_lists_what_a_draft_changes() {
         .unwrap();
     assert_eq!(
         String::from_utf8(same.stdout).unwrap(),
-        "no change to criteria, parameters or questions\n"
+        "no change to criteria, parameters, questions or precedence\n"
     );
 }
