@@ -8,6 +8,13 @@ use facet_screen::startup::{Application, StartError};
 use facet_screen::store::Store;
 use facet_screen::{cases, http, telemetry};
 
+/// jemalloc instead of glibc's malloc: measured on POST /v1/evaluations on
+/// the 2-core machine, server CPU per request 33 µs → 27 µs and +20%
+/// throughput, for +1 MiB at rest and +5 MiB peak under load (mimalloc had
+/// cost 24 MiB at rest). See the README's performance section.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
