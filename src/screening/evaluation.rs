@@ -339,6 +339,9 @@ struct Words<'a> {
 
 impl Words<'_> {
     fn fill(&self, text: &str) -> String {
+        if !text.contains('{') {
+            return text.to_string();
+        }
         let titles =
             |fs: &[Finding]| join_words(&fs.iter().map(|f| f.title.as_str()).collect::<Vec<_>>());
         text.replace("{reasons}", &titles(self.reasons))
@@ -427,10 +430,12 @@ pub(super) fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) 
         if rules.read_by[i].is_empty() {
             continue;
         }
-        let asked = rules.visibility[i]
-            .as_ref()
-            .is_none_or(|c| c.eval(answers) != Truth::False);
-        if answers.get(i).is_none() && asked {
+        // Unanswered, and asked (its `show_when` is not false).
+        let missing = answers.get(i).is_none()
+            && rules.visibility[i]
+                .as_ref()
+                .is_none_or(|c| c.eval(answers) != Truth::False);
+        if missing {
             out.push(Missing {
                 id: field.id.clone(),
                 question: field.question.clone(),
@@ -440,7 +445,13 @@ pub(super) fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) 
         }
         // Entry fields, in entry order then field order; each once, required
         // when a required rule cannot decide the entry without it.
-        let sub = rules.entry_fields(i).unwrap_or_default();
+        // Entry fields only for lists, and only where a verdict has a gap.
+        let Some(sub) = rules.entry_fields(i) else {
+            continue;
+        };
+        if !verdicts.iter().any(|v| v.gaps.iter().any(|g| g.list == i)) {
+            continue;
+        }
         let mut entries: Vec<(usize, usize, bool, Vec<String>)> = Vec::new();
         for v in verdicts {
             for gap in v.gaps.iter().filter(|g| g.list == i) {
