@@ -114,11 +114,7 @@ async fn a_rule_set_gains_a_question_and_a_caution_with_no_rust_changed_and_is_s
         ("FACET_SCREEN_RULES_DIR", p.to_str().unwrap()),
     ]);
     let client = reqwest::Client::new();
-    let get = |path: &str| {
-        let request = client.get(server.url(path));
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
-    };
-    let questionnaire = get("/v1/questionnaire").await;
+    let questionnaire = server.get_json("/v1/questionnaire").await;
     assert!(questionnaire.to_string().contains("readiness.smoker"));
     let mut answers = case_answers("ideal-candidate");
     answers["readiness"]["smoker"] = json!(true);
@@ -141,7 +137,7 @@ async fn a_rule_set_gains_a_question_and_a_caution_with_no_rust_changed_and_is_s
         .collect();
     assert_eq!(cautions, ["SMOKER"], "{ev}");
     // The digest in use is the copy's, not the built-in one's.
-    let ready = get("/readyz").await;
+    let ready = server.get_json("/readyz").await;
     assert_eq!(ev["ruleset"]["digest"], ready["ruleset"]["digest"]);
     let built_in = ok(check(&rules_dir()));
     assert!(!built_in.contains(ready["ruleset"]["digest"].as_str().unwrap()));
@@ -193,6 +189,19 @@ fn the_contract_is_checked_whatever_the_version_and_names_what_is_wrong() {
     }
 }
 
+/// outcomes.yaml's `text` with the entry of outcome `code` moved to just
+/// before the entry of `before` (neither may be the last entry).
+fn moved(text: &str, code: &str, before: &str) -> String {
+    let entry = |code: &str| {
+        let start = text.find(&format!("  - code: {code}\n")).unwrap();
+        let len = text[start + 1..].find("  - code: ").unwrap() + 1;
+        &text[start..start + len]
+    };
+    let (moving, target) = (entry(code), entry(before));
+    text.replacen(moving, "", 1)
+        .replacen(target, &format!("{moving}{target}"), 1)
+}
+
 #[test]
 fn precedence_is_read_from_outcomes_yaml_within_the_safe_orders() {
     use facet_screen::questionnaire::Answers;
@@ -218,14 +227,11 @@ fn precedence_is_read_from_outcomes_yaml_within_the_safe_orders() {
     let dir = rules_copy();
     let outcomes = dir.path().join("outcomes.yaml");
     let text = std::fs::read_to_string(&outcomes).unwrap();
-    let unlikely = &text[text.find("  - code: unlikely_candidate").unwrap()
-        ..text.find("  - code: not_yet_eligible").unwrap()];
-    let swapped = text.replacen(unlikely, "", 1).replacen(
-        "  - code: needs_more_information",
-        &format!("{unlikely}  - code: needs_more_information"),
-        1,
-    );
-    std::fs::write(&outcomes, &swapped).unwrap();
+    std::fs::write(
+        &outcomes,
+        moved(&text, "unlikely_candidate", "needs_more_information"),
+    )
+    .unwrap();
     ok(check(dir.path()));
     assert_eq!(
         outcome(dir.path()),
@@ -255,20 +261,11 @@ fn precedence_is_read_from_outcomes_yaml_within_the_safe_orders() {
 
     // A programme that asks for every required answer before a deferral:
     // an unknown required answer now holds a known deferral...
-    let cautious = text.replacen(
-        &text[text.find("  - code: needs_more_information").unwrap()
-            ..text.find("  - code: needs_diagnostic_block").unwrap()],
-        "",
-        1,
-    );
-    let nmi = &text[text.find("  - code: needs_more_information").unwrap()
-        ..text.find("  - code: needs_diagnostic_block").unwrap()];
-    let cautious = cautious.replacen(
-        "  - code: not_yet_eligible",
-        &format!("{nmi}  - code: not_yet_eligible"),
-        1,
-    );
-    std::fs::write(&outcomes, &cautious).unwrap();
+    std::fs::write(
+        &outcomes,
+        moved(&text, "needs_more_information", "not_yet_eligible"),
+    )
+    .unwrap();
     ok(check(dir.path()));
     let set = RuleSet::load(&RuleFiles::read_dir(dir.path()).unwrap(), None).unwrap();
     let mut deferred = case_answers("acute-pain");
@@ -301,14 +298,11 @@ fn precedence_is_read_from_outcomes_yaml_within_the_safe_orders() {
     );
 
     // Orders that would break a safety property are refused, each named.
-    let block = &text[text.find("  - code: needs_diagnostic_block").unwrap()
-        ..text.find("  - code: likely_candidate").unwrap()];
-    let block_first = text.replacen(block, "", 1).replacen(
-        "  - code: needs_more_information",
-        &format!("{block}  - code: needs_more_information"),
-        1,
-    );
-    std::fs::write(&outcomes, &block_first).unwrap();
+    std::fs::write(
+        &outcomes,
+        moved(&text, "needs_diagnostic_block", "needs_more_information"),
+    )
+    .unwrap();
     let stderr = fails(check(dir.path()));
     assert!(
         stderr.contains(
@@ -316,14 +310,11 @@ fn precedence_is_read_from_outcomes_yaml_within_the_safe_orders() {
         ),
         "{stderr}"
     );
-    let urgent = &text[text.find("  - code: urgent_evaluation").unwrap()
-        ..text.find("  - code: unlikely_candidate").unwrap()];
-    let urgent_second = text.replacen(urgent, "", 1).replacen(
-        "  - code: not_yet_eligible",
-        &format!("{urgent}  - code: not_yet_eligible"),
-        1,
-    );
-    std::fs::write(&outcomes, &urgent_second).unwrap();
+    std::fs::write(
+        &outcomes,
+        moved(&text, "urgent_evaluation", "not_yet_eligible"),
+    )
+    .unwrap();
     let stderr = fails(check(dir.path()));
     assert!(
         stderr.contains("urgent_evaluation must come first: a red flag wins whatever else is true"),

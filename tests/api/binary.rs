@@ -193,6 +193,16 @@ impl Served {
         self.finish();
     }
 
+    /// `GET path` and its body as JSON (null when it is not JSON).
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        reqwest::get(self.url(path))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or_default()
+    }
+
     /// What it has written to stdout (its log) so far.
     pub fn log(&self) -> String {
         self.stdout.lock().unwrap().clone()

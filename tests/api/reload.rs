@@ -9,23 +9,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::binary;
 use crate::helpers::{case_answers, edit, rules_copy, rules_dir};
 
 /// Polls `/readyz` until its digest is not `old` (or 10 s pass).
-async fn digest_after(client: &reqwest::Client, server: &binary::Served, old: &str) -> String {
+async fn digest_after(server: &binary::Served, old: &str) -> String {
     let started = Instant::now();
     loop {
-        let ready: Value = client
-            .get(server.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let ready = server.get_json("/readyz").await;
         let digest = ready["ruleset"]["digest"].as_str().unwrap().to_string();
         if digest != old || started.elapsed() > Duration::from_secs(10) {
             return digest;
@@ -57,7 +50,7 @@ async fn sighup_switches_to_a_checked_rule_set_without_a_failed_request_and_refu
         ("FACET_SCREEN_RATE_LIMIT", "1000000"),
     ]);
     let client = reqwest::Client::new();
-    let old = digest_after(&client, &server, "").await;
+    let old = digest_after(&server, "").await;
 
     // Blocks of 90% and 85% relief: positive at 80%, not at 90%.
     let answers = case_answers("ideal-candidate");
@@ -115,7 +108,7 @@ async fn sighup_switches_to_a_checked_rule_set_without_a_failed_request_and_refu
         "      block_relief_percent: 90\n",
     );
     server.signal("HUP");
-    let new = digest_after(&client, &server, &old).await;
+    let new = digest_after(&server, &old).await;
     assert_ne!(new, old, "the digest did not change:\n{}", server.log());
     let (status, ev) = evaluate().await;
     assert_eq!(status, 200);
@@ -132,14 +125,7 @@ async fn sighup_switches_to_a_checked_rule_set_without_a_failed_request_and_refu
     );
     assert!(server.log().contains("SIGHUP: rule set reloaded"));
     // The questionnaire, the OpenAPI document and /readyz follow.
-    let doc: Value = client
-        .get(server.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = server.get_json("/openapi.json").await;
     assert!(
         doc.to_string().contains(&new),
         "the OpenAPI document names the new digest"
@@ -231,5 +217,4 @@ async fn sighup_switches_to_a_checked_rule_set_without_a_failed_request_and_refu
     assert_eq!(ev["ruleset"]["digest"], new.as_str());
     // No answer reached the log.
     assert!(!log.contains("\"intensity_nrs\""), "answers in the log");
-    let _ = json!(null);
 }
