@@ -272,6 +272,15 @@ fn rules_impact(
         if let Some(e) = errors.first() {
             anyhow::bail!("--from: {}", e.message);
         }
+        // Read only: a data directory with no database is a mistake to
+        // say, not an empty one to make.
+        let file = database.data_dir.join("facet-screen.db");
+        if database.database_url.is_none() && !file.exists() {
+            anyhow::bail!(
+                "no database at {}: set FACET_SCREEN_DATA_DIR or DATABASE_URL as for `serve`",
+                file.display()
+            );
+        }
         let store = Store::connect(&database.url()?).await?;
         let mut impact = facet_screen::screening::impact::ImpactBuilder::new(&in_use, &draft);
         store

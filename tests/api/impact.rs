@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::binary;
-use crate::helpers::{TestDb, case_answers, edit, rules_copy};
+use crate::helpers::{TestDb, case_answers, edit, rules_copy, rules_dir};
 use facet_screen::rules::RuleFiles;
 use facet_screen::rules::RuleSet;
 use facet_screen::rules::live::LiveRules;
@@ -121,10 +121,11 @@ async fn rules_impact_counts_the_transitions_a_draft_would_make_on_stored_screen
 
     // Switching profile: one block of at least 50% suffices under asra_2020.
     let one_block = seed(&db, "default", &[case_answers("one-positive-block")]).await;
+    let built_in = rules_dir().display().to_string();
     let asra = json_of(impact(
         &db,
         &[
-            facet_screen_rules_dir().as_str(),
+            built_in.as_str(),
             "--profile",
             "asra_2020",
             "--format",
@@ -181,8 +182,20 @@ async fn rules_impact_counts_the_transitions_a_draft_would_make_on_stored_screen
     );
     // Ids and field names only: no answer values in the report.
     assert!(!table.contains("\"escort_available\": true"));
-}
 
-fn facet_screen_rules_dir() -> String {
-    crate::helpers::rules_dir().display().to_string()
+    // A data directory with no database is refused, not created.
+    let empty = tempfile::tempdir().unwrap();
+    let out = binary::command()
+        .args(["rules", "impact"])
+        .arg(p)
+        .env("FACET_SCREEN_DATA_DIR", empty.path().join("typo"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no database at"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!empty.path().join("typo").exists());
 }
