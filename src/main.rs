@@ -238,15 +238,6 @@ fn rules_doc(dir: &std::path::Path) -> ExitCode {
     }
 }
 
-/// The rule set `serve` would use with these settings.
-fn load_rules(dir: Option<&std::path::Path>, profile: Option<&str>) -> Result<RuleSet, String> {
-    let files = match dir {
-        Some(dir) => RuleFiles::read_dir(dir).map_err(|p| p.to_string())?,
-        None => RuleFiles::embedded(),
-    };
-    RuleSet::load(&files, profile).map_err(|p| p.to_string())
-}
-
 fn rules_impact(
     draft: &std::path::Path,
     profile: Option<String>,
@@ -257,7 +248,7 @@ fn rules_impact(
     database: &Database,
 ) -> ExitCode {
     let run = async {
-        let in_use = load_rules(in_use_dir, in_use_profile).map_err(anyhow::Error::msg)?;
+        let in_use = RuleSet::configured(in_use_dir, in_use_profile).map_err(anyhow::Error::msg)?;
         let draft = RuleFiles::read_dir(draft)
             .and_then(|files| RuleSet::load(&files, profile.as_deref()))
             .map_err(|p| anyhow::anyhow!("the draft in {}:\n{p}", draft.display()))?;
@@ -317,7 +308,7 @@ fn rules_explain(
     format: &str,
 ) -> ExitCode {
     let run = || -> Result<String, String> {
-        let rules = load_rules(dir, profile)?;
+        let rules = RuleSet::configured(dir, profile)?;
         let text =
             std::fs::read_to_string(answers).map_err(|e| format!("{}: {e}", answers.display()))?;
         let json: serde_json::Value = serde_json::from_str(&text)

@@ -12,8 +12,8 @@ use crate::auth::{Auth, Clinic, Expiry, KeyInfo, Label, NewKey, Role, Secret};
 use crate::config::Settings;
 use crate::http::cds::Cds;
 use crate::http::{self, App, AppState};
+use crate::rules::RuleSet;
 use crate::rules::live::LiveRules;
-use crate::rules::{RuleFiles, RuleSet};
 use crate::service::Screenings;
 use crate::store::Store;
 
@@ -43,17 +43,8 @@ fn announce_first_key(key: &KeyInfo, secret: &Secret) {
 
 /// Loads the configured rule set, or says every problem with it.
 pub fn load_rules(settings: &Settings) -> anyhow::Result<RuleSet> {
-    let files = match &settings.rules_dir {
-        Some(dir) => RuleFiles::read_dir(dir),
-        None => Ok(RuleFiles::embedded()),
-    };
-    let origin = settings
-        .rules_dir
-        .as_ref()
-        .map_or("built-in rules/v1".to_string(), |d| d.display().to_string());
-    files
-        .and_then(|f| RuleSet::load(&f, settings.profile.as_deref()))
-        .map_err(|problems| anyhow::anyhow!("the rule set in {origin} is invalid:\n{problems}"))
+    RuleSet::configured(settings.rules_dir.as_deref(), settings.profile.as_deref())
+        .map_err(anyhow::Error::msg)
 }
 
 /// Why the service did not start.

@@ -462,6 +462,15 @@ impl RuleSet {
         })
     }
 
+    /// The rule set `serve` uses with these settings: the one in `dir`, or
+    /// the built-in one; every problem with it otherwise, naming where.
+    pub fn configured(dir: Option<&Path>, profile: Option<&str>) -> Result<RuleSet, String> {
+        let origin = dir.map_or("built-in rules/v1".to_string(), |d| d.display().to_string());
+        dir.map_or_else(|| Ok(RuleFiles::embedded()), RuleFiles::read_dir)
+            .and_then(|f| RuleSet::load(&f, profile))
+            .map_err(|problems| format!("the rule set in {origin} is invalid:\n{problems}"))
+    }
+
     /// Which rules these are: version, content digest and profile.
     pub fn reference(&self) -> RulesetRef {
         RulesetRef {

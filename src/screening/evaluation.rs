@@ -136,12 +136,9 @@ impl Facts {
     /// Whether `outcome` applies on its own terms, before precedence.
     pub fn applies(&self, outcome: Outcome) -> bool {
         match outcome {
-            Outcome::UrgentEvaluation => self.fired(Effect::Urgent),
-            Outcome::UnlikelyCandidate => self.fired(Effect::Exclude),
-            Outcome::NotYetEligible => self.fired(Effect::Defer),
             Outcome::NeedsMoreInformation => self.undecided || self.fired(Effect::Require),
-            Outcome::NeedsDiagnosticBlock => self.fired(Effect::Block),
             Outcome::LikelyCandidate => true,
+            other => driving_effect(other).is_some_and(|e| self.fired(e)),
         }
     }
 
@@ -162,16 +159,32 @@ impl Facts {
     }
 }
 
+/// The outcome each effect gives when a criterion with it fires. Cautions
+/// and supporting findings never change the outcome, and likely_candidate
+/// has no criterion of its own.
+const OUTCOME_OF: [(Effect, Outcome); 5] = [
+    (Effect::Urgent, Outcome::UrgentEvaluation),
+    (Effect::Exclude, Outcome::UnlikelyCandidate),
+    (Effect::Defer, Outcome::NotYetEligible),
+    (Effect::Require, Outcome::NeedsMoreInformation),
+    (Effect::Block, Outcome::NeedsDiagnosticBlock),
+];
+
+/// The outcome a rule gives when it fires; `None` for those that never
+/// change it (cautions, supporting findings).
+fn effect_outcome(effect: Effect) -> Option<Outcome> {
+    OUTCOME_OF
+        .iter()
+        .find(|(e, _)| *e == effect)
+        .map(|(_, o)| *o)
+}
+
 /// The effect of the criteria an outcome lists as its reasons.
 fn driving_effect(outcome: Outcome) -> Option<Effect> {
-    match outcome {
-        Outcome::UrgentEvaluation => Some(Effect::Urgent),
-        Outcome::UnlikelyCandidate => Some(Effect::Exclude),
-        Outcome::NotYetEligible => Some(Effect::Defer),
-        Outcome::NeedsMoreInformation => Some(Effect::Require),
-        Outcome::NeedsDiagnosticBlock => Some(Effect::Block),
-        Outcome::LikelyCandidate => None,
-    }
+    OUTCOME_OF
+        .iter()
+        .find(|(_, o)| *o == outcome)
+        .map(|(e, _)| *e)
 }
 
 /// Every rule's verdict on the answers, in rule order.
@@ -309,19 +322,6 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
         questionnaire_version: rules.questionnaire.version.clone(),
         ruleset: rules.reference(),
         evaluated_at: at,
-    }
-}
-
-/// The outcome a rule gives when it fires; `None` for those that never
-/// change it (cautions, supporting findings).
-fn effect_outcome(effect: Effect) -> Option<Outcome> {
-    match effect {
-        Effect::Urgent => Some(Outcome::UrgentEvaluation),
-        Effect::Exclude => Some(Outcome::UnlikelyCandidate),
-        Effect::Defer => Some(Outcome::NotYetEligible),
-        Effect::Require => Some(Outcome::NeedsMoreInformation),
-        Effect::Block => Some(Outcome::NeedsDiagnosticBlock),
-        Effect::Caution | Effect::Supports => None,
     }
 }
 
