@@ -453,8 +453,11 @@ pub struct ScreeningSummary {
     pub priority: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum EventKind {
     Created,
     AnswersCorrected,
@@ -462,6 +465,13 @@ pub enum EventKind {
     Viewed,
     /// A CDS Hooks client's feedback on the card.
     CdsFeedback,
+}
+
+impl EventKind {
+    /// As stored and as serialized.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// One entry of a screening's audit trail.

@@ -40,7 +40,7 @@ pub enum StoreError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database: {0}")]
-    Db(sqlx::Error),
+    Db(Box<dyn std::error::Error + Send + Sync>),
     #[error("stored data: {0}")]
     Corrupt(String),
 }
@@ -73,7 +73,22 @@ impl From<sqlx::Error> for StoreError {
         if passing {
             StoreError::Unavailable(e.to_string())
         } else {
-            StoreError::Db(e)
+            StoreError::Db(Box::new(e))
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// As for sqlx's errors: SQLite's BUSY, LOCKED, IOERR, FULL and
+    /// CANTOPEN pass, anything else is a fault.
+    fn from(e: rusqlite::Error) -> Self {
+        let passing = e
+            .sqlite_error()
+            .is_some_and(|f| matches!(f.extended_code & 0xff, 5 | 6 | 10 | 13 | 14));
+        if passing {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Db(Box::new(e))
         }
     }
 }
@@ -184,7 +199,12 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        let writer = (backend == Backend::Sqlite).then(|| batch::Writer::start(pool.clone()));
+        let writer = match backend {
+            Backend::Sqlite => Some(batch::Writer::start(sqlite_file(url).ok_or_else(
+                || anyhow::anyhow!("a SQLite DATABASE_URL must name a file (sqlite://PATH)"),
+            )?)?),
+            Backend::Postgres => None,
+        };
         let postgres_url = (backend == Backend::Postgres).then(|| url.into());
         Ok(Store {
             pool,

@@ -143,14 +143,14 @@ pub(super) fn screening(row: &AnyRow) -> Result<Screening, StoreError> {
 }
 
 /// The data of a screening's `created` event.
-fn created_event_data(suggested: Outcome) -> String {
+pub(super) fn created_event_data(suggested: Outcome) -> String {
     format!(
         r#"{{"suggested_outcome":"{}","answers_version":1}}"#,
         suggested.as_str()
     )
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> String {
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain values serialize")
 }
 
@@ -162,14 +162,13 @@ async fn append_event(
     actor: &Actor,
     data: &str,
 ) -> Result<(), StoreError> {
-    let kind = serde_json::to_value(kind).expect("serializes");
     sqlx::query(
         "INSERT INTO screening_events (id, screening_id, seq, kind, at, actor, data) \
          SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6 FROM screening_events WHERE screening_id = $7",
     )
     .bind(ScreeningId::new().to_string())
     .bind(id.to_string())
-    .bind(kind.as_str().unwrap_or_default().to_string())
+    .bind(kind.as_str())
     .bind(at)
     .bind(to_json(actor))
     .bind(data)
@@ -296,22 +295,6 @@ impl Store {
         }
     }
 
-    /// Writes one new screening in a transaction of its own (SQLite: the
-    /// writer's retry of a failed group, job by job).
-    pub(super) async fn insert_alone(
-        pool: &sqlx::AnyPool,
-        new: &NewScreening,
-        key: Option<&IdempotencyKey>,
-    ) -> Result<Inserted, StoreError> {
-        let mut tx = pool.begin().await?;
-        let inserted = Store::insert_screening(&mut tx, new, key).await?;
-        match inserted {
-            Inserted::New(_) => tx.commit().await?,
-            Inserted::KeyTaken(_) => tx.rollback().await?,
-        }
-        Ok(inserted)
-    }
-
     /// Writes one new screening on PostgreSQL in one statement, so one
     /// round trip, atomic on its own: the idempotency key is claimed first,
     /// and the screening and its first event are written only if it was
@@ -325,7 +308,6 @@ impl Store {
     ) -> Result<Inserted, StoreError> {
         let id = ScreeningId::new();
         let suggested = new.evaluation.outcome;
-        let kind = serde_json::to_value(EventKind::Created).expect("serializes");
         let written: i64 = sqlx::query(
             "WITH k AS ( \
                INSERT INTO idempotency_keys (clinic, key, request_hash, screening_id, created_at) \
@@ -354,7 +336,7 @@ impl Store {
         .bind(key.map(IdempotencyKey::as_str).unwrap_or_default())
         .bind(&new.request_hash)
         .bind(key.is_some())
-        .bind(kind.as_str().unwrap_or_default().to_string())
+        .bind(EventKind::Created.as_str())
         .bind(to_json(&new.actor))
         .bind(created_event_data(suggested))
         .fetch_one(pool)
@@ -367,63 +349,6 @@ impl Store {
                 "a creation wrote {n} screenings"
             ))),
         }
-    }
-
-    /// Writes one new screening inside `tx` (within the caller's savepoint).
-    pub(super) async fn insert_screening(
-        tx: &mut Transaction<'_, Any>,
-        new: &NewScreening,
-        key: Option<&IdempotencyKey>,
-    ) -> Result<Inserted, StoreError> {
-        let id = ScreeningId::new();
-        let suggested = new.evaluation.outcome;
-        sqlx::query(
-            "INSERT INTO screenings (id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at, priority, external_ref) \
-             VALUES ($1, $2, 'pending_review', $3, NULL, $4, $5, 1, NULL, $6, $7, $8, $9)",
-        )
-        .bind(id.to_string())
-        .bind(new.clinic.as_str())
-        .bind(suggested.as_str())
-        .bind(&new.answers.json)
-        .bind(&new.evaluation_json)
-        .bind(&new.at)
-        .bind(&new.at)
-        .bind(suggested.precedence())
-        .bind(new.answers.external_ref.as_deref())
-        .execute(&mut **tx)
-        .await?;
-        let data = created_event_data(suggested);
-        // The first event of a new screening: seq 1, no need to look.
-        let kind = serde_json::to_value(EventKind::Created).expect("serializes");
-        sqlx::query(
-            "INSERT INTO screening_events (id, screening_id, seq, kind, at, actor, data) VALUES ($1, $2, 1, $3, $4, $5, $6)",
-        )
-        .bind(ScreeningId::new().to_string())
-        .bind(id.to_string())
-        .bind(kind.as_str().unwrap_or_default().to_string())
-        .bind(&new.at)
-        .bind(to_json(&new.actor))
-        .bind(&data)
-        .execute(&mut **tx)
-        .await?;
-        if let Some(key) = key {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (clinic, key, request_hash, screening_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (clinic, key) DO NOTHING",
-            )
-            .bind(new.clinic.as_str())
-            .bind(key.as_str())
-            .bind(&new.request_hash)
-            .bind(id.to_string())
-            .bind(&new.at)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
-                return Ok(Inserted::KeyTaken(key.clone()));
-            }
-        }
-        Ok(Inserted::New(id))
     }
 
     pub async fn get(
