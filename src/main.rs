@@ -92,7 +92,12 @@ fn serve(settings: Settings) -> ExitCode {
     // rather than drop a line. The guard flushes what is left at exit.
     let (stdout, _flush_at_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
-        .finish(std::io::stdout());
+        // Buffered: the thread writes the lines waiting in one call, and
+        // flushes whenever none is left waiting.
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        ));
     telemetry::init(settings.log_format, stdout);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -108,7 +108,8 @@ impl Screenings {
             external_ref: normalized["patient"]["external_ref"]
                 .as_str()
                 .map(String::from),
-            json: normalized.to_string(),
+            // Serialized once, straight to what is stored and answered.
+            json: serde_json::value::to_raw_value(&normalized).expect("answers serialize"),
         };
         Ok((stored, evaluation))
     }
@@ -124,14 +125,14 @@ impl Screenings {
         key: Option<IdempotencyKey>,
     ) -> Result<Created, ServiceError> {
         let (answers, evaluation) = self.parse_and_evaluate(json)?;
-        let request_hash = hex::encode(Sha256::digest(answers.json.as_bytes()));
+        let request_hash = hex::encode(Sha256::digest(answers.json.get().as_bytes()));
         let created = self
             .store
             .create(
                 NewScreening {
                     clinic: clinic.clone(),
                     answers,
-                    evaluation_json: serde_json::to_string(&evaluation)
+                    evaluation_json: serde_json::value::to_raw_value(&evaluation)
                         .expect("an evaluation serializes"),
                     evaluation,
                     request_hash,

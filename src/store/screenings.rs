@@ -15,7 +15,7 @@ use crate::screening::{Evaluation, ScreeningId};
 /// Answers as stored: the normalized JSON text, and the clinic's patient
 /// reference taken from them for the queue.
 pub struct StoredAnswers {
-    pub json: String,
+    pub json: Box<RawValue>,
     pub external_ref: Option<String>,
 }
 
@@ -26,7 +26,7 @@ pub struct NewScreening {
     /// The evaluation as issued; its outcome is the suggestion.
     pub evaluation: Evaluation,
     /// The same, as stored and answered.
-    pub evaluation_json: String,
+    pub evaluation_json: Box<RawValue>,
     /// SHA-256 of the normalized answers, to recognise a retried request.
     pub request_hash: String,
     pub at: String,
@@ -264,8 +264,8 @@ impl Store {
                     answers_version: 1,
                     created_at: written.2.clone(),
                     updated_at: written.2,
-                    answers: raw(written.0)?,
-                    evaluation: raw(written.3)?,
+                    answers: written.0,
+                    evaluation: written.3,
                 },
                 replayed: false,
             }),
@@ -327,8 +327,8 @@ impl Store {
         .bind(new.clinic.as_str())
         .bind(id.to_string())
         .bind(suggested.as_str())
-        .bind(&new.answers.json)
-        .bind(&new.evaluation_json)
+        .bind(new.answers.json.get())
+        .bind(new.evaluation_json.get())
         .bind(&new.at)
         .bind(suggested.precedence())
         .bind(new.answers.external_ref.as_deref())
@@ -463,7 +463,7 @@ impl Store {
              WHERE id = $5 AND clinic = $6 AND status = 'pending_review' AND answers_version = $7",
         )
         .bind(suggested.as_str())
-        .bind(&answers.json)
+        .bind(answers.json.get())
         .bind(to_json(evaluation))
         .bind(at)
         .bind(current.id.to_string())
