@@ -8,6 +8,7 @@ pub mod backup;
 mod batch;
 mod export;
 mod keys;
+mod pg_writer;
 pub mod replay;
 mod screenings;
 
@@ -93,11 +94,20 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// Creations are written apart from the pool: by one thread grouping
+/// them into one commit on SQLite, by a few connections of their own on
+/// PostgreSQL.
+#[derive(Clone)]
+enum Writer {
+    Sqlite(batch::Writer),
+    Postgres(pg_writer::Writer),
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
-    /// The group-commit writer, on SQLite.
-    writer: Option<batch::Writer>,
+    /// Who writes creations.
+    writer: Writer,
     /// The URL, on PostgreSQL (for LISTEN on its own connection).
     postgres_url: Option<std::sync::Arc<str>>,
 }
@@ -173,6 +183,11 @@ impl Store {
                 Backend::Postgres => 10,
             })
             .acquire_timeout(Duration::from_secs(10))
+            // No ping before each use (a round trip to the database): a
+            // connection the server dropped fails its query instead, which
+            // is answered 503 with nothing written (sqlx still tests each
+            // connection as it goes back to the pool).
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Postgres {
@@ -200,10 +215,12 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
         let writer = match backend {
-            Backend::Sqlite => Some(batch::Writer::start(sqlite_file(url).ok_or_else(
+            Backend::Sqlite => Writer::Sqlite(batch::Writer::start(sqlite_file(url).ok_or_else(
                 || anyhow::anyhow!("a SQLite DATABASE_URL must name a file (sqlite://PATH)"),
             )?)?),
-            Backend::Postgres => None,
+            Backend::Postgres => {
+                Writer::Postgres(pg_writer::Writer::start(url.into(), pg_writer::CONNECTIONS))
+            }
         };
         let postgres_url = (backend == Backend::Postgres).then(|| url.into());
         Ok(Store {
@@ -230,7 +247,9 @@ impl Store {
 
     /// The database answers, and the creation writer (on SQLite) runs.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        if self.writer.as_ref().is_some_and(|w| !w.healthy()) {
+        if let Writer::Sqlite(w) = &self.writer
+            && !w.healthy()
+        {
             return Err(StoreError::Unavailable(
                 "the creation writer is restarting".into(),
             ));

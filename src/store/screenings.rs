@@ -4,7 +4,7 @@ use serde_json::value::RawValue;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, Writer};
 use crate::rules::Outcome;
 use crate::screening::record::{
     Actor, Clinic, Event, EventKind, IdempotencyKey, Review, Screening, ScreeningSummary, Status,
@@ -238,16 +238,16 @@ impl Store {
             new.evaluation_json.clone(),
         );
         let started = std::time::Instant::now();
-        let inserted = match &self.writer {
+        let (inserted, backend) = match &self.writer {
             // SQLite has one writer at a time: group the creations waiting
             // into one commit.
-            Some(writer) => writer.submit(new, key.cloned()).await?,
+            Writer::Sqlite(writer) => (writer.submit(new, key.cloned()).await?, "sqlite"),
             // PostgreSQL writes concurrently and groups commits itself.
-            None => Store::insert_in_one_statement(&self.pool, &new, key).await?,
+            Writer::Postgres(writer) => (writer.submit(new, key.cloned()).await?, "postgres"),
         };
         metrics::histogram!(
             "facet_db_write_duration_seconds",
-            "backend" => if self.writer.is_some() { "sqlite" } else { "postgres" }
+            "backend" => backend
         )
         .record(started.elapsed().as_secs_f64());
         match inserted {
@@ -292,62 +292,6 @@ impl Store {
                     replayed: true,
                 })
             }
-        }
-    }
-
-    /// Writes one new screening on PostgreSQL in one statement, so one
-    /// round trip, atomic on its own: the idempotency key is claimed first,
-    /// and the screening and its first event are written only if it was
-    /// (or none was sent). A key another request holds makes it write
-    /// nothing (`KeyTaken`); one it holds uncommitted makes it wait for
-    /// that commit, as a transaction would.
-    async fn insert_in_one_statement(
-        pool: &sqlx::AnyPool,
-        new: &NewScreening,
-        key: Option<&IdempotencyKey>,
-    ) -> Result<Inserted, StoreError> {
-        let id = ScreeningId::new();
-        let suggested = new.evaluation.outcome;
-        let written: i64 = sqlx::query(
-            "WITH k AS ( \
-               INSERT INTO idempotency_keys (clinic, key, request_hash, screening_id, created_at) \
-               SELECT $1, $10, $11, $2, $6 WHERE $12 \
-               ON CONFLICT (clinic, key) DO NOTHING RETURNING 1 \
-             ), s AS ( \
-               INSERT INTO screenings (id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at, priority, external_ref) \
-               SELECT $2, $1, 'pending_review', $3, NULL, $4, $5, 1, NULL, $6, $6, $7, $8 \
-               WHERE NOT $12 OR EXISTS (SELECT 1 FROM k) \
-               RETURNING id \
-             ), e AS ( \
-               INSERT INTO screening_events (id, screening_id, seq, kind, at, actor, data) \
-               SELECT $9, s.id, 1, $13, $6, $14, $15 FROM s \
-             ) \
-             SELECT COUNT(*) AS n FROM s",
-        )
-        .bind(new.clinic.as_str())
-        .bind(id.to_string())
-        .bind(suggested.as_str())
-        .bind(new.answers.json.get())
-        .bind(new.evaluation_json.get())
-        .bind(&new.at)
-        .bind(suggested.precedence())
-        .bind(new.answers.external_ref.as_deref())
-        .bind(ScreeningId::new().to_string())
-        .bind(key.map(IdempotencyKey::as_str).unwrap_or_default())
-        .bind(&new.request_hash)
-        .bind(key.is_some())
-        .bind(EventKind::Created.as_str())
-        .bind(to_json(&new.actor))
-        .bind(created_event_data(suggested))
-        .fetch_one(pool)
-        .await?
-        .try_get("n")?;
-        match (written, key) {
-            (1, _) => Ok(Inserted::New(id)),
-            (_, Some(key)) => Ok(Inserted::KeyTaken(key.clone())),
-            (n, None) => Err(StoreError::Corrupt(format!(
-                "a creation wrote {n} screenings"
-            ))),
         }
     }
 
