@@ -25,20 +25,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::StoreError;
-use super::screenings::{Inserted, NewScreening, created_event_data, to_json};
+use super::screenings::{Inserted, Job, NewScreening, created_event_data, to_json};
 use crate::screening::ScreeningId;
 use crate::screening::record::{EventKind, IdempotencyKey};
 
 const MAX_BATCH: usize = 64;
-
-struct Job {
-    new: NewScreening,
-    key: Option<IdempotencyKey>,
-    reply: oneshot::Sender<Result<Inserted, StoreError>>,
-}
 
 #[derive(Clone)]
 pub struct Writer {
@@ -67,22 +61,9 @@ impl Writer {
         self.healthy.load(Ordering::Relaxed)
     }
 
-    pub async fn submit(
-        &self,
-        new: NewScreening,
-        key: Option<IdempotencyKey>,
-    ) -> Result<Inserted, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let stopped = || {
-            StoreError::Unavailable(
-                "the writer stopped before answering: the creation may not be stored; retry with the same Idempotency-Key".into(),
-            )
-        };
-        self.jobs
-            .send(Job { new, key, reply })
-            .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+    /// Where creations are handed to it (`screenings::submit`).
+    pub fn jobs(&self) -> &mpsc::Sender<Job> {
+        &self.jobs
     }
 }
 

@@ -19,10 +19,10 @@
 use std::sync::Arc;
 
 use sqlx::{Connection, Executor, PgConnection, Postgres, Row};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc};
 
 use super::StoreError;
-use super::screenings::{Inserted, NewScreening, created_event_data, to_json};
+use super::screenings::{Inserted, Job, NewScreening, created_event_data, to_json};
 use crate::screening::ScreeningId;
 use crate::screening::record::{EventKind, IdempotencyKey};
 
@@ -31,12 +31,6 @@ use crate::screening::record::{EventKind, IdempotencyKey};
 /// creations/s, 8 about 4,200, 16 about 4,900 (within the noise of 8, for
 /// twice the connections each instance may hold).
 pub const CONNECTIONS: usize = 8;
-
-struct Job {
-    new: NewScreening,
-    key: Option<IdempotencyKey>,
-    reply: oneshot::Sender<Result<Inserted, StoreError>>,
-}
 
 #[derive(Clone)]
 pub struct Writer {
@@ -55,22 +49,9 @@ impl Writer {
         Writer { jobs }
     }
 
-    pub async fn submit(
-        &self,
-        new: NewScreening,
-        key: Option<IdempotencyKey>,
-    ) -> Result<Inserted, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let stopped = || {
-            StoreError::Unavailable(
-                "the writer stopped before answering: the creation may not be stored; retry with the same Idempotency-Key".into(),
-            )
-        };
-        self.jobs
-            .send(Job { new, key, reply })
-            .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+    /// Where creations are handed to it (`screenings::submit`).
+    pub fn jobs(&self) -> &mpsc::Sender<Job> {
+        &self.jobs
     }
 }
 

@@ -3,6 +3,7 @@
 use serde_json::value::RawValue;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{Store, StoreError, Writer};
 use crate::rules::Outcome;
@@ -38,6 +39,31 @@ pub enum Inserted {
     New(ScreeningId),
     /// The idempotency key was already used: this creation was undone.
     KeyTaken(IdempotencyKey),
+}
+
+/// A creation handed to a writer, and where its outcome goes.
+pub(super) struct Job {
+    pub new: NewScreening,
+    pub key: Option<IdempotencyKey>,
+    pub reply: oneshot::Sender<Result<Inserted, StoreError>>,
+}
+
+/// Hands a creation to a writer and waits until it is written (or not).
+async fn submit(
+    jobs: &mpsc::Sender<Job>,
+    new: NewScreening,
+    key: Option<IdempotencyKey>,
+) -> Result<Inserted, StoreError> {
+    let (reply, answer) = oneshot::channel();
+    let stopped = || {
+        StoreError::Unavailable(
+            "the writer stopped before answering: the creation may not be stored; retry with the same Idempotency-Key".into(),
+        )
+    };
+    jobs.send(Job { new, key, reply })
+        .await
+        .map_err(|_| stopped())?;
+    answer.await.map_err(|_| stopped())?
 }
 
 pub struct Created {
@@ -221,9 +247,10 @@ pub(super) fn merge_history(changes: Vec<Event>, views: Vec<Event>) -> Vec<Event
 impl Store {
     /// Stores a new screening; with an idempotency key already used for the
     /// same request, returns the screening that request created instead.
-    /// On SQLite, creations go through the group-commit writer
-    /// (`super::batch`); either way the answer comes once the transaction
-    /// holding the creation has committed.
+    /// Creations go through a writer: the group-commit thread on SQLite
+    /// (`super::batch`), connections of their own on PostgreSQL
+    /// (`super::pg_writer`); either way the answer comes once the
+    /// transaction holding the creation has committed.
     pub async fn create(
         &self,
         new: NewScreening,
@@ -238,13 +265,14 @@ impl Store {
             new.evaluation_json.clone(),
         );
         let started = std::time::Instant::now();
-        let (inserted, backend) = match &self.writer {
+        let (jobs, backend) = match &self.writer {
             // SQLite has one writer at a time: group the creations waiting
             // into one commit.
-            Writer::Sqlite(writer) => (writer.submit(new, key.cloned()).await?, "sqlite"),
+            Writer::Sqlite(writer) => (writer.jobs(), "sqlite"),
             // PostgreSQL writes concurrently and groups commits itself.
-            Writer::Postgres(writer) => (writer.submit(new, key.cloned()).await?, "postgres"),
+            Writer::Postgres(writer) => (writer.jobs(), "postgres"),
         };
+        let inserted = submit(jobs, new, key.cloned()).await?;
         metrics::histogram!(
             "facet_db_write_duration_seconds",
             "backend" => backend
