@@ -1,12 +1,12 @@
 //! `POST /v1/evaluations`: answers in, suggestion out; nothing stored.
 
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 
-use super::AppState;
 use super::extract::AnswersBody;
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
+use super::{AppState, LoggedOutcome};
 use crate::auth::{Action, Caller};
 use crate::screening::Evaluation;
 
@@ -24,14 +24,15 @@ use crate::screening::Evaluation;
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Some answers do not match the questionnaire", body = Problem, content_type = "application/problem+json"),
     ))]
-#[tracing::instrument(name = "evaluate", skip_all)]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
     AnswersBody(json): AnswersBody,
-) -> Result<Json<Evaluation>, ApiError> {
+) -> Result<(Extension<LoggedOutcome>, Json<Evaluation>), ApiError> {
     caller.may(Action::Evaluate)?;
     let evaluation = app.screenings.evaluate(&json)?;
-    tracing::info!(outcome = evaluation.outcome.as_str(), "evaluated");
-    Ok(Json(evaluation))
+    Ok((
+        Extension(LoggedOutcome(evaluation.outcome.as_str())),
+        Json(evaluation),
+    ))
 }

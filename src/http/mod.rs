@@ -199,9 +199,16 @@ pub fn router(
                 })
                 .on_request(())
                 .on_response(|res: &Response, latency: Duration, _span: &Span| {
+                    // One line per request, with the suggestion made, if
+                    // any (never the answers).
                     tracing::info!(
                         status = res.status().as_u16(),
                         latency_ms = latency.as_secs_f64() * 1000.0,
+                        outcome = res.extensions().get::<LoggedOutcome>().map(|o| o.0),
+                        replayed = res
+                            .headers()
+                            .contains_key("idempotent-replayed")
+                            .then_some(true),
                         "request"
                     );
                 })
@@ -214,6 +221,10 @@ pub fn router(
         // logged).
         .layer(axum::middleware::map_request(acceptable_request_id))
 }
+
+/// The outcome a response suggested, for the request's log line.
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedOutcome(pub &'static str);
 
 /// CORS for the configured origins only; none configured, no CORS at all
 /// (browsers then allow same-origin requests only).

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{AnswersBody, JsonBody};
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
-use super::{AppState, Committing};
+use super::{AppState, Committing, LoggedOutcome};
 use crate::auth::{Action, Caller, Clinic};
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
@@ -67,7 +67,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid answers, or an idempotency key reused with other answers", body = Problem, content_type = "application/problem+json"),
     ))]
-#[tracing::instrument(name = "create_screening", skip_all)]
 pub async fn create(
     State(app): State<AppState>,
     Extension(committing): Extension<Committing>,
@@ -82,12 +81,9 @@ pub async fn create(
         .screenings
         .create(&caller.clinic, caller.actor(), &json, key)
         .await?;
-    tracing::info!(
-        outcome = created.screening.suggested_outcome.as_str(),
-        replayed = created.replayed,
-        "screening created"
-    );
     let mut res = (StatusCode::CREATED, Json(&created.screening)).into_response();
+    res.extensions_mut()
+        .insert(LoggedOutcome(created.screening.suggested_outcome.as_str()));
     res.headers_mut()
         .insert(header::LOCATION, location(created.screening.id));
     if created.replayed {

@@ -86,6 +86,21 @@ async fn a_full_flow_leaves_no_patient_data_or_key_in_the_logs() {
         logs.contains("/v1/screenings/{id}/review"),
         "the request lines were captured: {logs}"
     );
+    // What was suggested is on the request's own line (the evaluation's
+    // and the creation's), and it is the only trace of the answers.
+    let suggested: Vec<u64> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| {
+            l["fields"]["message"] == "request" && l["fields"]["outcome"] == "likely_candidate"
+        })
+        .filter_map(|l| l["fields"]["status"].as_u64())
+        .collect();
+    assert_eq!(
+        suggested,
+        [200, 201],
+        "the suggestion on the request lines: {logs}"
+    );
     for secret in [
         external_ref,
         reason,
