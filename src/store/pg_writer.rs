@@ -136,6 +136,7 @@ async fn write(
     let mut broken = false;
     for job in batch {
         let result = if broken {
+            // Not tried on a broken connection: answered as unavailable.
             Err(sqlx::Error::PoolClosed)
         } else {
             insert(conn, &job.new, job.key.as_ref()).await
