@@ -269,7 +269,8 @@ impl Store {
             // SQLite has one writer at a time: group the creations waiting
             // into one commit.
             Writer::Sqlite(writer) => (writer.jobs(), "sqlite"),
-            // PostgreSQL writes concurrently and groups commits itself.
+            // PostgreSQL: a few connections, each writing the creations
+            // waiting in one statement.
             Writer::Postgres(writer) => (writer.jobs(), "postgres"),
         };
         let inserted = submit(jobs, new, key.cloned()).await?;
