@@ -729,3 +729,54 @@ async fn a_patients_screenings_are_found_by_the_clinics_reference() {
     assert_eq!(problem["errors"][0]["field"], "external_ref");
     assert!(!problem.to_string().contains("xxxx"), "never the value");
 }
+
+/// Creations arriving together are written together (one commit on
+/// SQLite, one statement on PostgreSQL): a key sent several times in the
+/// same burst still makes one screening, and the others in the burst are
+/// each written once.
+#[tokio::test]
+async fn a_burst_mixing_one_repeated_key_with_new_keys_stores_each_once() {
+    let app = Arc::new(crate::helpers::spawn_with(|s| s.rate_limit = 1_000_000).await);
+    let answers = Arc::new(case_answers("ideal-candidate"));
+    let tasks: Vec<_> = (0..36)
+        .map(|i| {
+            let (app, answers) = (app.clone(), answers.clone());
+            // Every third request repeats one key; the others are new.
+            let key = if i % 3 == 0 {
+                "burst-same".to_string()
+            } else {
+                format!("burst-{i}")
+            };
+            tokio::spawn(async move {
+                let res = create_with_key(&app, &key, &answers).await;
+                assert_eq!(res.status(), 201, "{key}");
+                let id = res.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                (key, id)
+            })
+        })
+        .collect();
+    let mut by_key =
+        std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for t in tasks {
+        let (key, id) = t.await.unwrap();
+        by_key.entry(key).or_default().insert(id);
+    }
+    assert_eq!(by_key.len(), 25, "one repeated key and 24 new ones");
+    assert!(
+        by_key.values().all(|ids| ids.len() == 1),
+        "each key answered with one screening: {by_key:?}"
+    );
+    let stored: std::collections::BTreeSet<String> = pending(&app)
+        .await
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    let answered: std::collections::BTreeSet<String> = by_key.into_values().flatten().collect();
+    assert_eq!(
+        stored, answered,
+        "exactly the screenings answered are stored"
+    );
+}
