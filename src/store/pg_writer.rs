@@ -159,17 +159,29 @@ async fn insert_many(
 ) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
     let mut claimed = std::collections::HashSet::new();
     let mut rows = Rows::default();
-    let mut planned = Vec::with_capacity(batch.len());
-    for job in batch {
+    let mut planned = vec![None; batch.len()];
+    // Keys are claimed in one order (clinic, then key) by every group, so
+    // that two groups sharing keys wait for each other instead of
+    // deadlocking (were one to deadlock all the same, PostgreSQL would
+    // abort it, and its creations would be written one by one).
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by_key(|&i| {
+        let job = &batch[i];
+        (
+            job.new.clinic.as_str(),
+            job.key.as_ref().map(IdempotencyKey::as_str),
+        )
+    });
+    for i in order {
+        let job = &batch[i];
         if let Some(key) = &job.key
             && !claimed.insert((job.new.clinic.as_str(), key.as_str()))
         {
-            planned.push(None);
             continue;
         }
         let id = ScreeningId::new();
         rows.push(id, &job.new, job.key.as_ref());
-        planned.push(Some(id));
+        planned[i] = Some(id);
     }
     let written: Vec<String> = sqlx::query_scalar::<Postgres, String>(
         "WITH input AS ( \
