@@ -443,9 +443,9 @@ pub(super) fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) 
                 needed_by: rules.read_by[i].clone(),
             });
         }
-        // Entry fields, in entry order then field order; each once, required
-        // when a required rule cannot decide the entry without it.
-        // Entry fields only for lists, and only where a verdict has a gap.
+        // Entry fields, only for lists where a verdict has a gap: in entry
+        // order then field order, each once, required when a required rule
+        // cannot decide the entry without it.
         let Some(sub) = rules.entry_fields(i) else {
             continue;
         };

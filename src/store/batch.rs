@@ -78,7 +78,8 @@ fn supervise(file: &Path, conn: Connection, mut rx: mpsc::Receiver<Job>, healthy
                 None => open(file)?,
             };
             healthy.store(true, Ordering::Relaxed);
-            run(&mut conn, &mut rx)
+            run(&mut conn, &mut rx);
+            Ok::<_, rusqlite::Error>(())
         }));
         healthy.store(false, Ordering::Relaxed);
         match run {
@@ -106,7 +107,8 @@ fn open(file: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-fn run(conn: &mut Connection, rx: &mut mpsc::Receiver<Job>) -> rusqlite::Result<()> {
+/// Writes groups until every sender is gone.
+fn run(conn: &mut Connection, rx: &mut mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -123,7 +125,6 @@ fn run(conn: &mut Connection, rx: &mut mpsc::Receiver<Job>) -> rusqlite::Result<
             let _ = job.reply.send(result);
         }
     }
-    Ok(())
 }
 
 /// Writes the batch in one transaction or, if that fails, each creation in

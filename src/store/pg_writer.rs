@@ -22,7 +22,7 @@
 
 use std::sync::Arc;
 
-use sqlx::{Connection, Executor, PgConnection, Postgres, Row};
+use sqlx::{Connection, Executor, PgConnection, Postgres};
 use tokio::sync::{Mutex, mpsc};
 
 use super::StoreError;
@@ -116,40 +116,44 @@ async fn write(
     conn: &mut PgConnection,
     batch: &[Job],
 ) -> (Vec<Result<Inserted, StoreError>>, bool) {
-    if batch.len() > 1 {
-        match insert_many(conn, batch).await {
-            Ok(results) => return (results, false),
-            Err(e) if breaks(&e) => {
-                let e = StoreError::from(e);
-                let results = batch
-                    .iter()
-                    .map(|_| Err(StoreError::Unavailable(e.to_string())))
-                    .collect();
-                return (results, true);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, size = batch.len(), "a group of creations failed; writing them one by one");
-            }
-        }
+    let e = match insert_many(conn, batch).await {
+        Ok(results) => return (results, false),
+        Err(e) => e,
+    };
+    if breaks(&e) || batch.len() == 1 {
+        // Every creation of the group meets the same failure.
+        let broken = breaks(&e);
+        let e = StoreError::from(e);
+        let each = || match &e {
+            StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
+            other => StoreError::Db(other.to_string().into()),
+        };
+        return (batch.iter().map(|_| Err(each())).collect(), broken);
     }
+    tracing::warn!(error = %e, size = batch.len(), "a group of creations failed; writing them one by one");
     let mut results = Vec::with_capacity(batch.len());
     let mut broken = false;
     for job in batch {
-        let result = if broken {
+        if broken {
             // Not tried on a broken connection: answered as unavailable.
-            Err(sqlx::Error::PoolClosed)
-        } else {
-            insert(conn, &job.new, job.key.as_ref()).await
-        };
-        if let Err(e) = &result {
-            broken |= breaks(e);
+            results.push(Err(StoreError::Unavailable(
+                "the database connection failed".into(),
+            )));
+            continue;
         }
-        results.push(result.map_err(StoreError::from));
+        match insert_many(conn, std::slice::from_ref(job)).await {
+            Ok(mut one) => results.extend(one.pop()),
+            Err(e) => {
+                broken = breaks(&e);
+                results.push(Err(StoreError::from(e)));
+            }
+        }
     }
     (results, broken)
 }
 
-/// Writes several creations in one statement (one round trip, one commit).
+/// Writes one or several creations in one statement (one round trip, one
+/// commit).
 /// A key used twice in the batch is claimed by its first creation only;
 /// the others are answered `KeyTaken`, and find the screening once this
 /// has committed. A key claimed earlier makes its creation write nothing.
@@ -275,55 +279,5 @@ impl<'a> Rows<'a> {
         self.has_key.push(key.is_some());
         self.actor.push(to_json(&new.actor));
         self.data.push(created_event_data(suggested));
-    }
-}
-
-async fn insert(
-    conn: &mut PgConnection,
-    new: &NewScreening,
-    key: Option<&IdempotencyKey>,
-) -> Result<Inserted, sqlx::Error> {
-    let id = ScreeningId::new();
-    let suggested = new.evaluation.outcome;
-    let written: i64 = sqlx::query::<Postgres>(
-        "WITH k AS ( \
-           INSERT INTO idempotency_keys (clinic, key, request_hash, screening_id, created_at) \
-           SELECT $1, $10, $11, $2, $6 WHERE $12 \
-           ON CONFLICT (clinic, key) DO NOTHING RETURNING 1 \
-         ), s AS ( \
-           INSERT INTO screenings (id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at, priority, external_ref) \
-           SELECT $2, $1, 'pending_review', $3, NULL, $4, $5, 1, NULL, $6, $6, $7, $8 \
-           WHERE NOT $12 OR EXISTS (SELECT 1 FROM k) \
-           RETURNING id \
-         ), e AS ( \
-           INSERT INTO screening_events (id, screening_id, seq, kind, at, actor, data) \
-           SELECT $9, s.id, 1, $13, $6, $14, $15 FROM s \
-         ) \
-         SELECT COUNT(*) AS n FROM s",
-    )
-    .bind(new.clinic.as_str())
-    .bind(id.to_string())
-    .bind(suggested.as_str())
-    .bind(new.answers.json.get())
-    .bind(new.evaluation_json.get())
-    .bind(&new.at)
-    .bind(suggested.precedence())
-    .bind(new.answers.external_ref.as_deref())
-    .bind(ScreeningId::new().to_string())
-    .bind(key.map(IdempotencyKey::as_str).unwrap_or_default())
-    .bind(&new.request_hash)
-    .bind(key.is_some())
-    .bind(EventKind::Created.as_str())
-    .bind(to_json(&new.actor))
-    .bind(created_event_data(suggested))
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("n")?;
-    match (written, key) {
-        (1, _) => Ok(Inserted::New(id)),
-        (_, Some(key)) => Ok(Inserted::KeyTaken(key.clone())),
-        (n, None) => Err(sqlx::Error::Protocol(format!(
-            "a creation wrote {n} screenings"
-        ))),
     }
 }
