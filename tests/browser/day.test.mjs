@@ -66,6 +66,27 @@ test("an administrator makes a key in the page, sees it once, and revokes it", a
   await page.context().close();
 });
 
+test("a slow answer for a page the user has left never replaces the page they went to", async () => {
+  const page = await newPage();
+  // The review queue's list is held for a second and a half in the browser;
+  // the clinician opens the statistics before it arrives.
+  await page.route(/\/v1\/screenings\?status=pending_review&sort=priority/, async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  const late = page.waitForResponse(/\/v1\/screenings\?status=pending_review&sort=priority/);
+  await signIn(page, h.clinicianKey);
+  await page.getByRole("link", { name: "Statistics" }).click();
+  await page.getByRole("heading", { name: "Statistics" }).waitFor();
+  await late;
+  await page.waitForTimeout(300);
+  assert.equal(await page.getByRole("heading", { name: "Statistics" }).count(), 1);
+  assert.equal(await page.getByRole("heading", { name: "Review queue" }).count(), 0);
+  assert.match(await page.locator("nav [aria-current=page]").textContent(), /Statistics/);
+  assert.deepEqual(page.jsErrors, []);
+  await page.context().close();
+});
+
 test("the dashboard shows outcomes per week and the override rate per criterion", async () => {
   const likely = await createScreening(caseAnswers("ideal-candidate"), "MRN-STAT-1");
   await createScreening(caseAnswers("acute-pain"), "MRN-STAT-2");

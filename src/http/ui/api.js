@@ -7,6 +7,16 @@ export const KEY = "facet-screen-key";
 
 let onUnauthorized = () => {};
 
+// Each page opened (a route, the sign-in form) gets a new number. An answer
+// that arrives after the user has opened another page is dropped: the view
+// that asked never hears back, so a slow answer never draws its page over
+// the one the user went to.
+let opened = 0;
+export function pageOpened() {
+  opened += 1;
+}
+const left = () => new Promise(() => {});
+
 // What to do when the key stops being accepted (the app signs out).
 export function whenUnauthorized(handler) {
   onUnauthorized = handler;
@@ -17,21 +27,23 @@ export async function api(method, path, body, extraHeaders = {}) {
   const key = sessionStorage.getItem(KEY);
   if (key) headers["Authorization"] = "Bearer " + key;
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  const asked = opened;
   let res;
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    return { status: 0, data: null, unreachable: true };
+    return asked === opened ? { status: 0, data: null, unreachable: true } : left();
   }
   let data = null;
   const type = res.headers.get("content-type") || "";
   if (type.includes("json")) {
-    try { data = await res.json(); } catch { return { status: 0, data: null, unreachable: true }; }
+    try { data = await res.json(); } catch { return asked === opened ? { status: 0, data: null, unreachable: true } : left(); }
   }
+  if (asked !== opened) return left();
   if (res.status === 401 && path !== "/v1/me") {
     onUnauthorized("Your access key is no longer valid. Sign in again: your unsaved answers are kept.");
     // The view that asked is gone: it never hears back.
-    return new Promise(() => {});
+    return left();
   }
   return { status: res.status, data };
 }

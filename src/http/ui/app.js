@@ -5,7 +5,7 @@
 // This module signs in and out and routes; the views are in their modules.
 
 import { h, show, navigate, showUnreachable } from "./dom.js";
-import { api, KEY, UNREACHABLE, whenUnauthorized } from "./api.js";
+import { api, KEY, UNREACHABLE, whenUnauthorized, pageOpened } from "./api.js";
 import { state } from "./state.js";
 import { intakeView, hasDrafts, discardDrafts } from "./form.js";
 import { queueView, incompleteView } from "./queue.js";
@@ -32,6 +32,7 @@ function signOut(message, { forced = false } = {}) {
 }
 
 function signInView(message) {
+  pageOpened();
   nav.hidden = true;
   const input = h("input", { id: "access-key", name: "access-key", type: "password", autocomplete: "off", required: true, "aria-describedby": "access-key-help" });
   const error = h("p", { class: "error", id: "sign-in-error", role: "alert", hidden: !message }, message || "");
@@ -86,6 +87,7 @@ function renderNav() {
 }
 
 async function route() {
+  pageOpened();
   if (!sessionStorage.getItem(KEY)) return signInView();
   if (!state.me) {
     const res = await api("GET", "/v1/me");
