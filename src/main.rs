@@ -87,17 +87,10 @@ fn main() -> ExitCode {
 }
 
 fn serve(settings: Settings) -> ExitCode {
-    // Log lines go to stdout from a thread of their own: a request never
-    // waits on the terminal or the pipe. Never lossy: a full buffer waits
-    // rather than drop a line. The guard flushes what is left at exit.
-    let (stdout, _flush_at_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        // Buffered: the thread writes the lines waiting in one call, and
-        // flushes whenever none is left waiting.
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stdout(),
-        ));
+    // Log lines go to stdout from a thread of their own, in batches: a
+    // request never waits on the terminal or the pipe, nor wakes a thread
+    // for its line. Never lossy. The guard writes what is left at exit.
+    let (stdout, _flush_at_exit) = telemetry::batched::writer(std::io::stdout());
     telemetry::init(settings.log_format, stdout);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

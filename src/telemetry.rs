@@ -1,6 +1,8 @@
 //! Logging, set up once. Request logs carry method, route template, status,
 //! latency and request id: never a body, a query string or a header value.
 
+pub mod batched;
+
 use std::io::IsTerminal;
 
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};

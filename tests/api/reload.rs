@@ -123,7 +123,7 @@ async fn sighup_switches_to_a_checked_rule_set_without_a_failed_request_and_refu
             .contains("less than 90% relief"),
         "{negative}"
     );
-    assert!(server.log().contains("SIGHUP: rule set reloaded"));
+    assert!(logged(&server, "SIGHUP: rule set reloaded").await);
     // The questionnaire, the OpenAPI document and /readyz follow.
     let doc = server.get_json("/openapi.json").await;
     assert!(
