@@ -27,6 +27,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -152,36 +153,17 @@ pub fn router(
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state);
-    // Counted by route template when metrics are on (inside the problem
-    // layer: the status counted is the one answered).
-    let router = if metrics {
-        router.layer(axum::middleware::from_fn(crate::monitoring::track))
-    } else {
-        router
-    };
-    let router = router
-        .layer(axum::middleware::map_response(problem_for_bare_errors))
-        .layer(axum::middleware::from_fn(fhir::outcome_for_fhir_clients))
-        .layer(axum::middleware::from_fn_with_state(timeout, deadline))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::Internal.into_response()
-        }));
-    // CORS answers preflights itself: inside the security headers, so that
-    // they carry them too.
-    let router = match cors {
-        Some(cors) => router.layer(cors),
-        None => router,
-    };
-    router
-        // The security headers: the strict policy unless a route set its own
-        // (the API docs), no sniffing, no referrer, never framed, and not
-        // cached unless a route says otherwise.
-        .layer(unless_set(header::CONTENT_SECURITY_POLICY, CSP))
-        .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(always(header::REFERRER_POLICY, "no-referrer"))
-        .layer(always(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(unless_set(header::CACHE_CONTROL, "no-store"))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    // The layers, outermost first, composed into one stack and applied
+    // once: each `Router::layer` call boxes every route again, and a
+    // request then clones one box per layer (measured: about 2 µs a
+    // request for the 14 layers).
+    let layers = ServiceBuilder::new()
+        // Before an id is set: a client's id that is not a short visible
+        // token is dropped, so that a new one is made (never echoed, never
+        // logged).
+        .layer(axum::middleware::map_request(acceptable_request_id))
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(request_id))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
@@ -198,28 +180,46 @@ pub fn router(
                     tracing::info_span!("request", method = %req.method(), route, request_id = id)
                 })
                 .on_request(())
-                .on_response(|res: &Response, latency: Duration, _span: &Span| {
-                    // One line per request, with the suggestion made, if
-                    // any (never the answers).
-                    tracing::info!(
-                        status = res.status().as_u16(),
-                        latency_ms = latency.as_secs_f64() * 1000.0,
-                        outcome = res.extensions().get::<LoggedOutcome>().map(|o| o.0),
-                        replayed = res
-                            .headers()
-                            .contains_key("idempotent-replayed")
-                            .then_some(true),
-                        "request"
-                    );
-                })
+                .on_response(log_response)
                 .on_failure(()),
         )
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        // Before an id is set: a client's id that is not a short visible
-        // token is dropped, so that a new one is made (never echoed, never
-        // logged).
-        .layer(axum::middleware::map_request(acceptable_request_id))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // The security headers: the strict policy unless a route set its own
+        // (the API docs), no sniffing, no referrer, never framed, and not
+        // cached unless a route says otherwise.
+        .layer(unless_set(header::CACHE_CONTROL, "no-store"))
+        .layer(always(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(always(header::REFERRER_POLICY, "no-referrer"))
+        .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(unless_set(header::CONTENT_SECURITY_POLICY, CSP))
+        // CORS answers preflights itself: inside the security headers, so
+        // that they carry them too.
+        .option_layer(cors)
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal.into_response()
+        }))
+        .layer(axum::middleware::from_fn_with_state(timeout, deadline))
+        .layer(axum::middleware::from_fn(fhir::outcome_for_fhir_clients))
+        .layer(axum::middleware::map_response(problem_for_bare_errors))
+        // Counted by route template when metrics are on (inside the problem
+        // layer: the status counted is the one answered).
+        .option_layer(metrics.then(|| axum::middleware::from_fn(crate::monitoring::track)));
+    router.layer(layers)
+}
+
+/// The request's one log line, with the suggestion made, if any (never the
+/// answers).
+fn log_response<B>(res: &axum::http::Response<B>, latency: Duration, _span: &Span) {
+    tracing::info!(
+        status = res.status().as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        outcome = res.extensions().get::<LoggedOutcome>().map(|o| o.0),
+        replayed = res
+            .headers()
+            .contains_key("idempotent-replayed")
+            .then_some(true),
+        "request"
+    );
 }
 
 /// The outcome a response suggested, for the request's log line.
