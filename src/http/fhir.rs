@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -84,10 +84,9 @@ pub async fn search(
 }
 
 /// For a client that asks for FHIR (`Accept: application/fhir+json`), an
-/// error is a FHIR `OperationOutcome` instead of problem+json.
-pub async fn outcome_for_fhir_clients(req: Request, next: axum::middleware::Next) -> Response {
-    let wants_fhir = super::extract::is_fhir(req.headers().get(header::ACCEPT));
-    let res = next.run(req).await;
+/// error is a FHIR `OperationOutcome` instead of problem+json: the answer
+/// `res` to a request that asked for FHIR (`wants_fhir`), as it is given.
+pub async fn outcome_for_fhir_clients(wants_fhir: bool, res: Response) -> Response {
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)

@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tower::ServiceBuilder;
+use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -161,7 +162,7 @@ pub fn router(
         // Before an id is set: a client's id that is not a short visible
         // token is dropped, so that a new one is made (never echoed, never
         // logged).
-        .layer(axum::middleware::map_request(acceptable_request_id))
+        .layer(MapRequestLayer::new(acceptable_request_id))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(
@@ -199,8 +200,7 @@ pub fn router(
             ApiError::Internal.into_response()
         }))
         .layer(axum::middleware::from_fn_with_state(timeout, deadline))
-        .layer(axum::middleware::from_fn(fhir::outcome_for_fhir_clients))
-        .layer(axum::middleware::map_response(problem_for_bare_errors))
+        .layer(MapResponseLayer::new(problem_for_bare_errors))
         // Counted by route template when metrics are on (inside the problem
         // layer: the status counted is the one answered).
         .option_layer(metrics.then(|| axum::middleware::from_fn(crate::monitoring::track)));
@@ -278,7 +278,7 @@ const CSP_DOCS: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
 /// The longest request id a client may send.
 pub const MAX_REQUEST_ID: usize = 128;
 
-async fn acceptable_request_id(mut req: Request) -> Request {
+fn acceptable_request_id(mut req: Request) -> Request {
     let acceptable = req.headers().get("x-request-id").is_none_or(|v| {
         !v.is_empty() && v.len() <= MAX_REQUEST_ID && v.as_bytes().iter().all(u8::is_ascii_graphic)
     });
@@ -311,21 +311,25 @@ impl Committing {
 }
 
 /// The request deadline: 408 (problem+json) for a request that takes longer,
-/// unless its write was already handed to the database.
+/// unless its write was already handed to the database. Then, for a client
+/// that asked for FHIR, an error answered (the 408 too) becomes a FHIR
+/// `OperationOutcome`.
 async fn deadline(
     axum::extract::State(timeout): axum::extract::State<Duration>,
     mut req: Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let wants_fhir = extract::is_fhir(req.headers().get(header::ACCEPT));
     let committing = Committing::default();
     req.extensions_mut().insert(committing.clone());
     let run = next.run(req);
     tokio::pin!(run);
-    match tokio::time::timeout(timeout, &mut run).await {
+    let res = match tokio::time::timeout(timeout, &mut run).await {
         Ok(res) => res,
         Err(_) if committing.0.load(Ordering::Relaxed) => run.await,
         Err(_) => ApiError::for_status(StatusCode::REQUEST_TIMEOUT).into_response(),
-    }
+    };
+    fhir::outcome_for_fhir_clients(wants_fhir, res).await
 }
 
 /// Any error answered without a body of ours from inside this layer (the
@@ -333,7 +337,7 @@ async fn deadline(
 /// preflights: that layer sits outside this one, so its answers carry
 /// neither a problem body nor the security headers (the hostile-network
 /// issue moves it inside).
-async fn problem_for_bare_errors(res: Response) -> Response {
+fn problem_for_bare_errors(res: Response) -> Response {
     let status = res.status();
     if (status.is_client_error() || status.is_server_error())
         && !res.headers().contains_key(header::CONTENT_TYPE)
