@@ -63,6 +63,21 @@ fn counted(rules: &RuleSet, evaluation: Evaluation) -> Evaluation {
     evaluation
 }
 
+/// Answers checked against the rule set in use when they arrived: they are
+/// evaluated with that same rule set, even if it is reloaded meanwhile.
+pub struct Submitted {
+    rules: Arc<RuleSet>,
+    answers: Result<Answers, Vec<FieldError>>,
+}
+
+impl Submitted {
+    /// `json` checked against `rules`.
+    pub fn new(rules: Arc<RuleSet>, json: &Value) -> Submitted {
+        let answers = Answers::parse(&rules.fields, json);
+        Submitted { rules, answers }
+    }
+}
+
 const REVIEWED: &str = "the screening has already been reviewed";
 const ANSWERS_FROZEN: &str = "the screening has been reviewed: its answers can no longer change";
 
@@ -83,11 +98,26 @@ impl Screenings {
         self.rules.current()
     }
 
-    /// Parses and evaluates answers, storing nothing (so they are not
-    /// normalized for storage either).
-    pub fn evaluate(&self, json: &Value) -> Result<Evaluation, ServiceError> {
+    /// A JSON body of answers, parsed in one pass against the rule set in
+    /// use. `Err` when it is not JSON (or repeats a key), with serde_json's
+    /// message: where, never a value.
+    pub fn submitted_body(&self, body: &[u8]) -> Result<Submitted, String> {
         let rules = self.rules.current();
-        let answers = Answers::parse(&rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
+        let answers = crate::questionnaire::body::parse(&rules.fields, body)?;
+        Ok(Submitted { rules, answers })
+    }
+
+    /// Answers already read as JSON (say, mapped from FHIR), against the
+    /// rule set in use.
+    pub fn submitted(&self, json: &Value) -> Submitted {
+        Submitted::new(self.rules.current(), json)
+    }
+
+    /// Evaluates answers, storing nothing (so they are not normalized for
+    /// storage either).
+    pub fn evaluate(&self, submitted: Submitted) -> Result<Evaluation, ServiceError> {
+        let Submitted { rules, answers } = submitted;
+        let answers = answers.map_err(ServiceError::InvalidAnswers)?;
         Ok(counted(
             &rules,
             evaluate(&rules, &answers, chrono::Utc::now()),
@@ -97,10 +127,10 @@ impl Screenings {
     /// The normalized answers (as stored) and their evaluation.
     fn parse_and_evaluate(
         &self,
-        json: &Value,
+        submitted: Submitted,
     ) -> Result<(StoredAnswers, Evaluation), ServiceError> {
-        let rules = self.rules.current();
-        let answers = Answers::parse(&rules.fields, json).map_err(ServiceError::InvalidAnswers)?;
+        let Submitted { rules, answers } = submitted;
+        let answers = answers.map_err(ServiceError::InvalidAnswers)?;
         let evaluation = counted(&rules, evaluate(&rules, &answers, chrono::Utc::now()));
         let normalized = answers.to_json(&rules.fields);
         let stored = StoredAnswers {
@@ -121,10 +151,10 @@ impl Screenings {
         &self,
         clinic: &Clinic,
         actor: Actor,
-        json: &Value,
+        submitted: Submitted,
         key: Option<IdempotencyKey>,
     ) -> Result<Created, ServiceError> {
-        let (answers, evaluation) = self.parse_and_evaluate(json)?;
+        let (answers, evaluation) = self.parse_and_evaluate(submitted)?;
         let request_hash = hex::encode(Sha256::digest(answers.json.get().as_bytes()));
         let created = self
             .store
@@ -191,11 +221,11 @@ impl Screenings {
         &self,
         clinic: &Clinic,
         id: ScreeningId,
-        json: &Value,
+        submitted: Submitted,
         actor: &Actor,
     ) -> Result<Screening, ServiceError> {
         let current = self.find_pending(clinic, id, ANSWERS_FROZEN).await?;
-        let (answers, evaluation) = self.parse_and_evaluate(json)?;
+        let (answers, evaluation) = self.parse_and_evaluate(submitted)?;
         let at = timestamp(chrono::Utc::now());
         Ok(self
             .store

@@ -28,6 +28,7 @@ use crate::rules::Outcome;
 use crate::screening::record::{Actor, IdempotencyKey, Invalid, ReasonCode, from_json, timestamp};
 use crate::screening::{Evaluation, Screening, ScreeningId};
 use crate::service::ServiceError;
+use crate::service::Submitted;
 
 pub const SERVICE_ID: &str = "facet-screen-neurectomy";
 const REASON_SYSTEM: &str = "urn:facet-screen:review-reason";
@@ -320,12 +321,18 @@ pub async fn service(
     let Some(response) = prefetched_response(&request) else {
         return Ok(Json(no_response_card(&app.cds)));
     };
-    let answers = fhir::answers_from_response(&app.rules.current(), &response)
-        .map_err(ApiError::InvalidAnswers)?;
+    let rules = app.rules.current();
+    let answers =
+        fhir::answers_from_response(&rules, &response).map_err(ApiError::InvalidAnswers)?;
     committing.begin();
     let created = app
         .screenings
-        .create(&client.clinic, client.actor(), &answers, Some(key))
+        .create(
+            &client.clinic,
+            client.actor(),
+            Submitted::new(rules, &answers),
+            Some(key),
+        )
         .await?;
     Ok(Json(card(&app.cds, &created.screening)?))
 }

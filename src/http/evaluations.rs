@@ -27,10 +27,10 @@ use crate::screening::Evaluation;
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
-    AnswersBody(json): AnswersBody,
+    AnswersBody(submitted): AnswersBody,
 ) -> Result<(Extension<LoggedOutcome>, Json<Evaluation>), ApiError> {
     caller.may(Action::Evaluate)?;
-    let evaluation = app.screenings.evaluate(&json)?;
+    let evaluation = app.screenings.evaluate(submitted)?;
     Ok((
         Extension(LoggedOutcome(evaluation.outcome.as_str())),
         Json(evaluation),

@@ -72,14 +72,14 @@ pub async fn create(
     Extension(committing): Extension<Committing>,
     caller: Caller,
     headers: HeaderMap,
-    AnswersBody(json): AnswersBody,
+    AnswersBody(submitted): AnswersBody,
 ) -> Result<Response, ApiError> {
     caller.may(Action::CreateScreening)?;
     let key = idempotency_key(&headers)?;
     committing.begin();
     let created = app
         .screenings
-        .create(&caller.clinic, caller.actor(), &json, key)
+        .create(&caller.clinic, caller.actor(), submitted, key)
         .await?;
     let mut res = (StatusCode::CREATED, Json(&created.screening)).into_response();
     res.extensions_mut()
@@ -376,14 +376,14 @@ pub async fn correct(
     Extension(committing): Extension<Committing>,
     caller: Caller,
     Path(id): Path<String>,
-    AnswersBody(json): AnswersBody,
+    AnswersBody(submitted): AnswersBody,
 ) -> Result<Json<Screening>, ApiError> {
     caller.may(Action::CorrectAnswers)?;
     let id = screening_id(&id)?;
     committing.begin();
     Ok(Json(
         app.screenings
-            .correct(&caller.clinic, id, &json, &caller.actor())
+            .correct(&caller.clinic, id, submitted, &caller.actor())
             .await?,
     ))
 }

@@ -87,6 +87,11 @@ impl Answers {
         }
     }
 
+    /// Sets the answer to field `i` of the catalogue.
+    pub(super) fn set(&mut self, i: usize, value: Option<AnswerValue>) {
+        self.values[i] = value;
+    }
+
     /// The answer to field `i` of the catalogue; `None` is unknown.
     pub fn get(&self, i: usize) -> Option<&AnswerValue> {
         self.values.get(i).and_then(Option::as_ref)
@@ -167,7 +172,7 @@ impl Answers {
     }
 }
 
-fn unknown<'a>(path: &str, expected: impl Iterator<Item = &'a str>) -> FieldError {
+pub(super) fn unknown<'a>(path: &str, expected: impl Iterator<Item = &'a str>) -> FieldError {
     let names: Vec<&str> = expected.filter(|n| !n.is_empty()).collect();
     FieldError {
         field: path.to_string(),
@@ -175,7 +180,7 @@ fn unknown<'a>(path: &str, expected: impl Iterator<Item = &'a str>) -> FieldErro
     }
 }
 
-fn parse_value(
+pub(super) fn parse_value(
     field: &Field,
     value: &Value,
     path: &dyn Fn() -> String,

@@ -3,6 +3,7 @@
 //! that rules are checked against (`crate::rules`).
 
 pub mod answers;
+pub mod body;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -210,7 +211,12 @@ impl Fields {
         self.fields.iter().map(|f| f.id.as_str())
     }
 
-    fn group(&self, name: &str) -> Option<&[(String, usize)]> {
+    /// The JSON groups' names, in questionnaire order.
+    pub(crate) fn groups(&self) -> impl Iterator<Item = (&str, &[(String, usize)])> {
+        self.groups.iter().map(|(g, m)| (g.as_str(), m.as_slice()))
+    }
+
+    pub(crate) fn group(&self, name: &str) -> Option<&[(String, usize)]> {
         self.groups
             .iter()
             .find(|(g, _)| g == name)

@@ -27,7 +27,10 @@ async fn seed(db: &TestDb, clinic: &str, answers: &[Value]) -> Vec<String> {
             label: "seed".into(),
             clinician: None,
         };
-        let created = screenings.create(&clinic, actor, a, None).await.unwrap();
+        let created = screenings
+            .create(&clinic, actor, screenings.submitted(a), None)
+            .await
+            .unwrap();
         ids.push(created.screening.id.to_string());
     }
     ids
