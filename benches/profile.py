@@ -36,16 +36,17 @@ LAYERS = [
     ("last-use bookkeeping", r"facet_screen::auth::Auth::last_used_due", "incl"),
     ("request id (UUID v4)", r"MakeRequestUuid|uuid::v4", "incl"),
     ("request log line (format and write)", r"tracing_subscriber::fmt::fmt_layer::Layer.*on_event", "incl"),
-    ("stdout write (after: on the log writer's thread)", r"Stdout as std::io::Write>::write_all", "incl"),
-    ("JSON body read and parsed (duplicate keys refused)", r"facet_screen::http::extract::parse_strict", "incl"),
-    ("answers validated against the questionnaire", r"facet_screen::questionnaire::answers::Answers::parse", "incl"),
+    ("request span (made, entered, closed)", r"tracing::span::Span::new|tracing::span::Span::make_with", "incl"),
+    ("log writer thread (all of it; the line's write to stdout)", r"telemetry::batched::writer::\{\{closure\}\}|tracing_appender::worker::Worker<T>::worker_thread", "incl"),
+    ("body read and parsed, duplicate keys refused (the extractor; since 2026-11-30 it also checks the answers, in the same pass)", r"facet_screen::http::extract::AnswersBody as axum_core::extract::FromRequest", "incl"),
+    ("answers checked against the questionnaire after the parse (before 2026-11-30)", r"facet_screen::questionnaire::answers::Answers::parse", "incl"),
     ("rules evaluated", r"facet_screen::screening::evaluation::evaluate$", "incl"),
     ("answers normalized for storage", r"facet_screen::questionnaire::answers::Answers::to_json", "incl"),
-    ("answer serialized (2 KB JSON)", r"axum::json::Json<T> as axum_core::response::into_response::IntoResponse>::into_response", "incl"),
+    ("answer serialized (2 KB JSON)", r"(axum::json::Json|facet_screen::http::SizedJson)<T> as axum_core::response::into_response::IntoResponse>::into_response", "incl"),
     ("security headers", r"tower_http::set_header::response::ResponseFuture.*>::poll$", "self"),
     ("socket reads (kernel)", r"__libc_recv|__GI___libc_read$", "incl"),
     ("socket writes (kernel)", r"__GI___writev|__writev", "incl"),
-    ("memory allocator (self)", r"^(malloc|_int_malloc|_int_free|cfree@GLIBC.*|free|malloc_consolidate|realloc|_int_realloc|mi_.*|_mi_.*)$", "self"),
+    ("memory allocator (self)", r"^(malloc|_int_malloc|_int_free|cfree@GLIBC.*|free|malloc_consolidate|realloc|_int_realloc|mi_.*|_mi_.*|_rjem_.*|do_rallocx|__rustc::__rust_(alloc|dealloc|realloc))$", "self"),
 ]
 
 
