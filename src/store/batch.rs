@@ -18,14 +18,6 @@
 //! pause; `healthy()` is false meanwhile (`/readyz` answers 503), the
 //! creations of a group it held are answered `Unavailable`, and those
 //! waiting are written once it is back.
-//!
-//! Checkpoints (copying the WAL's pages into the database file, and its
-//! `fsync`) are made by a thread of their own, every `CHECKPOINT_EVERY`, on
-//! a connection of its own (`PRAGMA wal_checkpoint(PASSIVE)`, which never
-//! blocks a writer). SQLite's own checkpoint, which runs inside a commit,
-//! was about a sixth of the writer's time; the writer now makes one only
-//! when the WAL reaches `WAL_PAGES`, to bound it, and little is left to
-//! copy by then.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -41,18 +33,11 @@ use crate::screening::ScreeningId;
 use crate::screening::record::{EventKind, IdempotencyKey};
 
 const MAX_BATCH: usize = 64;
-/// How often the checkpoint thread copies the WAL into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// WAL pages past which the writer checkpoints itself (SQLite's default is
-/// 1,000).
-const WAL_PAGES: u32 = 4_000;
 
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
     healthy: Arc<AtomicBool>,
-    /// Dropped with the last `Writer`: the checkpoint thread then stops.
-    _checkpoints: Arc<std::sync::mpsc::Sender<()>>,
 }
 
 impl Writer {
@@ -65,19 +50,10 @@ impl Writer {
         let healthy = Arc::new(AtomicBool::new(true));
         let file = file.to_path_buf();
         let flag = healthy.clone();
-        let checkpoints = open(&file)?;
-        let (stop, stopped) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || supervise(&file, conn, rx, &flag))?;
-        std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint(&checkpoints, &stopped))?;
-        Ok(Writer {
-            jobs,
-            healthy,
-            _checkpoints: Arc::new(stop),
-        })
+        Ok(Writer { jobs, healthy })
     }
 
     /// False while the writer is being restarted after a failure.
@@ -117,26 +93,6 @@ fn supervise(file: &Path, conn: Connection, mut rx: mpsc::Receiver<Job>, healthy
     }
 }
 
-/// Checkpoints every `CHECKPOINT_EVERY` until `stopped` is disconnected.
-/// A checkpoint that fails is tried again at the next tick; the writer's
-/// own checkpoint at `WAL_PAGES` bounds the WAL meanwhile.
-fn checkpoint(conn: &Connection, stopped: &std::sync::mpsc::Receiver<()>) {
-    let mut failing = false;
-    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-        stopped.recv_timeout(CHECKPOINT_EVERY)
-    {
-        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        match done {
-            Err(e) if !failing => {
-                tracing::warn!(error = %e, "a WAL checkpoint failed; trying again");
-                failing = true;
-            }
-            Err(_) => {}
-            Ok(()) => failing = false,
-        }
-    }
-}
-
 fn open(file: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         file,
@@ -148,8 +104,6 @@ fn open(file: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(Duration::from_secs(10))?;
-    // The checkpoint thread does the copying (see the module's comment).
-    conn.pragma_update(None, "wal_autocheckpoint", WAL_PAGES)?;
     Ok(conn)
 }
 

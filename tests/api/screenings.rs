@@ -780,39 +780,3 @@ async fn a_burst_mixing_one_repeated_key_with_new_keys_stores_each_once() {
         "exactly the screenings answered are stored"
     );
 }
-
-/// On SQLite, creations reach the database file itself (not only the WAL)
-/// soon after they are written: the checkpoint thread copies them, so the
-/// writer does not have to, and the WAL stays small. Whatever the
-/// database of the run, this is a SQLite property: it runs on SQLite.
-#[tokio::test]
-async fn on_sqlite_the_checkpoint_thread_copies_creations_into_the_database_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = facet_screen::store::sqlite_url(dir.path()).unwrap();
-    let app = spawn_on(Arc::new(crate::helpers::TestDb::existing(url)), |_| {}).await;
-    for _ in 0..40 {
-        app.create_screening(&case_answers("ideal-candidate")).await;
-    }
-    // The database file alone, WAL ignored (`immutable`).
-    let file = dir.path().join("facet-screen.db");
-    let in_file = || {
-        let conn = rusqlite::Connection::open_with_flags(
-            format!("file:{}?immutable=1", file.display()),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
-        )
-        .unwrap();
-        conn.query_row("SELECT COUNT(*) FROM screenings", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .unwrap_or(0)
-    };
-    let started = std::time::Instant::now();
-    while in_file() < 40 {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
-            "only {} of 40 creations reached the database file in 5 s",
-            in_file()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
