@@ -109,6 +109,38 @@ fn drain<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
     Ok(())
 }
 
+/// The visitor methods of the JSON scalars (a boolean, a number, a string),
+/// each answered by `$then` on the visitor, where an object was expected.
+macro_rules! scalars {
+    (|$v:ident| $then:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            let $v = self;
+            $then;
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            let $v = self;
+            $then;
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            let $v = self;
+            $then;
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            let $v = self;
+            $then;
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            let $v = self;
+            $then;
+            Ok(())
+        }
+    };
+}
+
 /// The body's top level: an object of groups.
 struct Top<'s, 'f>(&'s mut State<'f>);
 
@@ -159,30 +191,11 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
         self.0.not_an_object = true;
         drain(seq)
     }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        self.0.not_an_object = true;
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        self.0.not_an_object = true;
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        self.0.not_an_object = true;
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        self.0.not_an_object = true;
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        self.0.not_an_object = true;
-        Ok(())
-    }
     fn visit_unit<E>(self) -> Result<(), E> {
         self.0.not_an_object = true;
         Ok(())
     }
+    scalars!(|top| top.0.not_an_object = true);
 }
 
 /// A group's value: an object of its questions' answers, or null.
@@ -244,26 +257,7 @@ impl<'de> Visitor<'de> for Group<'_, '_, '_> {
         self.not_an_object();
         Ok(())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        self.not_an_object();
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        self.not_an_object();
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        self.not_an_object();
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        self.not_an_object();
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        self.not_an_object();
-        Ok(())
-    }
+    scalars!(|group| group.not_an_object());
 }
 
 /// Parses JSON, refusing a repeated key in any object. serde_json's
