@@ -185,6 +185,12 @@ impl Application {
         self.metrics_address
     }
 
+    /// The router with every layer, as it serves requests (for in-process
+    /// benchmarks; `run_until` serves it on the listener).
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+
     /// The address actually bound (port 0 asks for any free port).
     pub fn address(&self) -> SocketAddr {
         self.listener

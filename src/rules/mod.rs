@@ -9,6 +9,7 @@ pub mod diff;
 pub mod doc;
 pub mod live;
 pub mod logic;
+pub mod text;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -336,6 +337,8 @@ pub struct RuleSet {
     pub required: Vec<bool>,
     /// Per field: the codes of the rules that read it.
     pub read_by: Vec<Vec<String>>,
+    /// The texts above that evaluations carry, shared and escaped once.
+    pub words: text::Words,
 }
 
 pub(crate) fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Problems> {
@@ -443,7 +446,7 @@ impl RuleSet {
 
         let mut profiles: Vec<String> = p.profiles.keys().cloned().collect();
         profiles.sort();
-        problems.into_result(RuleSet {
+        let mut set = RuleSet {
             questionnaire,
             fields,
             visibility,
@@ -459,7 +462,11 @@ impl RuleSet {
             profiles,
             required,
             read_by,
-        })
+            // Made from the rest, just below.
+            words: text::Words::default(),
+        };
+        set.words = text::Words::new(&set);
+        problems.into_result(set)
     }
 
     /// The rule set `serve` uses with these settings: the one in `dir`, or
@@ -493,9 +500,18 @@ impl RuleSet {
     }
 
     pub fn outcome_text(&self, outcome: Outcome) -> &OutcomeText {
+        &self.outcomes[self.outcome_index(outcome)]
+    }
+
+    /// The outcome's label, shared.
+    pub fn outcome_label(&self, outcome: Outcome) -> text::Text {
+        self.words.labels[self.outcome_index(outcome)].clone()
+    }
+
+    fn outcome_index(&self, outcome: Outcome) -> usize {
         self.outcomes
             .iter()
-            .find(|t| t.code == outcome)
+            .position(|t| t.code == outcome)
             .expect("load checks that every outcome has a text")
     }
 

@@ -12,6 +12,7 @@ use crate::questionnaire::Answers;
 pub use crate::rules::RulesetRef;
 use crate::rules::compile::Gap;
 use crate::rules::logic::Truth;
+use crate::rules::text::Text;
 use crate::rules::{Effect, Outcome, Rule, RuleSet, fill_counts};
 
 /// A candidacy suggestion with its basis. It is never a decision: a
@@ -21,8 +22,8 @@ pub struct Evaluation {
     /// Exactly one outcome, by the contract's precedence.
     pub outcome: Outcome,
     /// The outcome in plain words.
-    #[schema(example = "Likely candidate")]
-    pub outcome_label: String,
+    #[schema(value_type = String, example = "Likely candidate")]
+    pub outcome_label: Text,
     /// One sentence for a nurse.
     pub summary: String,
     /// The criteria that drove the outcome, each with the answers it read.
@@ -39,13 +40,15 @@ pub struct Evaluation {
     /// Unanswered questions that rules read, required ones first.
     pub missing: Vec<Missing>,
     /// What to do next, most important first.
-    pub next_steps: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub next_steps: Vec<Text>,
     /// Always true: this is a suggestion for a clinician to confirm.
     #[schema(example = true)]
     pub requires_clinician_confirmation: bool,
-    pub disclaimer: String,
-    #[schema(example = "1")]
-    pub questionnaire_version: String,
+    #[schema(value_type = String)]
+    pub disclaimer: Text,
+    #[schema(value_type = String, example = "1")]
+    pub questionnaire_version: Text,
     pub ruleset: RulesetRef,
     /// When it was evaluated (UTC, microseconds, like every time here).
     #[serde(serialize_with = "micros")]
@@ -55,22 +58,27 @@ pub struct Evaluation {
 /// A criterion that applies, with the answers it read and its sources.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Finding {
-    #[schema(example = "PT_FAILED")]
-    pub code: String,
-    pub title: String,
+    #[schema(value_type = String, example = "PT_FAILED")]
+    pub code: Text,
+    #[schema(value_type = String)]
+    pub title: Text,
     pub effect: Effect,
-    pub message: String,
+    #[schema(value_type = String)]
+    pub message: Text,
     pub answers: Vec<AnswerRead>,
     pub sources: Vec<Citation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_step: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub next_step: Option<Text>,
 }
 
 /// An answer a criterion read; `value` is null when unknown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AnswerRead {
-    pub id: String,
-    pub question: String,
+    #[schema(value_type = String)]
+    pub id: Text,
+    #[schema(value_type = String)]
+    pub question: Text,
     /// The answer as sent (any JSON type), or null when unknown.
     #[schema(value_type = Option<serde_json::Value>, required = true)]
     pub value: Value,
@@ -78,26 +86,33 @@ pub struct AnswerRead {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Citation {
-    pub id: String,
-    pub citation: String,
+    #[schema(value_type = String)]
+    pub id: Text,
+    #[schema(value_type = String)]
+    pub citation: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub url: Option<Text>,
 }
 
 /// An unanswered question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Missing {
-    #[schema(example = "pain.duration_months")]
-    pub id: String,
-    pub question: String,
+    #[schema(value_type = String, example = "pain.duration_months")]
+    pub id: Text,
+    #[schema(value_type = String)]
+    pub question: Text,
     /// Required answers must be given before the suggestion is final.
     pub required: bool,
     /// Criteria that read this answer.
-    pub needed_by: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub needed_by: Vec<Text>,
 }
 
 /// One rule's verdict on the answers.
 pub(super) struct Verdict<'r> {
+    /// The rule's place in the rule set.
+    pub index: usize,
     pub rule: &'r Rule,
     pub truth: Truth,
     /// Listed entries the rule cannot decide yet.
@@ -192,7 +207,9 @@ pub(super) fn verdicts<'r>(rules: &'r RuleSet, answers: &Answers) -> Vec<Verdict
     rules
         .rules
         .iter()
-        .map(|rule| Verdict {
+        .enumerate()
+        .map(|(index, rule)| Verdict {
+            index,
             rule,
             truth: rule.cond.eval(answers),
             gaps: rule.cond.gaps(answers),
@@ -229,7 +246,7 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
         verdicts
             .iter()
             .filter(|v| effects.iter().any(|&e| v.fired(e)))
-            .map(|v| finding(rules, v.rule, answers))
+            .map(|v| finding(rules, v.index, answers))
             .collect()
     };
     let reasons = driving.map_or_else(Vec::new, |e| findings(&[e]));
@@ -248,11 +265,11 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
     let held_outcome = if held_findings.is_empty() {
         outcome
     } else {
-        let urgent_only = |code: &String| {
+        let urgent_only = |code: &Text| {
             rules
                 .rules
                 .iter()
-                .any(|r| r.code == *code && r.effect == Effect::Urgent)
+                .any(|r| r.code == code.as_str() && r.effect == Effect::Urgent)
         };
         let undecided = verdicts
             .iter()
@@ -279,7 +296,7 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
                 && effect_outcome(v.rule.effect)
                     .is_some_and(|o| rules.rank(o) < rules.rank(outcome))
         })
-        .map(|v| finding(rules, v.rule, answers))
+        .map(|v| finding(rules, v.index, answers))
         .collect();
     let words = Words {
         rules,
@@ -309,7 +326,7 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
     }
     Evaluation {
         outcome,
-        outcome_label: rules.outcome_text(outcome).label.clone(),
+        outcome_label: rules.outcome_label(outcome),
         summary,
         reasons,
         held_findings,
@@ -318,8 +335,8 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
         missing,
         next_steps,
         requires_clinician_confirmation: true,
-        disclaimer: rules.disclaimer.clone(),
-        questionnaire_version: rules.questionnaire.version.clone(),
+        disclaimer: rules.words.disclaimer.clone(),
+        questionnaire_version: rules.words.questionnaire_version.clone(),
         ruleset: rules.reference(),
         evaluated_at: at,
     }
@@ -355,7 +372,7 @@ impl Words<'_> {
             )
     }
 
-    fn compose(&self, outcome: Outcome, red_flags_open: bool) -> (String, Vec<String>) {
+    fn compose(&self, outcome: Outcome, red_flags_open: bool) -> (String, Vec<Text>) {
         let text = self.rules.outcome_text(outcome);
         let notes = &self.rules.notes;
         let nmi = outcome == Outcome::NeedsMoreInformation;
@@ -372,52 +389,53 @@ impl Words<'_> {
             (fits && !self.open.is_empty(), &notes.open_criteria),
         ];
         let mut summary = self.fill(&text.summary);
-        let mut steps: Vec<String> = text.next_step.iter().map(|s| self.fill(s)).collect();
+        let mut steps: Vec<Text> = text.next_step.iter().map(|s| self.fill(s).into()).collect();
         for (_, note) in applying.iter().filter(|(applies, _)| *applies) {
             summary.push(' ');
             summary.push_str(&self.fill(&note.summary));
-            steps.extend(note.next_step.iter().map(|s| self.fill(s)));
+            steps.extend(note.next_step.iter().map(|s| self.fill(s).into()));
         }
         (summary, steps)
     }
 }
 
-pub(super) fn finding(rules: &RuleSet, rule: &Rule, answers: &Answers) -> Finding {
-    let counts = |text: &str| match rule.counts {
-        false => text.to_string(),
-        true => fill_counts(text, rule.cond.matched(answers).unwrap_or((0, 0))),
+/// The finding of rule `index` (in rule-set order): its words shared with
+/// the rule set, unless the rule fills counts in.
+pub(super) fn finding(rules: &RuleSet, index: usize, answers: &Answers) -> Finding {
+    let (rule, words) = (&rules.rules[index], &rules.words.rules[index]);
+    let counts = |text: &Text| match rule.counts {
+        false => text.clone(),
+        true => fill_counts(text, rule.cond.matched(answers).unwrap_or((0, 0))).into(),
     };
     Finding {
-        code: rule.code.clone(),
-        title: counts(&rule.title),
+        code: words.code.clone(),
+        title: counts(&words.title),
         effect: rule.effect,
-        message: counts(&rule.message),
+        message: counts(&words.message),
         answers: rule
             .reads
             .iter()
             .map(|&i| {
-                let field = rules.fields.get(i);
+                let (id, question) = &rules.words.fields[i];
                 AnswerRead {
-                    id: field.id.clone(),
-                    question: field.question.clone(),
+                    id: id.clone(),
+                    question: question.clone(),
                     value: answers
                         .get(i)
-                        .map_or(Value::Null, |v| v.to_json(&field.kind)),
+                        .map_or(Value::Null, |v| v.to_json(&rules.fields.get(i).kind)),
                 }
             })
             .collect(),
-        sources: rule
+        sources: words
             .sources
             .iter()
-            .filter_map(|id| {
-                rules.sources.get(id).map(|s| Citation {
-                    id: id.clone(),
-                    citation: s.citation.clone(),
-                    url: s.url.clone(),
-                })
+            .map(|s| Citation {
+                id: s.id.clone(),
+                citation: s.citation.clone(),
+                url: s.url.clone(),
             })
             .collect(),
-        next_step: rule.next_step.as_deref().map(counts),
+        next_step: words.next_step.as_ref().map(counts),
     }
 }
 
@@ -436,11 +454,12 @@ pub(super) fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) 
                 .as_ref()
                 .is_none_or(|c| c.eval(answers) != Truth::False);
         if missing {
+            let (id, question) = &rules.words.fields[i];
             out.push(Missing {
-                id: field.id.clone(),
-                question: field.question.clone(),
+                id: id.clone(),
+                question: question.clone(),
                 required: rules.required[i],
-                needed_by: rules.read_by[i].clone(),
+                needed_by: rules.words.read_by[i].clone(),
             });
         }
         // Entry fields, only for lists where a verdict has a gap: in entry
@@ -452,18 +471,21 @@ pub(super) fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) 
         if !verdicts.iter().any(|v| v.gaps.iter().any(|g| g.list == i)) {
             continue;
         }
-        let mut entries: Vec<(usize, usize, bool, Vec<String>)> = Vec::new();
+        let mut entries: Vec<(usize, usize, bool, Vec<Text>)> = Vec::new();
         for v in verdicts {
             for gap in v.gaps.iter().filter(|g| g.list == i) {
                 for &j in &gap.fields {
                     match entries.iter_mut().find(|e| (e.0, e.1) == (gap.entry, j)) {
                         Some(e) => {
                             e.2 |= v.rule.required;
-                            e.3.push(v.rule.code.clone());
+                            e.3.push(rules.words.rules[v.index].code.clone());
                         }
-                        None => {
-                            entries.push((gap.entry, j, v.rule.required, vec![v.rule.code.clone()]))
-                        }
+                        None => entries.push((
+                            gap.entry,
+                            j,
+                            v.rule.required,
+                            vec![rules.words.rules[v.index].code.clone()],
+                        )),
                     }
                 }
             }
@@ -473,8 +495,8 @@ pub(super) fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) 
             entries
                 .into_iter()
                 .map(|(k, j, required, needed_by)| Missing {
-                    id: format!("{}[{k}].{}", field.id, sub[j].id),
-                    question: sub[j].question.clone(),
+                    id: format!("{}[{k}].{}", field.id, sub[j].id).into(),
+                    question: sub[j].question.as_str().into(),
                     required,
                     needed_by,
                 }),

@@ -57,7 +57,7 @@ pub fn explain(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Explana
             required: v.rule.required,
             truth: v.truth,
             undecided: v.holds(),
-            answers: evaluation::finding(rules, v.rule, answers).answers,
+            answers: evaluation::finding(rules, v.index, answers).answers,
             incomplete: v
                 .gaps
                 .iter()

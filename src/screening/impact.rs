@@ -112,7 +112,7 @@ impl<'a> ImpactBuilder<'a> {
         }
         self.changed += 1;
         let codes = |ev: &super::Evaluation| -> BTreeSet<String> {
-            ev.reasons.iter().map(|r| r.code.clone()).collect()
+            ev.reasons.iter().map(|r| r.code.to_string()).collect()
         };
         let (old, new) = (codes(&before), codes(&after));
         // What drives the new outcome and did not drive the old one; else

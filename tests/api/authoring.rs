@@ -215,7 +215,7 @@ fn precedence_is_read_from_outcomes_yaml_within_the_safe_orders() {
         let set = RuleSet::load(&RuleFiles::read_dir(dir).unwrap(), None).unwrap();
         let a = Answers::parse(&set.fields, &answers).unwrap();
         let ev = evaluate(&set, &a, chrono::Utc::now());
-        let codes: Vec<String> = ev.reasons.iter().map(|r| r.code.clone()).collect();
+        let codes: Vec<String> = ev.reasons.iter().map(|r| r.code.to_string()).collect();
         (ev.outcome.as_str().to_string(), codes)
     };
     assert_eq!(

@@ -21,7 +21,7 @@ const COMPLETE: &[&str] = &[
 fn contradictions(ev: &Evaluation) -> Vec<String> {
     let mut out = Vec::new();
     let texts: Vec<String> = std::iter::once(ev.summary.clone())
-        .chain(ev.next_steps.iter().cloned())
+        .chain(ev.next_steps.iter().map(|s| s.to_string()))
         .map(|t| t.to_lowercase())
         .collect();
     let says = |words: &str| texts.iter().any(|t| t.contains(words));
@@ -59,7 +59,7 @@ fn contradictions(ev: &Evaluation) -> Vec<String> {
             out.push("held findings beside a definite outcome".into());
         }
         for f in &ev.held_findings {
-            if !ev.summary.contains(&f.title) {
+            if !ev.summary.contains(f.title.as_str()) {
                 out.push(format!("held {} is not named in the summary", f.code));
             }
         }
