@@ -17,6 +17,12 @@ use serde_json::value::RawValue;
 
 /// A text of an evaluation. Written as a JSON string whatever its origin;
 /// equal to another with the same characters.
+///
+/// For serde_json only: a shared text is written as a serde_json raw
+/// value, which serde_json (`to_string`, `to_vec`, `to_writer`, `to_value`)
+/// writes as the string; any other serializer would see serde_json's
+/// private raw-value struct instead. Evaluations are only ever written as
+/// JSON; a new format would write `as_str()`.
 #[derive(Clone, Default)]
 pub struct Text(Repr);
 
