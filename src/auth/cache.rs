@@ -14,11 +14,11 @@
 //!   on every request, cached or not.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::KeyInfo;
+use super::{KeyInfo, RawDigest};
 
 /// The most keys kept; beyond, the cache starts again empty.
 pub const MAX_KEYS: usize = 10_000;
@@ -29,7 +29,9 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Default)]
 struct Inner {
-    keys: HashMap<String, KeyInfo>,
+    /// By the digest's bytes (not its hex form), each key's record shared
+    /// with the requests that use it.
+    keys: HashMap<RawDigest, Arc<KeyInfo>>,
     /// When the watcher last read the generation, and what it read.
     confirmed: Option<(Instant, i64)>,
 }
@@ -52,7 +54,7 @@ impl KeyCache {
     }
 
     /// The cached key of `digest`, if the cache may be trusted now.
-    pub fn get(&self, digest: &str) -> Option<KeyInfo> {
+    pub fn get(&self, digest: &RawDigest) -> Option<Arc<KeyInfo>> {
         let inner = self.lock();
         let (at, _) = inner.confirmed?;
         if at.elapsed() > FRESH_FOR {
@@ -63,7 +65,7 @@ impl KeyCache {
 
     /// Keeps a key looked up from the database in epoch `epoch`, unless an
     /// invalidation came since.
-    pub fn put(&self, digest: &str, key: &KeyInfo, epoch: u64) {
+    pub fn put(&self, digest: &RawDigest, key: &Arc<KeyInfo>, epoch: u64) {
         let mut inner = self.lock();
         // Checked under the lock that `invalidate` takes to clear.
         if self.epoch() != epoch || inner.confirmed.is_none() {
@@ -72,7 +74,7 @@ impl KeyCache {
         if inner.keys.len() >= MAX_KEYS {
             inner.keys.clear();
         }
-        inner.keys.insert(digest.to_string(), key.clone());
+        inner.keys.insert(*digest, key.clone());
     }
 
     /// Drops every cached key (a key was revoked).
@@ -107,8 +109,10 @@ mod tests {
     use super::*;
     use crate::auth::{Clinic, Role};
 
-    fn key(id: &str) -> KeyInfo {
-        KeyInfo {
+    const D: RawDigest = [7; 32];
+
+    fn key(id: &str) -> Arc<KeyInfo> {
+        Arc::new(KeyInfo {
             id: id.into(),
             clinic: Clinic::parse("c").unwrap(),
             role: Role::Intake,
@@ -117,31 +121,31 @@ mod tests {
             last_used_at: None,
             expires_at: None,
             revoked_at: None,
-        }
+        })
     }
 
     #[test]
     fn nothing_is_trusted_before_the_watcher_has_read_the_generation() {
         let cache = KeyCache::default();
-        cache.put("d", &key("a"), cache.epoch());
-        assert!(cache.get("d").is_none());
+        cache.put(&D, &key("a"), cache.epoch());
+        assert!(cache.get(&D).is_none());
         cache.confirm(0);
-        cache.put("d", &key("a"), cache.epoch());
-        assert_eq!(cache.get("d").unwrap().id, "a");
+        cache.put(&D, &key("a"), cache.epoch());
+        assert_eq!(cache.get(&D).unwrap().id, "a");
     }
 
     #[test]
     fn a_changed_generation_or_an_invalidation_empties_it() {
         let cache = KeyCache::default();
         cache.confirm(7);
-        cache.put("d", &key("a"), cache.epoch());
+        cache.put(&D, &key("a"), cache.epoch());
         cache.confirm(7);
-        assert!(cache.get("d").is_some(), "same generation: kept");
+        assert!(cache.get(&D).is_some(), "same generation: kept");
         cache.confirm(8);
-        assert!(cache.get("d").is_none(), "a revocation somewhere");
-        cache.put("d", &key("a"), cache.epoch());
+        assert!(cache.get(&D).is_none(), "a revocation somewhere");
+        cache.put(&D, &key("a"), cache.epoch());
         cache.invalidate();
-        assert!(cache.get("d").is_none(), "a revocation here");
+        assert!(cache.get(&D).is_none(), "a revocation here");
     }
 
     #[test]
@@ -150,17 +154,17 @@ mod tests {
         cache.confirm(1);
         let started = cache.epoch();
         cache.invalidate();
-        cache.put("d", &key("a"), started);
-        assert!(cache.get("d").is_none());
+        cache.put(&D, &key("a"), started);
+        assert!(cache.get(&D).is_none());
     }
 
     #[test]
     fn a_stale_reading_turns_the_cache_off() {
         let cache = KeyCache::default();
         cache.confirm(1);
-        cache.put("d", &key("a"), cache.epoch());
+        cache.put(&D, &key("a"), cache.epoch());
         cache.lock().confirmed = Some((Instant::now() - FRESH_FOR * 2, 1));
-        assert!(cache.get("d").is_none());
+        assert!(cache.get(&D).is_none());
     }
 
     #[test]
@@ -168,7 +172,9 @@ mod tests {
         let cache = KeyCache::default();
         cache.confirm(1);
         for i in 0..MAX_KEYS + 5 {
-            cache.put(&i.to_string(), &key("a"), cache.epoch());
+            let mut d = [0; 32];
+            d[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            cache.put(&d, &key("a"), cache.epoch());
         }
         assert!(cache.len() <= MAX_KEYS);
     }

@@ -141,15 +141,24 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The stored digest of a presented key, or `None` when it is not shaped
-/// like one of ours.
+/// The stored digest of a presented key (hex), or `None` when it is not
+/// shaped like one of ours.
 pub fn digest(presented: &str) -> Option<String> {
+    raw_digest(presented).map(hex::encode)
+}
+
+/// A key's SHA-256 digest as bytes: what the key cache is keyed by.
+pub type RawDigest = [u8; 32];
+
+/// The digest of a presented key as bytes, or `None` when it is not shaped
+/// like one of ours.
+pub fn raw_digest(presented: &str) -> Option<RawDigest> {
     let body = presented.strip_prefix("fsk_")?;
     (body.len() == 43
         && body
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    .then(|| hex::encode(Sha256::digest(presented.as_bytes())))
+    .then(|| Sha256::digest(presented.as_bytes()).into())
 }
 
 /// What a key is for, as people read it: 1 to 100 printable characters,
@@ -376,7 +385,7 @@ impl Auth {
             .strip_prefix("Bearer ")
             .map(str::trim)
             .ok_or(AuthError::NotBearer)?;
-        let digest = digest(presented).ok_or(AuthError::Malformed)?;
+        let digest = raw_digest(presented).ok_or(AuthError::Malformed)?;
         let now = Utc::now();
         let key = match self.keys.get(&digest) {
             Some(key) => {
@@ -386,12 +395,13 @@ impl Auth {
             None => {
                 metrics::counter!("facet_key_cache_total", "result" => "miss").increment(1);
                 let epoch = self.keys.epoch();
-                let found = keys.key_by_digest(&digest).await?;
+                let found = keys.key_by_digest(&hex::encode(digest)).await?;
+                let key = Arc::new(found.ok_or(AuthError::UnknownOrRevoked)?);
                 // Only a known, usable key is kept: never an unknown one.
-                if let Some(key) = found.as_ref().filter(|k| k.usable_at(now)) {
-                    self.keys.put(&digest, key, epoch);
+                if key.usable_at(now) {
+                    self.keys.put(&digest, &key, epoch);
                 }
-                found.ok_or(AuthError::UnknownOrRevoked)?
+                key
             }
         };
         if !key.usable_at(now) {
@@ -399,9 +409,9 @@ impl Auth {
         }
         self.limiter.check(&key.id)?;
         Ok(Caller {
-            key_id: key.id,
-            label: key.label,
-            clinic: key.clinic,
+            key_id: key.id.clone(),
+            label: key.label.clone(),
+            clinic: key.clinic.clone(),
             role: key.role,
         })
     }
@@ -432,6 +442,8 @@ mod tests {
         assert_eq!(a.expose().len(), 47);
         let d = digest(a.expose()).unwrap();
         assert_eq!(d.len(), 64);
+        // The cache's key (bytes) and the stored one (hex) are one digest.
+        assert_eq!(hex::encode(raw_digest(a.expose()).unwrap()), d);
         assert!(!d.contains(&a.expose()[4..]));
         assert_eq!(format!("{a:?}"), "Secret(…)");
     }
