@@ -162,13 +162,19 @@ pub struct RuleWords {
     pub message: Text,
     pub next_step: Option<Text>,
     /// The sources it cites that the rule set lists, in the rule's order.
-    pub sources: Vec<SourceWords>,
+    pub sources: Vec<Citation>,
 }
 
-#[derive(Debug, Clone)]
-pub struct SourceWords {
+// A published source a finding cites, as evaluations carry it (a plain
+// comment: a doc comment would become the schema's description).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Citation {
+    #[schema(value_type = String)]
     pub id: Text,
+    #[schema(value_type = String)]
     pub citation: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub url: Option<Text>,
 }
 
@@ -188,7 +194,7 @@ impl Words {
                         .sources
                         .iter()
                         .filter_map(|id| {
-                            set.sources.get(id).map(|s| SourceWords {
+                            set.sources.get(id).map(|s| Citation {
                                 id: shared(id),
                                 citation: shared(&s.citation),
                                 url: s.url.as_ref().map(shared),

@@ -12,6 +12,7 @@ use crate::questionnaire::Answers;
 pub use crate::rules::RulesetRef;
 use crate::rules::compile::Gap;
 use crate::rules::logic::Truth;
+pub use crate::rules::text::Citation;
 use crate::rules::text::Text;
 use crate::rules::{Effect, Outcome, Rule, RuleSet, fill_counts};
 
@@ -82,17 +83,6 @@ pub struct AnswerRead {
     /// The answer as sent (any JSON type), or null when unknown.
     #[schema(value_type = Option<serde_json::Value>, required = true)]
     pub value: Value,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Citation {
-    #[schema(value_type = String)]
-    pub id: Text,
-    #[schema(value_type = String)]
-    pub citation: Text,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
-    pub url: Option<Text>,
 }
 
 /// An unanswered question.
@@ -426,15 +416,7 @@ pub(super) fn finding(rules: &RuleSet, index: usize, answers: &Answers) -> Findi
                 }
             })
             .collect(),
-        sources: words
-            .sources
-            .iter()
-            .map(|s| Citation {
-                id: s.id.clone(),
-                citation: s.citation.clone(),
-                url: s.url.clone(),
-            })
-            .collect(),
+        sources: words.sources.clone(),
         next_step: words.next_step.as_ref().map(counts),
     }
 }
