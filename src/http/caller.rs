@@ -2,6 +2,7 @@
 //! domain's refusals (`AuthError`, `ServiceError`, `StoreError`) become
 //! problem+json. Authentication itself is `crate::auth`'s.
 
+use super::request_log::current_id;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -24,9 +25,14 @@ impl FromRequestParts<AppState> for Caller {
         let caller = app.auth.authenticate(&app.store, authorization).await?;
         if app.auth.last_used_due(&caller.key_id) {
             let (store, id) = (app.store.clone(), caller.key_id.clone());
+            let request_id = current_id();
             tokio::spawn(async move {
                 if let Err(e) = store.touch_key(&id).await {
-                    tracing::warn!(error = %e, "could not record a key's last use");
+                    tracing::warn!(
+                        request_id = request_id.as_str(),
+                        error = %e,
+                        "could not record a key's last use"
+                    );
                 }
             });
         }
@@ -48,7 +54,7 @@ impl From<AuthError> for ApiError {
             AuthError::Forbidden(role) => ApiError::Forbidden(role.as_str()),
             AuthError::TooManyRequests(secs) => ApiError::TooManyRequests(secs),
             AuthError::Directory(why) => {
-                tracing::error!(error = %why, "the keys could not be read");
+                tracing::error!(request_id = current_id().as_str(), error = %why, "the keys could not be read");
                 ApiError::Internal
             }
         }
@@ -62,12 +68,12 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(why) => ApiError::Conflict(why.into()),
             StoreError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
             StoreError::Unavailable(_) => {
-                tracing::warn!(error = %e, "database unavailable");
+                tracing::warn!(request_id = current_id().as_str(), error = %e, "database unavailable");
                 ApiError::Unavailable
             }
             StoreError::Db(_) | StoreError::Corrupt(_) => {
                 // The error names tables and constraints, never values.
-                tracing::error!(error = %e, "storage failed");
+                tracing::error!(request_id = current_id().as_str(), error = %e, "storage failed");
                 ApiError::Internal
             }
         }

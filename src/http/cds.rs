@@ -3,6 +3,7 @@
 //! with a signed JWT from a configured trusted issuer (`iss`, `aud`, `exp`,
 //! and a `jti` never seen before).
 
+use super::request_log::current_id;
 use std::path::Path as FsPath;
 
 use std::net::SocketAddr;
@@ -401,7 +402,11 @@ fn card(cds: &Cds, screening: &Screening) -> Result<Value, ApiError> {
         evaluation.outcome_label
     );
     summary.truncate(140);
-    tracing::info!(outcome = evaluation.outcome.as_str(), "cds card");
+    tracing::info!(
+        request_id = current_id().as_str(),
+        outcome = evaluation.outcome.as_str(),
+        "cds card"
+    );
     Ok(json!({"cards": [{
         "uuid": id,
         "summary": summary,

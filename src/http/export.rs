@@ -1,5 +1,6 @@
 //! `GET /v1/export`: the clinic's record as NDJSON, streamed (administrators).
 
+use super::request_log::current_id;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -114,6 +115,7 @@ pub async fn get(
         caller.clinic.clone(),
         app.rules.current(),
     );
+    let request_id = current_id();
     tokio::spawn(async move {
         let result = if fhir {
             let head = serde_json::json!({
@@ -162,9 +164,13 @@ pub async fn get(
             store.export(&clinic, &period, render, &tx).await
         };
         match result {
-            Ok(n) => tracing::info!(screenings = n, "export sent"),
+            Ok(n) => tracing::info!(
+                request_id = request_id.as_str(),
+                screenings = n,
+                "export sent"
+            ),
             Err(e) => {
-                tracing::error!(error = %e, "export failed midway");
+                tracing::error!(request_id = request_id.as_str(), error = %e, "export failed midway");
                 let _ = tx
                     .send(Err(std::io::Error::other("the export failed")))
                     .await;

@@ -1,5 +1,6 @@
 //! Liveness and readiness.
 
+use super::request_log::current_id;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
@@ -39,7 +40,7 @@ pub async fn readyz(
     State(app): State<AppState>,
 ) -> Result<Json<Readiness>, super::problem::ApiError> {
     app.store.ping().await.map_err(|e| {
-        tracing::warn!(error = %e, "database not ready");
+        tracing::warn!(request_id = current_id().as_str(), error = %e, "database not ready");
         super::problem::ApiError::Unavailable
     })?;
     let rules = app.rules.current();

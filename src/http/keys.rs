@@ -2,6 +2,7 @@
 //! list them (never the key or its digest), revoke one. Every query is
 //! scoped to the caller's clinic: another clinic's key id is a 404.
 
+use super::request_log::current_id;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -58,7 +59,12 @@ pub async fn create(
     let (new, secret) = KeyRequest::parse(json, caller.clinic.clone(), chrono::Utc::now())
         .map_err(ApiError::Invalid)?;
     let info = app.store.insert_key(&new).await?;
-    tracing::info!(key_id = %info.id, role = info.role.as_str(), "key made");
+    tracing::info!(
+        request_id = current_id().as_str(),
+        key_id = %info.id,
+        role = info.role.as_str(),
+        "key made"
+    );
     let mut res = (
         StatusCode::CREATED,
         Json(CreatedKey {
@@ -119,6 +125,6 @@ pub async fn revoke(
         .map_err(key_not_found)?;
     // Refused from the next request on, without waiting for the watcher.
     app.auth.keys.invalidate();
-    tracing::info!(key_id = %info.id, "key revoked");
+    tracing::info!(request_id = current_id().as_str(), key_id = %info.id, "key revoked");
     Ok(Json(info))
 }

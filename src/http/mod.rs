@@ -13,6 +13,7 @@ pub mod me;
 pub mod openapi;
 pub mod problem;
 pub mod questionnaire;
+pub mod request_log;
 pub mod screenings;
 pub mod serve;
 pub mod stats;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,8 +34,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
-use tracing::Span;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Auth;
@@ -164,26 +163,10 @@ pub fn router(
         // logged).
         .layer(MapRequestLayer::new(acceptable_request_id))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        // The request's log line, outside the layer that copies the id onto
+        // the response, where it reads it.
+        .layer(request_log::RequestLogLayer)
         .layer(PropagateRequestIdLayer::new(request_id))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    // The route template, never the raw path or query.
-                    let route = req
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map_or("unmatched", MatchedPath::as_str);
-                    let id = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    tracing::info_span!("request", method = %req.method(), route, request_id = id)
-                })
-                .on_request(())
-                .on_response(log_response)
-                .on_failure(()),
-        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // The security headers: the strict policy unless a route set its own
         // (the API docs), no sniffing, no referrer, never framed, and not
@@ -205,21 +188,6 @@ pub fn router(
         // layer: the status counted is the one answered).
         .option_layer(metrics.then(|| axum::middleware::from_fn(crate::monitoring::track)));
     router.layer(layers)
-}
-
-/// The request's one log line, with the suggestion made, if any (never the
-/// answers).
-fn log_response<B>(res: &axum::http::Response<B>, latency: Duration, _span: &Span) {
-    tracing::info!(
-        status = res.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
-        outcome = res.extensions().get::<LoggedOutcome>().map(|o| o.0),
-        replayed = res
-            .headers()
-            .contains_key("idempotent-replayed")
-            .then_some(true),
-        "request"
-    );
 }
 
 /// The outcome a response suggested, for the request's log line.

@@ -1,6 +1,7 @@
 //! Screenings: create, read, the review queue, review, correct, history.
 //! Each handler parses, calls `crate::service`, and maps the result.
 
+use super::request_log::current_id;
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
@@ -353,7 +354,11 @@ pub async fn review(
         .screenings
         .review(&caller.clinic, id, json, &caller.actor())
         .await?;
-    tracing::info!(status = reviewed.status.as_str(), "screening reviewed");
+    tracing::info!(
+        request_id = current_id().as_str(),
+        status = reviewed.status.as_str(),
+        "screening reviewed"
+    );
     Ok(Json(reviewed))
 }
 

@@ -54,17 +54,18 @@ async fn a_full_flow_leaves_no_patient_data_or_key_in_the_logs() {
     );
     let review = json!({"decision": "override", "final_outcome": "not_yet_eligible",
                         "reason": {"code": "clinical_judgement", "text": reason}, "clinician": "dr-okafor"});
-    assert_eq!(
-        post(
-            &format!("/v1/screenings/{id}/review"),
-            &keys.clinician,
-            review
-        )
-        .await
+    let reviewed = post(
+        &format!("/v1/screenings/{id}/review"),
+        &keys.clinician,
+        review,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reviewed.status(), 200);
+    let review_request_id = reviewed.headers()["x-request-id"]
+        .to_str()
         .unwrap()
-        .status(),
-        200
-    );
+        .to_string();
     let res = client
         .get(format!("{base}/v1/screenings/{id}/history"))
         .bearer_auth(&keys.admin)
@@ -100,6 +101,35 @@ async fn a_full_flow_leaves_no_patient_data_or_key_in_the_logs() {
         suggested,
         [200, 201],
         "the suggestion on the request lines: {logs}"
+    );
+    // The request's line names its method, route template and id; an
+    // event logged while it was handled (the review recorded) carries the
+    // same id, so that the two can be found together.
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let with_id = |message: &str| {
+        lines
+            .iter()
+            .filter(|l| {
+                l["fields"]["message"] == message
+                    && l["fields"]["request_id"] == review_request_id.as_str()
+            })
+            .collect::<Vec<_>>()
+    };
+    let request_line = with_id("request");
+    assert_eq!(request_line.len(), 1, "the review's request line: {logs}");
+    assert_eq!(request_line[0]["fields"]["method"], "POST");
+    assert_eq!(
+        request_line[0]["fields"]["route"],
+        "/v1/screenings/{id}/review"
+    );
+    assert_eq!(request_line[0]["fields"]["status"], 200);
+    assert_eq!(
+        with_id("screening reviewed").len(),
+        1,
+        "the review's event carries its request id: {logs}"
     );
     for secret in [
         external_ref,
