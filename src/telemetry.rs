@@ -2,6 +2,8 @@
 //! latency and request id: never a body, a query string or a header value.
 
 pub mod batched;
+pub mod fields;
+pub mod time;
 
 use std::io::IsTerminal;
 
@@ -19,11 +21,18 @@ where
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
         LogFormat::Json => registry
-            .with(fmt::layer().json().with_writer(writer))
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_timer(time::Rfc3339Micros)
+                    .with_writer(writer),
+            )
             .try_init(),
         LogFormat::Text => registry
             .with(
                 fmt::layer()
+                    .fmt_fields(fields::PlainFields)
+                    .with_timer(time::Rfc3339Micros)
                     .with_target(false)
                     .with_ansi(std::io::stdout().is_terminal())
                     .with_writer(writer),
