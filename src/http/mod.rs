@@ -163,8 +163,8 @@ pub fn router(
         // logged).
         .layer(MapRequestLayer::new(acceptable_request_id))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-        // The request's log line, outside the layer that copies the id onto
-        // the response, where it reads it.
+        // The request's log line: once the id is set, outside every layer
+        // that may answer.
         .layer(request_log::RequestLogLayer)
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -18,7 +18,7 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use axum::extract::MatchedPath;
-use axum::http::{HeaderMap, HeaderValue, Method, Request, Response};
+use axum::http::{HeaderValue, Method, Request, Response};
 use pin_project_lite::pin_project;
 use tokio::task::futures::TaskLocalFuture;
 use tower::{Layer, Service};
@@ -48,17 +48,9 @@ impl RequestId {
     }
 }
 
-/// The request id in `headers`: the one the service set (or the client's,
-/// when acceptable), or empty.
-fn request_id(headers: &HeaderMap) -> &str {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
-
-/// Logs one line per request. Placed outside the layer that copies the
-/// request id onto the response, so that the id is read from there.
+/// Logs one line per request. Placed inside the layer that sets the request
+/// id, and outside every layer that may answer (so that a preflight, a 413,
+/// a timeout or a panic's 500 is logged too).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RequestLogLayer;
 
@@ -88,8 +80,10 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
+        // The id the service set (or the client's, when acceptable).
         let id = req.headers().get("x-request-id").cloned();
         LogOnResponse {
+            id: RequestId(id.clone()),
             // The route template, never the raw path or query.
             route: req.extensions().get::<MatchedPath>().cloned(),
             method: req.method().clone(),
@@ -103,6 +97,7 @@ pin_project! {
     pub struct LogOnResponse<F> {
         #[pin]
         inner: TaskLocalFuture<Option<HeaderValue>, F>,
+        id: RequestId,
         method: Method,
         route: Option<MatchedPath>,
         start: Instant,
@@ -120,17 +115,17 @@ where
         let result = ready!(this.inner.poll(cx));
         if let Ok(res) = &result {
             let route = this.route.as_ref().map_or("unmatched", MatchedPath::as_str);
-            log(res, this.method, route, this.start.elapsed());
+            log(res, this.method, route, this.id, this.start.elapsed());
         }
         Poll::Ready(result)
     }
 }
 
-fn log<R>(res: &Response<R>, method: &Method, route: &str, latency: Duration) {
+fn log<R>(res: &Response<R>, method: &Method, route: &str, id: &RequestId, latency: Duration) {
     tracing::info!(
         method = %method,
         route,
-        request_id = request_id(res.headers()),
+        request_id = id.as_str(),
         status = res.status().as_u16(),
         latency_ms = latency.as_secs_f64() * 1000.0,
         outcome = res.extensions().get::<LoggedOutcome>().map(|o| o.0),
