@@ -80,6 +80,17 @@ async fn a_full_flow_leaves_no_patient_data_or_key_in_the_logs() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
+    // A path no route matches is logged as `unmatched`, never as sent.
+    let stray = client
+        .get(format!("{base}/v1/{external_ref}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stray.status(), 404);
+    let stray_id = stray.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
 
     let (_, stdout, stderr) = server.terminate();
     let logs = format!("{stdout}{stderr}");
@@ -131,6 +142,13 @@ async fn a_full_flow_leaves_no_patient_data_or_key_in_the_logs() {
         1,
         "the review's event carries its request id: {logs}"
     );
+    let stray_line: Vec<_> = lines
+        .iter()
+        .filter(|l| l["fields"]["request_id"] == stray_id.as_str())
+        .collect();
+    assert_eq!(stray_line.len(), 1, "the 404's line: {logs}");
+    assert_eq!(stray_line[0]["fields"]["route"], "unmatched");
+    assert_eq!(stray_line[0]["fields"]["status"], 404);
     for secret in [
         external_ref,
         reason,
