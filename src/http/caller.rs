@@ -2,13 +2,13 @@
 //! domain's refusals (`AuthError`, `ServiceError`, `StoreError`) become
 //! problem+json. Authentication itself is `crate::auth`'s.
 
-use super::request_log::current_id;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
 use super::AppState;
 use super::problem::ApiError;
+use super::request_log::current_id;
 use crate::auth::{AuthError, Caller};
 use crate::service::ServiceError;
 use crate::store::StoreError;

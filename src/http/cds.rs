@@ -3,7 +3,6 @@
 //! with a signed JWT from a configured trusted issuer (`iss`, `aud`, `exp`,
 //! and a `jti` never seen before).
 
-use super::request_log::current_id;
 use std::path::Path as FsPath;
 
 use std::net::SocketAddr;
@@ -21,6 +20,7 @@ use validator::Validate;
 
 use super::extract::JsonBody;
 use super::problem::ApiError;
+use super::request_log::current_id;
 use super::{AppState, Committing};
 use crate::auth::{Clinic, RateLimiter};
 use crate::fhir;

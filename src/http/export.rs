@@ -1,6 +1,5 @@
 //! `GET /v1/export`: the clinic's record as NDJSON, streamed (administrators).
 
-use super::request_log::current_id;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -12,6 +11,7 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::problem::{ApiError, Problem};
+use super::request_log::current_id;
 use crate::auth::{Action, Caller};
 use crate::questionnaire::FieldError;
 use crate::screening::record::{Period, timestamp};

@@ -1,12 +1,12 @@
 //! Liveness and readiness.
 
-use super::request_log::current_id;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::request_log::current_id;
 use crate::screening::evaluation::RulesetRef;
 
 #[derive(Serialize, ToSchema)]

@@ -1,7 +1,6 @@
 //! Screenings: create, read, the review queue, review, correct, history.
 //! Each handler parses, calls `crate::service`, and maps the result.
 
-use super::request_log::current_id;
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
@@ -17,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{AnswersBody, JsonBody};
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
+use super::request_log::current_id;
 use super::{AppState, Committing, LoggedOutcome};
 use crate::auth::{Action, Caller, Clinic};
 use crate::questionnaire::FieldError;
