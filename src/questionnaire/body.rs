@@ -26,11 +26,16 @@ pub fn parse(fields: &Fields, body: &[u8]) -> Result<Result<Answers, Vec<FieldEr
         errors: Vec::new(),
         not_an_object: false,
     };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    Top(&mut state)
-        .deserialize(&mut de)
-        .and_then(|()| de.end())
-        .map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    // A body that is valid UTF-8 (every body a client means to send) is
+    // checked for it once, in one pass over its bytes, and then read as
+    // text: serde_json then does not check each string on its own. Any
+    // other body is read as bytes, so that serde_json names the first fault
+    // where it finds it, as before.
+    match std::str::from_utf8(body) {
+        Ok(text) => read(&mut state, &mut serde_json::Deserializer::from_str(text)),
+        Err(_) => read(&mut state, &mut serde_json::Deserializer::from_slice(body)),
+    }
+    .map_err(|e| format!("the body is not valid JSON: {e}"))?;
     if state.not_an_object {
         return Ok(Err(vec![FieldError {
             field: String::new(),
@@ -45,6 +50,15 @@ pub fn parse(fields: &Fields, body: &[u8]) -> Result<Result<Answers, Vec<FieldEr
     // errors in the order found.
     state.errors.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Err(state.errors.into_iter().map(|(_, e)| e).collect()))
+}
+
+/// Reads the whole of `de`'s input into `state`.
+fn read<'de, R: serde_json::de::Read<'de>>(
+    state: &mut State<'_>,
+    de: &mut serde_json::Deserializer<R>,
+) -> Result<(), serde_json::Error> {
+    Top(state).deserialize(&mut *de)?;
+    de.end()
 }
 
 struct State<'f> {
@@ -403,6 +417,30 @@ mod tests {
             let e = parse(&f, body.as_bytes()).unwrap_err();
             assert!(e.contains("duplicate key"), "{body}: {e}");
             assert!(two_step(&f, body).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_refused_where_serde_json_finds_it() {
+        let f = fields();
+        for (body, expected) in [
+            (
+                &b"{\"pain\": {\"low_back\": \"\xff\"}}"[..],
+                "invalid unicode code point at line 1 column 24",
+            ),
+            (
+                &b"{\"pain\": } \xff"[..],
+                "expected value at line 1 column 10",
+            ),
+            (
+                &b"{\"p\xc3\": {}}"[..],
+                "invalid unicode code point at line 1 column 4",
+            ),
+        ] {
+            let e = parse(&f, body).unwrap_err();
+            assert!(e.starts_with("the body is not valid JSON: "), "{e}");
+            assert!(e.ends_with(expected), "{e}");
+            assert!(strict_value(body).unwrap_err().ends_with(expected));
         }
     }
 
