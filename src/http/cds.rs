@@ -7,9 +7,9 @@ use std::path::Path as FsPath;
 
 use std::net::SocketAddr;
 
+use axum::Extension;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::{Extension, Json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use validator::Validate;
 
 use super::extract::JsonBody;
+use super::json::Json;
 use super::problem::ApiError;
 use super::request_log::current_id;
 use super::{AppState, Committing};

@@ -1,9 +1,10 @@
 //! `POST /v1/evaluations`: answers in, suggestion out; nothing stored.
 
+use axum::Extension;
 use axum::extract::State;
-use axum::{Extension, Json};
 
 use super::extract::AnswersBody;
+use super::json::Json;
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
 use super::{AppState, LoggedOutcome};

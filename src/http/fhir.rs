@@ -3,7 +3,6 @@
 //! (`POST /v1/evaluations`, `POST /v1/screenings`) with
 //! `Content-Type: application/fhir+json`.
 
-use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
@@ -11,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::json::Json;
 use super::problem::{ApiError, Problem};
 use crate::fhir;
 

@@ -1,11 +1,11 @@
 //! Liveness and readiness.
 
-use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::json::Json;
 use super::request_log::current_id;
 use crate::screening::evaluation::RulesetRef;
 

@@ -2,7 +2,6 @@
 //! list them (never the key or its digest), revoke one. Every query is
 //! scoped to the caller's clinic: another clinic's key id is a 404.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::extract::JsonBody;
+use super::json::Json;
 use super::problem::{ApiError, Problem};
 use super::request_log::current_id;
 use crate::auth::{Action, Caller, KeyInfo, KeyRequest};

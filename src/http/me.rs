@@ -1,10 +1,10 @@
 //! `GET /v1/me`: who the presented key is, so that a client (the web pages)
 //! can offer what its role may do.
 
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::json::Json;
 use crate::auth::{Caller, Role};
 
 #[derive(Serialize, ToSchema)]

@@ -8,6 +8,7 @@ pub mod export;
 pub mod extract;
 pub mod fhir;
 pub mod health;
+pub mod json;
 pub mod keys;
 pub mod me;
 pub mod openapi;
@@ -23,11 +24,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use tower::ServiceBuilder;
 use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -40,6 +41,7 @@ use crate::auth::Auth;
 use crate::rules::live::LiveRules;
 use crate::service::Screenings;
 use crate::store::Store;
+use json::Json;
 use problem::ApiError;
 use serde_json::Value;
 

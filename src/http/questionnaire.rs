@@ -1,9 +1,9 @@
 //! `GET /v1/questionnaire`: the questions as data, enough to render a form.
 
-use axum::Json;
 use axum::extract::State;
 
 use super::AppState;
+use super::json::Json;
 use crate::questionnaire::Questionnaire;
 
 /// The questionnaire.

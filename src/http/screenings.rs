@@ -3,17 +3,18 @@
 
 use std::collections::BTreeMap;
 
+use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AnswersBody, JsonBody};
+use super::json::Json;
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
 use super::request_log::current_id;

@@ -1,13 +1,13 @@
 //! `GET /v1/stats`: the clinic's screenings over a period, for the
 //! programme lead (clinicians and administrators).
 
-use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::AppState;
+use super::json::Json;
 use super::problem::{ApiError, Problem};
 use crate::auth::{Action, Caller};
 use crate::screening::record::Period;
