@@ -23,6 +23,7 @@ use crate::problem_list::{Problem, Problems};
 use crate::questionnaire::{Fields, Kind, Questionnaire};
 use compile::{Cond, Scope};
 use contract::ContractFile;
+use text::Text;
 
 /// The files of a rule set, in digest order.
 pub const FILES: [&str; 5] = [
@@ -104,15 +105,15 @@ impl Outcome {
 }
 
 /// Which rules produced an evaluation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RulesetRef {
-    #[schema(example = "1.0.0")]
-    pub version: String,
+    #[schema(value_type = String, example = "1.0.0")]
+    pub version: Text,
     /// SHA-256 of the rule set's files.
-    #[schema(example = "sha256:4f1c…")]
-    pub digest: String,
-    #[schema(example = "cms_lcd")]
-    pub profile: String,
+    #[schema(value_type = String, example = "sha256:4f1c…")]
+    pub digest: Text,
+    #[schema(value_type = String, example = "cms_lcd")]
+    pub profile: Text,
 }
 
 /// A published source a rule cites.
@@ -480,11 +481,7 @@ impl RuleSet {
 
     /// Which rules these are: version, content digest and profile.
     pub fn reference(&self) -> RulesetRef {
-        RulesetRef {
-            version: self.version.clone(),
-            digest: self.digest.clone(),
-            profile: self.profile.clone(),
-        }
+        self.words.reference.clone()
     }
 
     /// The outcomes, highest precedence first (outcomes.yaml's order).
@@ -506,6 +503,12 @@ impl RuleSet {
     /// The outcome's label, shared.
     pub fn outcome_label(&self, outcome: Outcome) -> text::Text {
         self.words.labels[self.outcome_index(outcome)].clone()
+    }
+
+    /// The outcome's summary as written, shared: for an evaluation whose
+    /// summary says nothing more (no placeholder filled, no note added).
+    pub fn outcome_summary(&self, outcome: Outcome) -> text::Text {
+        self.words.summaries[self.outcome_index(outcome)].clone()
     }
 
     fn outcome_index(&self, outcome: Outcome) -> usize {

@@ -151,8 +151,13 @@ pub struct Words {
     pub read_by: Vec<Vec<Text>>,
     /// Per outcome, in precedence order: its label.
     pub labels: Vec<Text>,
+    /// Per outcome, in precedence order: its summary, when it has no
+    /// placeholder to fill.
+    pub summaries: Vec<Text>,
     pub disclaimer: Text,
     pub questionnaire_version: Text,
+    /// Which rules these are: version, content digest and profile.
+    pub reference: super::RulesetRef,
 }
 
 #[derive(Debug, Clone)]
@@ -214,8 +219,14 @@ impl Words {
                 .map(|codes| codes.iter().map(shared).collect())
                 .collect(),
             labels: set.outcomes.iter().map(|o| shared(&o.label)).collect(),
+            summaries: set.outcomes.iter().map(|o| shared(&o.summary)).collect(),
             disclaimer: shared(&set.disclaimer),
             questionnaire_version: shared(&set.questionnaire.version),
+            reference: super::RulesetRef {
+                version: shared(&set.version),
+                digest: shared(&set.digest),
+                profile: shared(&set.profile),
+            },
         }
     }
 }

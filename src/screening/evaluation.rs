@@ -26,7 +26,8 @@ pub struct Evaluation {
     #[schema(value_type = String, example = "Likely candidate")]
     pub outcome_label: Text,
     /// One sentence for a nurse.
-    pub summary: String,
+    #[schema(value_type = String)]
+    pub summary: Text,
     /// The criteria that drove the outcome, each with the answers it read.
     pub reasons: Vec<Finding>,
     /// Exclusions and deferrals already known while an unanswered red flag
@@ -362,7 +363,7 @@ impl Words<'_> {
             )
     }
 
-    fn compose(&self, outcome: Outcome, red_flags_open: bool) -> (String, Vec<Text>) {
+    fn compose(&self, outcome: Outcome, red_flags_open: bool) -> (Text, Vec<Text>) {
         let text = self.rules.outcome_text(outcome);
         let notes = &self.rules.notes;
         let nmi = outcome == Outcome::NeedsMoreInformation;
@@ -378,13 +379,16 @@ impl Words<'_> {
             (fits && self.unknown_count > 0, &notes.unknown_optional),
             (fits && !self.open.is_empty(), &notes.open_criteria),
         ];
-        let mut summary = self.fill(&text.summary);
+        // Made here only when it says more than the outcome's own words.
+        let mut summary = text.summary.contains('{').then(|| self.fill(&text.summary));
         let mut steps: Vec<Text> = text.next_step.iter().map(|s| self.fill(s).into()).collect();
         for (_, note) in applying.iter().filter(|(applies, _)| *applies) {
+            let summary = summary.get_or_insert_with(|| text.summary.clone());
             summary.push(' ');
             summary.push_str(&self.fill(&note.summary));
             steps.extend(note.next_step.iter().map(|s| self.fill(s).into()));
         }
+        let summary = summary.map_or_else(|| self.rules.outcome_summary(outcome), Text::from);
         (summary, steps)
     }
 }

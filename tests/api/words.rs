@@ -20,7 +20,7 @@ const COMPLETE: &[&str] = &[
 /// What is wrong with an evaluation's words, given its lists.
 fn contradictions(ev: &Evaluation) -> Vec<String> {
     let mut out = Vec::new();
-    let texts: Vec<String> = std::iter::once(ev.summary.clone())
+    let texts: Vec<String> = std::iter::once(ev.summary.to_string())
         .chain(ev.next_steps.iter().map(|s| s.to_string()))
         .map(|t| t.to_lowercase())
         .collect();
