@@ -12,6 +12,7 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 use super::answers::{parse_value, unknown};
 use super::{Answers, FieldError, Fields};
@@ -89,6 +90,11 @@ impl State<'_> {
         }
     }
 }
+
+/// The keys of one object read so far, to refuse a repeated one: kept on
+/// the stack up to a group's usual size (a heap allocation or three per
+/// group otherwise, on every request).
+type Seen<'de> = SmallVec<[Key<'de>; 16]>;
 
 /// A key, borrowed from the body unless it holds an escape.
 struct Key<'de>(Cow<'de, str>);
@@ -174,7 +180,7 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let state = self.0;
-        let mut seen: Vec<Key<'de>> = Vec::new();
+        let mut seen = Seen::new();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             if seen.iter().any(|k| k.0 == key.0) {
                 return Err(duplicate(&key.0));
@@ -244,7 +250,7 @@ impl<'de> Visitor<'de> for Group<'_, '_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen: Vec<Key<'de>> = Vec::new();
+        let mut seen = Seen::new();
         while let Some(name) = map.next_key::<Key<'de>>()? {
             if seen.iter().any(|k| k.0 == name.0) {
                 return Err(duplicate(&name.0));
