@@ -33,7 +33,9 @@ use tower::ServiceBuilder;
 use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -164,7 +166,7 @@ pub fn router(
         // token is dropped, so that a new one is made (never echoed, never
         // logged).
         .layer(MapRequestLayer::new(acceptable_request_id))
-        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id.clone(), NewRequestId))
         // The request's log line: once the id is set, outside every layer
         // that may answer.
         .layer(request_log::RequestLogLayer)
@@ -190,6 +192,20 @@ pub fn router(
         // layer: the status counted is the one answered).
         .option_layer(metrics.then(|| axum::middleware::from_fn(crate::monitoring::track)));
     router.layer(layers)
+}
+
+/// A new request id: a random UUID (v4), written straight into the header's
+/// bytes (tower-http's `MakeRequestUuid` formats it into a `String` first,
+/// then copies that).
+#[derive(Clone, Copy, Debug, Default)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let mut buf = [0; uuid::fmt::Hyphenated::LENGTH];
+        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+        HeaderValue::from_str(id).ok().map(RequestId::new)
+    }
 }
 
 /// The outcome a response suggested, for the request's log line.
