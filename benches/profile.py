@@ -42,7 +42,7 @@ LAYERS = [
     ("answers checked against the questionnaire after the parse (before 2026-11-30)", r"facet_screen::questionnaire::answers::Answers::parse", "incl"),
     ("rules evaluated", r"facet_screen::screening::evaluation::evaluate$", "incl"),
     ("answers normalized for storage", r"facet_screen::questionnaire::answers::Answers::to_json", "incl"),
-    ("answer serialized (2 KB JSON)", r"(axum::json::Json|facet_screen::http::SizedJson)<T> as axum_core::response::into_response::IntoResponse>::into_response", "incl"),
+    ("answer serialized (2 KB JSON)", r"(axum::json::Json|facet_screen::http::json::Json)<T> as axum_core::response::into_response::IntoResponse>::into_response", "incl"),
     ("security headers", r"tower_http::set_header::response::ResponseFuture.*>::poll$", "self"),
     ("socket reads (kernel)", r"__libc_recv|__GI___libc_read$", "incl"),
     ("socket writes (kernel)", r"__GI___writev|__writev", "incl"),
