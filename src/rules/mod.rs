@@ -507,7 +507,7 @@ impl RuleSet {
 
     /// The outcome's summary as written, shared: for an evaluation whose
     /// summary says nothing more (no placeholder filled, no note added).
-    pub fn outcome_summary(&self, outcome: Outcome) -> text::Text {
+    pub fn outcome_summary(&self, outcome: Outcome) -> Text {
         self.words.summaries[self.outcome_index(outcome)].clone()
     }
 

@@ -151,8 +151,8 @@ pub struct Words {
     pub read_by: Vec<Vec<Text>>,
     /// Per outcome, in precedence order: its label.
     pub labels: Vec<Text>,
-    /// Per outcome, in precedence order: its summary, when it has no
-    /// placeholder to fill.
+    /// Per outcome, in precedence order: its summary as written, which an
+    /// evaluation carries when nothing is filled in or added to it.
     pub summaries: Vec<Text>,
     pub disclaimer: Text,
     pub questionnaire_version: Text,
