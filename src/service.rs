@@ -7,15 +7,19 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
+use crate::auth::Role;
 use crate::questionnaire::{Answers, FieldError};
-use crate::rules::RuleSet;
 use crate::rules::live::LiveRules;
+use crate::rules::{Outcome, RuleSet};
 use crate::screening::record::{
     Actor, Clinic, Event, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
 };
+use crate::screening::version::{IfMatch, Version};
 use crate::screening::{Evaluation, Screening, ScreeningId, Status, evaluate};
 use crate::store::{Created, ListFilter, NewScreening, Store, StoreError, StoredAnswers};
 
@@ -37,8 +41,37 @@ pub enum ServiceError {
     /// The idempotency key was used with other answers.
     #[error("the idempotency key was used with another request")]
     IdempotencyMismatch,
+    /// The screening is no longer at a version the caller's `If-Match`
+    /// names: it changed since the caller read it. Nothing was recorded.
+    #[error("the screening changed since it was read")]
+    Changed(Box<Changed>),
     #[error(transparent)]
     Store(StoreError),
+}
+
+/// What a screening is now and its last change, for a caller whose
+/// `If-Match` it no longer meets: who made the change and when, never any
+/// patient data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Changed {
+    /// The last change: `answers_corrected`, `reviewed`, or `created` when
+    /// the tag sent was never this screening's.
+    pub kind: EventKind,
+    /// When it was made.
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// Who made it: the key, and the clinician named in a review.
+    pub by: Actor,
+    /// The role of that key; absent when the key is no longer on file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// The screening's `ETag` now: read it again (`GET`), then send this.
+    #[schema(example = "\"2\"")]
+    pub etag: String,
+    pub answers_version: i64,
+    pub status: Status,
+    /// The suggestion now.
+    pub suggested_outcome: Outcome,
 }
 
 impl From<StoreError> for ServiceError {
@@ -216,34 +249,42 @@ impl Screenings {
     }
 
     /// Replaces the answers of a screening pending review and evaluates them
-    /// again; the previous answers and evaluation stay on the history.
+    /// again; the previous answers and evaluation stay on the history. With
+    /// `if_match`, only if the screening is still at a version it names.
     pub async fn correct(
         &self,
         clinic: &Clinic,
         id: ScreeningId,
         submitted: Submitted,
         actor: &Actor,
+        if_match: Option<&IfMatch>,
     ) -> Result<Screening, ServiceError> {
         let current = self.find_pending(clinic, id, ANSWERS_FROZEN).await?;
+        self.precondition(&current, if_match).await?;
         let (answers, evaluation) = self.parse_and_evaluate(submitted)?;
         let at = timestamp(chrono::Utc::now());
-        Ok(self
+        let corrected = self
             .store
             .correct_answers(&current, &answers, &evaluation, &at, actor)
-            .await?)
+            .await;
+        self.settled(&current, if_match, corrected).await
     }
 
     /// A named clinician's review: confirm the suggestion, or override it
     /// with a final outcome and a reason. Once only: a reviewed screening is
-    /// never reviewed again (the store refuses a race with `Conflict`).
+    /// never reviewed again (the store refuses a race with `Conflict`). With
+    /// `if_match`, only if the screening is still at a version it names: the
+    /// review is of the answers and the suggestion the clinician read.
     pub async fn review(
         &self,
         clinic: &Clinic,
         id: ScreeningId,
         json: Value,
         actor: &Actor,
+        if_match: Option<&IfMatch>,
     ) -> Result<Screening, ServiceError> {
         let current = self.find_pending(clinic, id, REVIEWED).await?;
+        self.precondition(&current, if_match).await?;
         let review = ReviewRequest::parse(
             json,
             current.suggested_outcome,
@@ -252,10 +293,80 @@ impl Screenings {
         .map_err(ServiceError::Invalid)?;
         let mut who = actor.clone();
         who.clinician = Some(review.clinician.clone());
-        Ok(self
+        let reviewed = self
             .store
             .review(&current, review.status(), &review, &who)
-            .await?)
+            .await;
+        self.settled(&current, if_match, reviewed).await
+    }
+
+    /// `Changed` unless `current` meets the caller's `If-Match` (none is
+    /// met by any version). The write that follows is guarded by the
+    /// version of `current`, so that it applies to that version or not at
+    /// all: the database settles a race.
+    async fn precondition(
+        &self,
+        current: &Screening,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(), ServiceError> {
+        match if_match {
+            Some(condition) if !condition.matches(Version::of(current)) => {
+                Err(self.changed(current).await)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The outcome of a guarded write of `read`. When it changed nothing
+    /// because another change came first, a caller who sent `If-Match`
+    /// learns what that change was (`Changed`), as if it had come before
+    /// the read; a review that came first stays `Conflict` (already
+    /// reviewed), as does a race for a caller whose condition the screening
+    /// still meets (`*`) or who sent none.
+    async fn settled(
+        &self,
+        read: &Screening,
+        if_match: Option<&IfMatch>,
+        written: Result<Screening, StoreError>,
+    ) -> Result<Screening, ServiceError> {
+        match written {
+            Err(StoreError::Conflict(why)) if if_match.is_some() => {
+                let now = self.find(&read.clinic, read.id).await?;
+                match if_match {
+                    Some(condition)
+                        if now.status == Status::PendingReview
+                            && !condition.matches(Version::of(&now)) =>
+                    {
+                        Err(self.changed(&now).await)
+                    }
+                    _ => Err(ServiceError::Conflict(why)),
+                }
+            }
+            written => Ok(written?),
+        }
+    }
+
+    /// `Changed`: what `current` is, and its last change.
+    async fn changed(&self, current: &Screening) -> ServiceError {
+        let last = match self.store.last_change(&current.clinic, current.id).await {
+            Ok(Some(last)) => last,
+            Ok(None) => return ServiceError::NotFound,
+            Err(e) => return e.into(),
+        };
+        let role = match self.store.key_by_id(&last.actor.key_id).await {
+            Ok(key) => key.map(|k| k.role),
+            Err(e) => return e.into(),
+        };
+        ServiceError::Changed(Box::new(Changed {
+            kind: last.kind,
+            at: last.at,
+            by: last.actor,
+            role,
+            etag: Version::of(current).etag(),
+            answers_version: current.answers_version,
+            status: current.status,
+            suggested_outcome: current.suggested_outcome,
+        }))
     }
 
     /// Records CDS feedback, all items in one transaction or none. Each

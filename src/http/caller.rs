@@ -88,6 +88,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound => ApiError::NotFound("screening"),
             ServiceError::Conflict(why) => ApiError::Conflict(why.into()),
             ServiceError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
+            ServiceError::Changed(changed) => ApiError::PreconditionFailed(changed),
             ServiceError::Store(e) => e.into(),
         }
     }

@@ -245,9 +245,14 @@ pub fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
+                header::IF_MATCH,
                 HeaderName::from_static("idempotency-key"),
             ])
-            .expose_headers([header::LOCATION, HeaderName::from_static("x-request-id")]),
+            .expose_headers([
+                header::LOCATION,
+                header::ETAG,
+                HeaderName::from_static("x-request-id"),
+            ]),
     ))
 }
 

@@ -8,6 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::questionnaire::FieldError;
+use crate::screening::record::EventKind;
+use crate::service::Changed;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -30,6 +32,9 @@ pub struct Problem {
     /// How many more bad fields there are than `errors` lists.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub more_errors: usize,
+    /// For 412: what the screening is now, and who changed it when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<Changed>,
 }
 
 /// A problem lists this many bad fields at most: a request of 64 KiB can
@@ -50,6 +55,8 @@ pub enum ApiError {
     NotFound(&'static str),
     MethodNotAllowed,
     Conflict(String),
+    /// `If-Match` names no version the screening is at now.
+    PreconditionFailed(Box<Changed>),
     IdempotencyKeyReused,
     InvalidHeader(&'static str, &'static str),
     Unavailable,
@@ -121,6 +128,13 @@ impl ApiError {
                 why.clone(),
                 vec![],
             ),
+            ApiError::PreconditionFailed(changed) => (
+                StatusCode::PRECONDITION_FAILED,
+                "changed-since-read",
+                "The screening changed since it was read",
+                changed_text(changed),
+                vec![],
+            ),
             ApiError::IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",
@@ -181,6 +195,10 @@ impl ApiError {
             detail,
             errors,
             more_errors,
+            changed: match self {
+                ApiError::PreconditionFailed(changed) => Some((**changed).clone()),
+                _ => None,
+            },
         }
     }
 
@@ -203,6 +221,7 @@ impl ApiError {
             },
             errors: vec![],
             more_errors: 0,
+            changed: None,
         }
     }
 }
@@ -240,6 +259,34 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// What a 412 says: the change, by whom and when (a key's label and role,
+/// a clinician's name: never patient data), and what to do.
+fn changed_text(c: &Changed) -> String {
+    let mut who = format!("the key \u{201c}{}\u{201d}", c.by.label);
+    if let Some(role) = c.role {
+        who.push_str(&format!(" ({})", role.as_str()));
+    }
+    if let Some(clinician) = &c.by.clinician {
+        who = format!("{clinician}, through {who}");
+    }
+    let what = match c.kind {
+        EventKind::AnswersCorrected => format!(
+            "its answers were corrected by {who} at {}, and the suggestion is now {}",
+            c.at,
+            c.suggested_outcome.as_str()
+        ),
+        EventKind::Reviewed => format!("it was reviewed by {who} at {}", c.at),
+        _ => format!(
+            "If-Match names no version it has been at since it was created by {who} at {}",
+            c.at
+        ),
+    };
+    format!(
+        "The screening is no longer as it was read: {what}. Nothing was recorded: read it again (its ETag is now {}) and decide on what it says now.",
+        c.etag
+    )
 }
 
 /// What a 413 says: the limit, from the one constant.

@@ -23,6 +23,7 @@ use crate::auth::{Action, Caller, Clinic};
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
 use crate::screening::record::{Event, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp};
+use crate::screening::version::{IfMatch, Version};
 use crate::screening::{Screening, ScreeningId, Status};
 use crate::store::{Cursor, ListFilter, Order};
 
@@ -37,6 +38,31 @@ fn location(id: ScreeningId) -> HeaderValue {
 fn screening_id(raw: &str) -> Result<ScreeningId, ApiError> {
     ScreeningId::parse(raw).ok_or(ApiError::NotFound("screening"))
 }
+
+/// The screening as JSON, with its `ETag`: what a client sends back in
+/// `If-Match` to change the version it read, and only that one.
+fn with_etag(status: StatusCode, screening: &Screening) -> Response {
+    let mut res = (status, Json(screening)).into_response();
+    let tag = Version::of(screening).etag();
+    res.headers_mut().insert(
+        header::ETAG,
+        HeaderValue::from_str(&tag).expect("a tag is a valid header"),
+    );
+    res
+}
+
+/// The request's `If-Match` condition; 400 when it is malformed.
+fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
+    IfMatch::parse(headers.get_all(header::IF_MATCH).iter().map(|v| v.as_bytes())).map_err(|_| {
+        ApiError::InvalidHeader(
+            "If-Match",
+            "expected the ETag of the screening as it was read, quotes included (such as \"2\"), a comma-separated list of them, or *",
+        )
+    })
+}
+
+/// How `If-Match` is documented on the operations that honour it.
+const IF_MATCH_DOC: &str = "The `ETag` of the screening as it was read (quotes included). Send it: the request is then refused with 412, and nothing recorded, if the screening has changed since. Strong comparison (a weak tag never matches); a list matches if any tag does; `*` matches any version; a malformed one is refused with 400. Without it the request applies to the screening as it is now.";
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
     match headers.get("idempotency-key") {
@@ -63,8 +89,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
     params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 128, pattern = r"^[!-~]{1,128}$", description = "1 to 128 visible ASCII characters, unique per request; kept for 24 hours")),
     request_body(content = AnswersSchema, content_type = "application/json"),
     responses(
-        (status = 201, description = "Stored, pending review (or the screening an earlier request with this key created)", body = Screening,
-            headers(("Location" = String, description = "/v1/screenings/{id}"))),
+        (status = 201, description = "Stored, pending review (or the screening an earlier request with this key created, as it is now)", body = Screening,
+            headers(("Location" = String, description = "/v1/screenings/{id}"),
+                ("ETag" = String, description = "The screening's entity tag: send it as `If-Match` to correct or review this version"))),
         (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid answers, or an idempotency key reused with other answers", body = Problem, content_type = "application/problem+json"),
@@ -83,7 +110,7 @@ pub async fn create(
         .screenings
         .create(&caller.clinic, caller.actor(), submitted, key)
         .await?;
-    let mut res = (StatusCode::CREATED, Json(&created.screening)).into_response();
+    let mut res = with_etag(StatusCode::CREATED, &created.screening);
     res.extensions_mut()
         .insert(LoggedOutcome(created.screening.suggested_outcome.as_str()));
     res.headers_mut()
@@ -98,25 +125,27 @@ pub async fn create(
 /// Read a screening as stored.
 ///
 /// The evaluation is the one issued when the answers were given: it is never
-/// recomputed with newer rules.
+/// recomputed with newer rules. The `ETag` names this version: send it as
+/// `If-Match` with a review or a correction.
 #[utoipa::path(get, path = "/v1/screenings/{id}", operation_id = "getScreening", tag = "screenings",
     params(("id" = String, Path, format = Uuid)),
     responses(
-        (status = 200, description = "The screening as stored", body = Screening),
+        (status = 200, description = "The screening as stored", body = Screening,
+            headers(("ETag" = String, description = "The screening's entity tag: `\"2\"` for answers version 2 pending review, another once reviewed; opaque to clients"))),
         (status = 404, description = "No such screening", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Screening>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.may(Action::ReadScreening)?;
     let id = screening_id(&id)?;
-    Ok(Json(
-        app.screenings
-            .read(&caller.clinic, id, &caller.actor())
-            .await?,
-    ))
+    let screening = app
+        .screenings
+        .read(&caller.clinic, id, &caller.actor())
+        .await?;
+    Ok(with_etag(StatusCode::OK, &screening))
 }
 
 /// Filters of the review queue: documented and parsed from this one struct.
@@ -330,14 +359,19 @@ pub async fn list(
 ///
 /// A named clinician confirms the suggested outcome, or overrides it with
 /// the final outcome and a reason. A screening is reviewed once: a second
-/// review is refused with 409.
+/// review is refused with 409. Send the `ETag` of the screening the
+/// clinician read as `If-Match`: if its answers were corrected since, the
+/// review is refused with 412 and nothing is recorded.
 #[utoipa::path(post, path = "/v1/screenings/{id}/review", operation_id = "reviewScreening", tag = "screenings",
-    params(("id" = String, Path, format = Uuid)),
+    params(("id" = String, Path, format = Uuid),
+        ("If-Match" = Option<String>, Header, description = IF_MATCH_DOC)),
     request_body = ReviewRequest,
     responses(
-        (status = 200, description = "Reviewed", body = Screening),
+        (status = 200, description = "Reviewed", body = Screening,
+            headers(("ETag" = String, description = "The screening's entity tag, now reviewed"))),
         (status = 404, description = "No such screening", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already reviewed, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already reviewed, or changed meanwhile (without `If-Match`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since it was read (`If-Match` names another version): nothing recorded. `changed` says by whom, when, and the `ETag` now", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An invalid review", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(name = "review_screening", skip_all)]
@@ -346,34 +380,42 @@ pub async fn review(
     Extension(committing): Extension<Committing>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     JsonBody(json): JsonBody,
-) -> Result<Json<Screening>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.may(Action::Review)?;
     let id = screening_id(&id)?;
+    let if_match = if_match(&headers)?;
     committing.begin();
     let reviewed = app
         .screenings
-        .review(&caller.clinic, id, json, &caller.actor())
+        .review(&caller.clinic, id, json, &caller.actor(), if_match.as_ref())
         .await?;
     tracing::info!(
         request_id = current_id().as_str(),
         status = reviewed.status.as_str(),
         "screening reviewed"
     );
-    Ok(Json(reviewed))
+    Ok(with_etag(StatusCode::OK, &reviewed))
 }
 
 /// Correct the answers before review.
 ///
 /// Replaces the answers and evaluates them again; the previous answers and
-/// evaluation stay in the history. Refused with 409 once reviewed.
+/// evaluation stay in the history. Refused with 409 once reviewed. Send the
+/// `ETag` of the screening as it was read as `If-Match`: if someone else
+/// changed it since, the correction is refused with 412 instead of
+/// replacing their answers unseen.
 #[utoipa::path(put, path = "/v1/screenings/{id}/answers", operation_id = "correctAnswers", tag = "screenings",
-    params(("id" = String, Path, format = Uuid)),
+    params(("id" = String, Path, format = Uuid),
+        ("If-Match" = Option<String>, Header, description = IF_MATCH_DOC)),
     request_body(content = AnswersSchema, content_type = "application/json"),
     responses(
-        (status = 200, description = "Corrected and evaluated again", body = Screening),
+        (status = 200, description = "Corrected and evaluated again", body = Screening,
+            headers(("ETag" = String, description = "The screening's entity tag, for the next change"))),
         (status = 404, description = "No such screening", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already reviewed, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already reviewed, or changed meanwhile (without `If-Match`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since it was read (`If-Match` names another version): nothing recorded. `changed` says by whom, when, and the `ETag` now", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid answers", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(name = "correct_answers", skip_all)]
@@ -382,16 +424,24 @@ pub async fn correct(
     Extension(committing): Extension<Committing>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     AnswersBody(submitted): AnswersBody,
-) -> Result<Json<Screening>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.may(Action::CorrectAnswers)?;
     let id = screening_id(&id)?;
+    let if_match = if_match(&headers)?;
     committing.begin();
-    Ok(Json(
-        app.screenings
-            .correct(&caller.clinic, id, submitted, &caller.actor())
-            .await?,
-    ))
+    let corrected = app
+        .screenings
+        .correct(
+            &caller.clinic,
+            id,
+            submitted,
+            &caller.actor(),
+            if_match.as_ref(),
+        )
+        .await?;
+    Ok(with_etag(StatusCode::OK, &corrected))
 }
 
 #[derive(Serialize, ToSchema)]

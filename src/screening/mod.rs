@@ -7,6 +7,7 @@ pub mod explain;
 pub mod impact;
 pub mod record;
 pub mod stats;
+pub mod version;
 
 pub use evaluation::{Evaluation, evaluate};
 pub use record::{Clinic, Screening, ScreeningId, Status};

@@ -20,7 +20,7 @@ use sqlx::{AnyPool, Executor, Row};
 
 pub use export::ExportLine;
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, Purged};
-pub use screenings::{Created, Cursor, ListFilter, NewScreening, Order, StoredAnswers};
+pub use screenings::{Created, Cursor, LastChange, ListFilter, NewScreening, Order, StoredAnswers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {

@@ -66,6 +66,13 @@ async fn submit(
     answer.await.map_err(|_| stopped())?
 }
 
+/// A change of a screening, without its data.
+pub struct LastChange {
+    pub kind: EventKind,
+    pub at: String,
+    pub actor: Actor,
+}
+
 pub struct Created {
     pub screening: Screening,
     /// An earlier request with the same idempotency key created it.
@@ -532,6 +539,32 @@ impl Store {
         self.get(&current.clinic, current.id)
             .await?
             .ok_or(StoreError::NotFound)
+    }
+
+    /// The last change of a screening of the clinic (its creation, a
+    /// correction or its review): what, when and by whom; never the data.
+    pub async fn last_change(
+        &self,
+        clinic: &Clinic,
+        id: ScreeningId,
+    ) -> Result<Option<LastChange>, StoreError> {
+        let row = sqlx::query(
+            "SELECT e.kind, e.at, e.actor FROM screening_events e JOIN screenings s ON s.id = e.screening_id \
+             WHERE e.screening_id = $1 AND s.clinic = $2 AND e.kind IN ('created', 'answers_corrected', 'reviewed') \
+             ORDER BY e.seq DESC LIMIT 1",
+        )
+        .bind(id.to_string())
+        .bind(clinic.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(LastChange {
+                kind: json(&format!("\"{}\"", row.try_get::<String, _>("kind")?))?,
+                at: row.try_get("at")?,
+                actor: json(&row.try_get::<String, _>("actor")?)?,
+            })
+        })
+        .transpose()
     }
 
     /// Records a read of the record: its own append-only table, no lock and

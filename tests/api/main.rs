@@ -21,6 +21,7 @@ mod logs;
 mod metrics;
 mod openapi;
 mod operations;
+mod preconditions;
 mod questionnaire;
 mod reload;
 mod rules_check;
