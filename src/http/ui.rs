@@ -44,6 +44,7 @@ pub async fn index(State(app): State<AppState>) -> Response {
 const ASSETS: &[(&str, &str)] = &[
     ("app.js", include_str!("ui/app.js")),
     ("api.js", include_str!("ui/api.js")),
+    ("changed.js", include_str!("ui/changed.js")),
     ("conditions.js", include_str!("ui/conditions.js")),
     ("dom.js", include_str!("ui/dom.js")),
     ("form.js", include_str!("ui/form.js")),

@@ -45,7 +45,8 @@ export async function api(method, path, body, extraHeaders = {}) {
     // The view that asked is gone: it never hears back.
     return left();
   }
-  return { status: res.status, data };
+  // The screening's version, for If-Match when it is changed.
+  return { status: res.status, data, etag: res.headers.get("etag") };
 }
 
 export const UNREACHABLE = "The service cannot be reached. Check the network connection, then try again. Nothing typed on this page is lost.";

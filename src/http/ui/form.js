@@ -9,8 +9,11 @@ import { evalCond, F } from "./conditions.js";
 import { api } from "./api.js";
 import { questionnaire, state } from "./state.js";
 import { evaluationView } from "./results.js";
+import { answerChanges, changedNotice } from "./changed.js";
 
-// { form, items: Map(id -> item), lists, idempotencyKey, screening (when reopened) }
+// { form, items: Map(id -> item), lists, idempotencyKey, screening (when
+// reopened), etag and base (the version of the stored answers the edits
+// started from, and those answers: a save applies to that version only) }
 let formState = null;
 
 // ---------- the draft: per tab, per screening ("new" for a new one) ----------
@@ -48,6 +51,7 @@ function saveDraft() {
   }
   sessionStorage.setItem(draftKey(), JSON.stringify({
     clinic: state.me.clinic, answers, raw, idempotencyKey: formState.idempotencyKey, savedAt: new Date().toISOString(),
+    etag: formState.etag, base: formState.base,
   }));
 }
 
@@ -433,16 +437,18 @@ function focusField(path) {
 export async function intakeView(screeningId) {
   const q = await questionnaire();
   let screening = null;
+  let etag = null;
   if (screeningId) {
     const res = await api("GET", `/v1/screenings/${encodeURIComponent(screeningId)}`);
     if (res.unreachable) return show(unreachable(() => intakeView(screeningId)));
     if (res.status !== 200) return show(h("p", { role: "alert", text: res.data?.detail || "This screening cannot be opened." }));
     screening = res.data;
+    etag = res.etag;
     if (screening.status !== "pending_review") {
       return show(h("p", { role: "alert", text: "This screening has been reviewed: its answers can no longer change." }));
     }
   }
-  formState = { form: null, items: new Map(), lists: new Map(), idempotencyKey: crypto.randomUUID(), screening };
+  formState = { form: null, items: new Map(), lists: new Map(), idempotencyKey: crypto.randomUUID(), screening, etag, base: screening?.answers };
   const form = h("form", { novalidate: true, "aria-labelledby": "form-title" });
   formState.form = form;
   const reference = screening ? answerOf(screening.answers, "patient.external_ref") : null;
@@ -490,6 +496,8 @@ export async function intakeView(screeningId) {
   show(form);
   if (draft) {
     formState.idempotencyKey = draft.idempotencyKey || formState.idempotencyKey;
+    // The edits of a reopened screening apply to the version they began on.
+    if (screening && draft.etag) Object.assign(formState, { etag: draft.etag, base: draft.base });
     fillForm(draft.answers, draft.raw);
   } else if (screening) {
     fillForm(screening.answers);
@@ -525,7 +533,7 @@ async function submit(kind) {
   const res = kind !== "save"
     ? await api("POST", "/v1/evaluations", answers)
     : reopened
-      ? await api("PUT", `/v1/screenings/${reopened.id}/answers`, answers)
+      ? await api("PUT", `/v1/screenings/${reopened.id}/answers`, answers, formState.etag ? { "If-Match": formState.etag } : {})
       : await api("POST", "/v1/screenings", answers, { "Idempotency-Key": formState.idempotencyKey });
   if (res.unreachable) {
     // Nothing is lost: the answers stay on the page and in the draft.
@@ -534,6 +542,7 @@ async function submit(kind) {
     box.focus();
     return;
   }
+  if (res.status === 412 && reopened) return showChanged(res.data?.changed);
   if (res.status === 422 && res.data?.errors) {
     return showErrorSummary(res.data.errors.map((e) => markError(e.field, e.message)));
   }
@@ -550,6 +559,34 @@ async function submit(kind) {
 
 function form() {
   return formState.form;
+}
+
+// Another person saved this screening after the nurse began her edits
+// (412): nothing of hers was saved. The form keeps what she typed, under a
+// notice of who changed which answers; she saves hers over them, having
+// seen them, or discards hers.
+async function showChanged(changed) {
+  const id = formState.screening.id;
+  const res = await api("GET", `/v1/screenings/${encodeURIComponent(id)}`);
+  if (res.unreachable || res.status !== 200) {
+    return showErrorSummary([{ path: "", message: res.data?.detail || "Another person changed this screening, and it cannot be read now: try again.", id: null }]);
+  }
+  const notice = changedNotice({
+    title: "Another person changed this screening while you were editing it",
+    changed,
+    changes: answerChanges(formState.base, res.data.answers),
+    advice: "Nothing of yours was saved: your answers are still in the form. Compare the changes below with them, then save yours over these, or discard yours and open these.",
+    actions: [
+      h("button", { type: "button", class: "primary", text: "Save my answers over these", onclick: () => {
+        Object.assign(formState, { screening: res.data, etag: res.etag, base: res.data.answers });
+        saveDraft();
+        submit("save");
+      } }),
+      h("button", { type: "button", text: "Discard mine and open these", onclick: () => { clearDraft(); intakeView(id); } }),
+    ],
+  });
+  formState.form.prepend(notice);
+  notice.focus();
 }
 
 let keptForm = null;

@@ -1,4 +1,8 @@
 // The review page: the answers beside the suggestion, and the decision.
+// The decision is sent with the version of the screening shown (If-Match):
+// if it changed meanwhile, nothing is recorded (412), and the page shows
+// the screening as it is now, what changed and who changed it, for the
+// clinician to decide again.
 
 import { h, show, radios, checkedValue, navigate } from "./dom.js";
 import { api } from "./api.js";
@@ -6,8 +10,19 @@ import { OUTCOMES, REASONS } from "./words.js";
 import { state, questionnaire } from "./state.js";
 import { valueText, evaluationView, decisionView } from "./results.js";
 import { queueView } from "./queue.js";
+import { answerChanges, changedNotice } from "./changed.js";
 
-function answersList(answers) {
+// The answers; with `changes` (from changed.js), each changed answer is
+// marked, in words too, with what it was before.
+function answersList(answers, changes = []) {
+  const changed = new Map(changes.map((c) => [c.id, c]));
+  const mark = (id, dd, first = true) => {
+    const c = changed.get(id);
+    if (!c) return dd;
+    dd.classList.add("changed");
+    if (first) dd.append(h("span", { class: "was", text: ` (changed; before: ${c.was})` }));
+    return dd;
+  };
   const rows = [];
   for (const section of state.questionnaire.sections) {
     for (const item of section.items) {
@@ -16,21 +31,28 @@ function answersList(answers) {
       if (item.type === "list" && Array.isArray(v) && v.length) {
         v.forEach((entry, i) => {
           rows.push(h("dt", { text: `${item.item_label || "Entry"} ${i + 1}` }),
-            h("dd", { text: item.fields.map((f) => `${f.question}: ${valueText(entry[f.id], f)}`).join("; ") }));
+            mark(item.id, h("dd", { text: item.fields.map((f) => `${f.question}: ${valueText(entry[f.id], f)}`).join("; ") }), i === 0));
         });
         continue;
       }
-      rows.push(h("dt", { text: item.question }), h("dd", { text: valueText(v, item) }));
+      rows.push(h("dt", { text: item.question }), mark(item.id, h("dd", { text: valueText(v, item) })));
     }
   }
   return h("dl", {}, rows);
 }
 
-export async function reviewView(id) {
+// With `before` (the screening shown when a decision was refused with 412)
+// and `changed` (the service's account of the change), the screening as it
+// is now is shown under a notice of what changed; `clinicianId` keeps the
+// identifier typed, and nothing else: the decision is made again.
+export async function reviewView(id, { before = null, changed = null, clinicianId = "" } = {}) {
   await questionnaire();
   const res = await api("GET", `/v1/screenings/${encodeURIComponent(id)}`);
   if (res.status !== 200) return show(h("p", { role: "alert", text: res.data?.detail || "This screening cannot be opened." }));
   const s = res.data;
+  // The version shown: the decision applies to it, or to nothing.
+  const shown = res.etag;
+  const changes = before ? answerChanges(before.answers, s.answers) : [];
   const ev = s.evaluation;
   const canReview = state.me.role === "clinician" && s.status === "pending_review";
   const decisionName = "decision";
@@ -45,7 +67,7 @@ export async function reviewView(id) {
     h("div", { class: "item" }, h("label", { for: "final-outcome", text: "Final outcome" }), h("p", { class: "error", id: "q-final_outcome-error", hidden: true }), finalOutcome),
     h("div", { class: "item" }, h("label", { for: "reason-code", text: "Reason" }), h("p", { class: "error", id: "q-reason-error", hidden: true }), reasonCode),
     h("div", { class: "item" }, h("label", { for: "reason-text", text: "Explain (kept on the record; required for reason Other)" }), h("p", { class: "error", id: "q-reason-text-error", hidden: true }), reasonText));
-  const clinician = h("input", { id: "q-clinician", type: "text", autocomplete: "off", required: true, "aria-describedby": "q-clinician-error" });
+  const clinician = h("input", { id: "q-clinician", type: "text", autocomplete: "off", required: true, value: clinicianId, "aria-describedby": "q-clinician-error" });
   const form = h("form", { novalidate: true, "aria-labelledby": "decide-title" },
     h("h2", { id: "decide-title", text: "Your decision" }),
     h("fieldset", { "aria-describedby": "q-decision-error" },
@@ -84,25 +106,39 @@ export async function reviewView(id) {
       problems[0][1].focus();
       return;
     }
-    const r = await api("POST", `/v1/screenings/${encodeURIComponent(id)}/review`, body);
+    const r = await api("POST", `/v1/screenings/${encodeURIComponent(id)}/review`, body, shown ? { "If-Match": shown } : {});
     if (r.status === 200) {
       navigate("#/queue");
       return queueView(`Screening ${r.data.status === "confirmed" ? "confirmed" : "overridden"}: it has left the queue.`);
     }
+    if (r.status === 412) return reviewView(id, { before: s, changed: r.data?.changed, clinicianId: clinician.value });
     const first = r.data?.errors?.[0];
     const field = first?.field || "clinician";
     const err = document.getElementById(`q-${field.replace(".", "-")}-error`) || document.getElementById(`q-${field.split(".")[0]}-error`);
     if (err) { err.textContent = first?.message || r.data?.detail || `the service answered ${r.status}`; err.hidden = false; }
   });
+  const notice = before
+    ? changedNotice({
+      title: "This screening changed since you opened it",
+      changed,
+      changes,
+      suggested: { before: before.suggested_outcome, now: s.suggested_outcome },
+      advice: s.status === "pending_review"
+        ? "Nothing was recorded. The answers and the suggestion below are the ones it holds now, each changed answer marked: read them and decide again."
+        : "Nothing was recorded by you: it has been reviewed, as shown below.",
+    })
+    : null;
   show(h("section", { "aria-labelledby": "review-title" },
     h("h1", { id: "review-title", text: "Screening for review" }),
+    notice,
     h("p", { class: "basis", text: `Screening ${s.id}, created ${new Date(s.created_at).toLocaleString()}, status ${s.status.replace("_", " ")}.` }),
     s.review ? decisionView(s.review, s.suggested_outcome) : null,
     h("div", { class: "columns" },
-      h("section", { class: "answers", "aria-labelledby": "answers-title" }, h("h2", { id: "answers-title", text: "Answers" }), answersList(s.answers)),
+      h("section", { class: "answers", "aria-labelledby": "answers-title" }, h("h2", { id: "answers-title", text: "Answers" }), answersList(s.answers, changes)),
       h("section", { "aria-labelledby": "evaluation-title" },
         h("h2", { id: "evaluation-title", text: s.review ? "The rules' suggestion, as issued before review" : "Suggestion" }),
         ...evaluationView(ev))),
     canReview ? form : (s.review ? null : h("p", { text: "Only a clinician can review." })),
     h("p", {}, h("a", { href: "#/queue", text: "Back to the queue" }))));
+  notice?.focus();
 }
