@@ -47,6 +47,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("changed.js", include_str!("ui/changed.js")),
     ("conditions.js", include_str!("ui/conditions.js")),
     ("dom.js", include_str!("ui/dom.js")),
+    ("drafts.js", include_str!("ui/drafts.js")),
     ("form.js", include_str!("ui/form.js")),
     ("keys.js", include_str!("ui/keys.js")),
     ("queue.js", include_str!("ui/queue.js")),

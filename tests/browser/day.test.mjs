@@ -157,8 +157,8 @@ test("a screening saved with questions unanswered is reopened, completed and sav
   await page.context().close();
 });
 
-test("typed answers survive a reload, Back and Forward, and signing in again after a key is revoked", async () => {
-  const made = await call("POST", "/v1/keys", h.adminKey, { role: "intake", label: "to revoke mid-form" });
+test("typed answers survive a reload, Back and Forward, and the same key signing in again", async () => {
+  const made = await call("POST", "/v1/keys", h.adminKey, { role: "intake", label: "signed out mid-form" });
   assert.equal(made.status, 201);
   const page = await newPage();
   await signIn(page, made.data.key);
@@ -187,24 +187,57 @@ test("typed answers survive a reload, Back and Forward, and signing in again aft
   await page.goBack();
   await byId(page, "q-patient.age_years").waitFor();
   await kept("after Back and Forward");
-  // The key is revoked mid-form; Check signs out; another key of the clinic
-  // signs in and finds the answers.
-  assert.equal((await call("DELETE", `/v1/keys/${made.data.info.id}`, h.adminKey)).status, 200);
-  await page.getByRole("button", { name: "Check suggestion" }).click();
-  await byId(page, "sign-in-error").waitFor();
-  assert.match(await byId(page, "sign-in-error").textContent(), /no longer valid.*kept/);
-  await byId(page, "access-key").fill(h.intakeKey);
+  // The service cannot say who the key is at a reload (503): the page signs
+  // out, keeping the answers; the same key signs in again and finds them.
+  await page.route(/\/v1\/me$/, (route) => route.fulfill({ status: 503, contentType: "application/problem+json", body: "{}" }), { times: 1 });
+  await page.reload();
+  await byId(page, "access-key").waitFor();
+  await byId(page, "access-key").fill(made.data.key);
   await page.getByRole("button", { name: "Sign in" }).click();
   await byId(page, "q-patient.age_years").waitFor();
-  await kept("after signing in again");
+  await kept("after the same key signed in again");
+  assert.ok(await byId(page, "draft-restored").isVisible());
   // Discarding starts an empty form, and leaving asks no more.
   await page.getByRole("button", { name: "Discard them and start empty" }).click();
   await byId(page, "q-patient.age_years").waitFor();
   assert.equal(await byId(page, "q-patient.age_years").inputValue(), "");
   assert.equal(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith("facet-screen-draft")).length), 0);
+  const asked = page.dialogs.length;
   await page.reload();
   await byId(page, "q-patient.age_years").waitFor();
-  assert.deepEqual(page.dialogs, ["beforeunload"], "no second warning");
+  assert.equal(page.dialogs.length, asked, "no warning once discarded");
+  assert.deepEqual(page.jsErrors, []);
+  await page.context().close();
+});
+
+test("a draft belongs to the key that typed it: after that key is revoked, the next key on the tab finds an empty form", async () => {
+  const made = await call("POST", "/v1/keys", h.adminKey, { role: "intake", label: "to revoke mid-form" });
+  assert.equal(made.status, 201);
+  const page = await newPage();
+  await signIn(page, made.data.key);
+  await byId(page, "q-patient.external_ref").fill("MRN-DRAFT-2");
+  await byId(page, "q-patient.age_years").fill("58");
+  // The draft names its key by a digest, never the key itself.
+  const stored = await page.evaluate(() => sessionStorage.getItem("facet-screen-draft:new"));
+  assert.ok(stored && !stored.includes(made.data.key.slice(4)), "the key is not in the draft");
+  // The key is revoked mid-form; Check signs out and says what happens to the answers.
+  assert.equal((await call("DELETE", `/v1/keys/${made.data.info.id}`, h.adminKey)).status, 200);
+  await page.getByRole("button", { name: "Check suggestion" }).click();
+  await byId(page, "sign-in-error").waitFor();
+  assert.match(await byId(page, "sign-in-error").textContent(), /no longer valid.*only for the key that typed them/);
+  // Another person signs in on this tab with another key of the clinic.
+  await byId(page, "access-key").fill(h.intakeKey);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await byId(page, "q-patient.age_years").waitFor();
+  assert.equal(await byId(page, "q-patient.external_ref").inputValue(), "", "the next person sees nothing");
+  assert.equal(await byId(page, "q-patient.age_years").inputValue(), "");
+  assert.equal(await byId(page, "draft-restored").count(), 0, "no draft notice");
+  // The old draft is gone from the tab, not only hidden.
+  assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith("facet-screen-draft"))), []);
+  const asked = page.dialogs.length;
+  await page.reload();
+  await byId(page, "q-patient.age_years").waitFor();
+  assert.equal(page.dialogs.length, asked, "nothing unsaved to warn about");
   assert.deepEqual(page.jsErrors, []);
   await page.context().close();
 });

@@ -41,7 +41,7 @@ export async function api(method, path, body, extraHeaders = {}) {
   }
   if (asked !== opened) return left();
   if (res.status === 401 && path !== "/v1/me") {
-    onUnauthorized("Your access key is no longer valid. Sign in again: your unsaved answers are kept.");
+    onUnauthorized("Your access key is no longer valid. Sign in again. Unsaved answers on this tab are kept only for the key that typed them: another key starts with an empty form.");
     // The view that asked is gone: it never hears back.
     return left();
   }

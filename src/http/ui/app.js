@@ -7,7 +7,8 @@
 import { h, show, navigate, showUnreachable } from "./dom.js";
 import { api, KEY, UNREACHABLE, whenUnauthorized, pageOpened } from "./api.js";
 import { state } from "./state.js";
-import { intakeView, hasDrafts, discardDrafts } from "./form.js";
+import { intakeView } from "./form.js";
+import { hasDrafts, discardDrafts, ownDrafts } from "./drafts.js";
 import { queueView, incompleteView } from "./queue.js";
 import { reviewView } from "./review.js";
 import { keysView } from "./keys.js";
@@ -17,8 +18,8 @@ const nav = document.getElementById("nav");
 
 // Signing out on purpose discards this tab's unsaved answers (after asking):
 // the next person at a shared workstation must not see them. A key that
-// stops working signs out too, but keeps them for the next sign-in of the
-// same clinic.
+// stops working signs out too, and keeps them for the same key only: when
+// another key signs in, they are discarded (drafts.js).
 function signOut(message, { forced = false } = {}) {
   if (!forced && hasDrafts()) {
     if (!window.confirm("Unsaved answers on this tab will be discarded. Sign out anyway?")) return;
@@ -57,6 +58,7 @@ function signInView(message) {
       return;
     }
     state.me = res.data;
+    await ownDrafts(sessionStorage.getItem(KEY));
     // Back where the key stopped working, if it was a page of this role.
     if (!location.hash.startsWith("#/") || location.hash === "#/sign-in") navigate(home());
     route();
@@ -94,6 +96,7 @@ async function route() {
     if (res.unreachable) return showUnreachable(route);
     if (res.status !== 200) return signOut(undefined, { forced: true });
     state.me = res.data;
+    await ownDrafts(sessionStorage.getItem(KEY));
   }
   if (!location.hash.startsWith("#/") || location.hash === "#/sign-in") history.replaceState(null, "", home());
   renderNav();

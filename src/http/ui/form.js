@@ -1,13 +1,14 @@
 // The intake form, rendered from the questionnaire alone, and its result.
-// What is typed is kept as a draft in this tab (sessionStorage) until it is
-// saved or discarded: a reload, Back and Forward, a lost connection or a
-// new sign-in never lose it. A screening saved with questions unanswered
+// What is typed is kept as a draft in this tab (drafts.js) until it is
+// saved or discarded: a reload, Back and Forward, a lost connection or the
+// same key signing in again never lose it. A screening saved with questions unanswered
 // is reopened here, filled with its stored answers, and corrected.
 
 import { h, show, fieldId, radios, checkedValue, unreachable } from "./dom.js";
 import { evalCond, F } from "./conditions.js";
 import { api } from "./api.js";
-import { questionnaire, state } from "./state.js";
+import { questionnaire } from "./state.js";
+import { loadDraft, storeDraft, removeDraft } from "./drafts.js";
 import { evaluationView } from "./results.js";
 import { answerChanges, changedNotice } from "./changed.js";
 
@@ -16,28 +17,10 @@ import { answerChanges, changedNotice } from "./changed.js";
 // started from, and those answers: a save applies to that version only) }
 let formState = null;
 
-// ---------- the draft: per tab, per screening ("new" for a new one) ----------
+// ---------- the draft of this form (drafts.js keeps it) ----------
 
-const DRAFT = "facet-screen-draft:";
-
-function draftKey() {
-  return DRAFT + (formState.screening?.id || "new");
-}
-
-export function loadDraft(target = "new") {
-  try {
-    const d = JSON.parse(sessionStorage.getItem(DRAFT + target));
-    return d && d.clinic === state.me?.clinic ? d : null;
-  } catch { return null; }
-}
-
-// Whether this tab holds answers not yet saved.
-export function hasDrafts() {
-  return Object.keys(sessionStorage).some((k) => k.startsWith(DRAFT));
-}
-
-export function discardDrafts() {
-  for (const k of Object.keys(sessionStorage)) if (k.startsWith(DRAFT)) sessionStorage.removeItem(k);
+function draftTarget() {
+  return formState.screening?.id || "new";
 }
 
 function saveDraft() {
@@ -46,28 +29,18 @@ function saveDraft() {
   for (const input of formState.form.querySelectorAll("input[type=text]")) if (input.value !== "") raw[input.id] = input.value;
   const answers = nest(collect());
   if (Object.keys(answers).length === 0 && Object.keys(raw).length === 0 && !formState.screening) {
-    sessionStorage.removeItem(draftKey());
+    removeDraft(draftTarget());
     return;
   }
-  sessionStorage.setItem(draftKey(), JSON.stringify({
-    clinic: state.me.clinic, answers, raw, idempotencyKey: formState.idempotencyKey, savedAt: new Date().toISOString(),
+  storeDraft(draftTarget(), {
+    answers, raw, idempotencyKey: formState.idempotencyKey, savedAt: new Date().toISOString(),
     etag: formState.etag, base: formState.base,
-  }));
+  });
 }
 
 function clearDraft() {
-  sessionStorage.removeItem(draftKey());
+  removeDraft(draftTarget());
 }
-
-// Leaving the page (closing the tab, following a link away) with unsaved
-// answers asks first. A reload keeps them, but asks too: the browser cannot
-// tell the two apart.
-window.addEventListener("beforeunload", (e) => {
-  if (hasDrafts()) {
-    e.preventDefault();
-    e.returnValue = "";
-  }
-});
 
 // The stored value of answer `id` (`group.name`) in nested answers.
 function answerOf(answers, id) {
