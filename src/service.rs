@@ -300,8 +300,8 @@ impl Screenings {
         self.settled(&current, if_match, reviewed).await
     }
 
-    /// `Changed` unless `current` meets the caller's `If-Match` (none is
-    /// met by any version). The write that follows is guarded by the
+    /// `Changed` unless `current` meets the caller's `If-Match` (a request
+    /// without one applies to any version). The write that follows is guarded by the
     /// version of `current`, so that it applies to that version or not at
     /// all: the database settles a race.
     async fn precondition(

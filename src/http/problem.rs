@@ -279,7 +279,7 @@ fn changed_text(c: &Changed) -> String {
         ),
         EventKind::Reviewed => format!("it was reviewed by {who} at {}", c.at),
         _ => format!(
-            "If-Match names no version it has been at since it was created by {who} at {}",
+            "If-Match names none of its versions (it was created by {who} at {}, and has not changed since)",
             c.at
         ),
     };

@@ -285,7 +285,21 @@ async fn if_match_is_read_as_http_says_and_a_malformed_one_is_refused_by_name() 
     // A weak tag never matches (the comparison is strong), nor one that is
     // not this screening's.
     assert_eq!(put(&format!("W/{tag}")).await, 412);
-    assert_eq!(put("\"not-ours\"").await, 412);
+    let res = put_answers(&app, &app.keys.intake, id, &body, Some("\"not-ours\"")).await;
+    assert_eq!(res.status(), 412);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(
+        problem["changed"]["kind"], "created",
+        "nothing changed since"
+    );
+    assert_eq!(problem["changed"]["etag"], tag.as_str());
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("has not changed since"),
+        "{problem}"
+    );
     // Malformed: 400, naming the header, never echoing it.
     for bad in [
         tag.trim_matches('"'),
