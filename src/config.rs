@@ -203,7 +203,9 @@ pub struct Settings {
     /// Requests a minute allowed per API key; over it, 429 with Retry-After.
     #[arg(long, env = "FACET_SCREEN_RATE_LIMIT", default_value_t = 600)]
     pub rate_limit: u32,
-    /// Origins allowed to call the API from a browser (comma-separated); none when unset.
+    /// Origins allowed to call the API from a browser (comma-separated), each
+    /// https://host[:port]; http:// only for localhost, 127.0.0.1 or [::1].
+    /// None when unset.
     #[arg(long, env = "FACET_SCREEN_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// A JSON file of trusted CDS Hooks clients:

@@ -214,8 +214,11 @@ pub struct LoggedOutcome(pub &'static str);
 
 /// CORS for the configured origins only; none configured, no CORS at all
 /// (browsers then allow same-origin requests only).
-/// Each origin must be `http(s)://host[:port]` exactly: no wildcard (a
-/// service holding patient data names the pages it trusts), no path.
+/// Each origin must be `https://host[:port]` exactly: no wildcard (a
+/// service holding patient data names the pages it trusts), no path, and
+/// not plain `http://` (a page anyone on the path can change), except a
+/// page on this machine (`http://localhost`, `http://127.0.0.1`,
+/// `http://[::1]`, with any port) for development.
 pub fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
     let origins: Vec<HeaderValue> = origins
         .iter()
@@ -223,14 +226,23 @@ pub fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
         .filter(|o| !o.is_empty())
         .map(|o| {
             let bad = || {
-                format!("`{o}` is not an origin: expected https://host or http://host:port, without a path (no wildcard)")
+                format!("`{o}` is not an origin: expected https://host[:port], without a path (no wildcard)")
             };
             let uri: axum::http::Uri = o.parse().map_err(|_| bad())?;
-            let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
             let bare = uri.path_and_query().is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/")
                 && !o.ends_with('/');
-            if !scheme_ok || uri.host().is_none() || !bare || o.contains('*') {
+            let Some(host) = uri.host().filter(|_| bare && !o.contains('*')) else {
                 return Err(bad());
+            };
+            match uri.scheme_str() {
+                Some("https") => {}
+                Some("http") if matches!(host, "localhost" | "127.0.0.1" | "[::1]") => {}
+                Some("http") => {
+                    return Err(format!(
+                        "`{o}` is plain http: origins must be https://host[:port] (http:// only for localhost, 127.0.0.1 or [::1], in development)"
+                    ));
+                }
+                _ => return Err(bad()),
             }
             HeaderValue::from_str(o).map_err(|_| bad())
         })

@@ -10,6 +10,7 @@ mod backup;
 mod binary;
 mod cds;
 mod concurrency;
+mod cors;
 mod crash;
 mod documents;
 mod errors;
