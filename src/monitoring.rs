@@ -2,14 +2,16 @@
 //! (`FACET_SCREEN_METRICS_ADDR`) so that they are never exposed with the
 //! API. Labels are route templates, methods, statuses, outcome codes,
 //! profiles and the rule set's version and digest: never a patient value, a
-//! key, a key id or a raw path.
+//! key, a key id or a raw path. No label takes a value the caller chose:
+//! a path no route matches is `unmatched`, a method outside the standard
+//! set is `other`, so a caller cannot add series (nor memory) at will.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -68,17 +70,35 @@ pub fn install() -> &'static PrometheusHandle {
     })
 }
 
+/// A request's method as a label (and in the log): one of HTTP's standard
+/// methods, or `other` for any method a caller made up (which may be a
+/// patient's name, and would be a new series each).
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
 /// Counts every answer of the API by its route template (never the path).
 pub async fn track(req: Request, next: axum::middleware::Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or("unmatched".to_string(), |p| p.as_str().to_string());
-    let method = req.method().as_str().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
-    counter!("facet_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+    counter!("facet_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
     histogram!("facet_http_request_duration_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());

@@ -1,5 +1,6 @@
 //! The request's one log line, written when its response is ready: the
-//! method, the route template (never the raw path or query), the request
+//! method (`other` for one outside HTTP's standard set: a caller may name a
+//! method after a patient), the route template (never the raw path or query), the request
 //! id, the status, the latency, and the suggestion made, if any (never the
 //! answers). A body, a query string or a header value is never logged.
 //!
@@ -123,7 +124,7 @@ where
 
 fn log<R>(res: &Response<R>, method: &Method, route: &str, id: &RequestId, latency: Duration) {
     tracing::info!(
-        method = %method,
+        method = crate::monitoring::method_label(method),
         route,
         request_id = id.as_str(),
         status = res.status().as_u16(),

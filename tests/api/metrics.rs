@@ -1,9 +1,13 @@
 //! `/metrics` on an address of its own: the Prometheus text format, with
 //! labels that never carry a patient value, a key, a key id or a raw path.
 
-use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
-use crate::helpers::{case_answers, spawn_with};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::binary;
+use crate::helpers::{TestDb, case_answers, spawn_with};
 
 #[tokio::test]
 async fn metrics_are_served_apart_with_route_templates_and_no_patient_data() {
@@ -55,4 +59,115 @@ async fn metrics_are_served_apart_with_route_templates_and_no_patient_data() {
     ] {
         assert!(!text.contains(secret), "a label carries {secret}");
     }
+}
+
+/// The address of `/metrics`, from the server's own log line.
+fn metrics_address(server: &binary::Served) -> String {
+    let log = server.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("metrics at /metrics"))
+        .unwrap_or_else(|| panic!("no metrics address logged:\n{log}"));
+    let line: Value = serde_json::from_str(line).unwrap();
+    line["fields"]["metrics"].as_str().unwrap().to_string()
+}
+
+/// The scrape, over a connection of its own that is closed after it.
+async fn scrape(address: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(address).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.0 200"), "{out}");
+    out
+}
+
+/// Every series of the API's request metrics in a scrape (without its value).
+fn request_series(scraped: &str) -> BTreeSet<String> {
+    scraped
+        .lines()
+        .filter(|l| l.starts_with("facet_http_"))
+        .filter_map(|l| l.rsplit_once(' ').map(|(series, _)| series.to_string()))
+        .collect()
+}
+
+/// Each value a label takes in `series`.
+fn label_values<'a>(series: &'a BTreeSet<String>, label: &str) -> BTreeSet<&'a str> {
+    let prefix = format!("{label}=\"");
+    series
+        .iter()
+        .flat_map(|s| s.split(['{', ',']))
+        .filter_map(|pair| pair.strip_prefix(prefix.as_str()))
+        .map(|v| v.trim_end_matches('}').trim_end_matches('"'))
+        .collect()
+}
+
+const STANDARD: [&str; 8] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH",
+];
+
+#[tokio::test]
+async fn made_up_methods_and_unmatched_paths_never_become_labels_and_the_series_stay_bounded() {
+    let db = TestDb::new().await;
+    let server = binary::serve(&[
+        ("DATABASE_URL", db.url.as_str()),
+        ("FACET_SCREEN_METRICS_ADDR", "127.0.0.1:0"),
+        ("FACET_SCREEN_RATE_LIMIT", "1000000"),
+    ]);
+    let metrics = metrics_address(&server);
+    let client = reqwest::Client::new();
+    let send = async |method: &str, path: &str| {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        client
+            .request(method, server.url(path))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    // Every standard method, and one made up, to a route and to a path no
+    // route matches.
+    for method in STANDARD.iter().copied().chain(["PATIENTDOE0"]) {
+        send(method, "/v1/screenings").await;
+        send(method, "/patients/DOE-0/mrn-0").await;
+    }
+    let first = request_series(&scrape(&metrics).await);
+    // Then 300 more made-up methods (named like a patient) and unmatched
+    // paths: not one more series.
+    for i in 1..=300 {
+        let status = send(&format!("PATIENTDOE{i}"), "/v1/screenings").await;
+        assert_eq!(status, 405);
+        let status = send(
+            &format!("PATIENTDOE{i}"),
+            &format!("/patients/DOE-{i}/mrn-{i}"),
+        )
+        .await;
+        assert_eq!(status, 404);
+        send("GET", &format!("/patients/DOE-{i}/mrn-{i}")).await;
+    }
+    let scraped = scrape(&metrics).await;
+    let second = request_series(&scraped);
+    for caller in ["PATIENTDOE", "DOE-", "mrn-", "/patients"] {
+        assert!(!scraped.contains(caller), "the scrape carries {caller}");
+        assert!(!server.log().contains(caller), "the log carries {caller}");
+    }
+    assert_eq!(
+        second, first,
+        "300 more made-up methods and paths added series"
+    );
+    let methods = label_values(&second, "method");
+    let allowed: BTreeSet<&str> = STANDARD.iter().copied().chain(["other"]).collect();
+    assert!(methods.is_subset(&allowed), "{methods:?}");
+    assert!(methods.contains("other"), "{methods:?}");
+    let routes = label_values(&second, "route");
+    // `/healthz`: the start's own readiness check.
+    assert_eq!(
+        routes,
+        BTreeSet::from(["/healthz", "/v1/screenings", "unmatched"]),
+        "route templates only"
+    );
+    println!(
+        "{} request series after 609 requests with 301 made-up methods and 301 unmatched paths",
+        second.len()
+    );
 }
