@@ -113,9 +113,19 @@ pub fn ruleset_changed(old: &RuleSet, new: &RuleSet) {
         .set(1.0);
 }
 
-/// Serves `/metrics` on `listener` and samples the gauges every 5 s.
+/// Connections `/metrics` serves at once: a scraper needs one or two. More
+/// wait in the kernel's backlog, holding no descriptor of the service; this
+/// many fit within the descriptors the API leaves spare
+/// (`http::serve::RESERVED_DESCRIPTORS`).
+pub const MAX_CONNECTIONS: usize = 16;
+
+/// Serves `/metrics` on `listener` and samples the gauges every 5 s, with
+/// the API's serve loop: its header timeout (which also closes an idle
+/// connection) and a cap of its own, so that idle connections to this port
+/// can neither take the descriptors the API needs nor stay open.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    header_read_timeout: Duration,
     rules: std::sync::Arc<RuleSet>,
     store: Store,
 ) {
@@ -136,7 +146,9 @@ pub async fn serve(
             res
         }),
     );
-    if let Err(e) = axum::serve(listener, app).await {
+    let limits = crate::http::serve::Limits::new(header_read_timeout, MAX_CONNECTIONS);
+    // It stops with the process.
+    if let Err(e) = crate::http::serve::serve(listener, app, limits, std::future::pending()).await {
         tracing::error!(error = %e, "the metrics listener stopped");
     }
 }

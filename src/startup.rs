@@ -144,6 +144,7 @@ impl Application {
                 crate::monitoring::install();
                 tokio::spawn(crate::monitoring::serve(
                     listener,
+                    Duration::from_secs(settings.header_timeout_secs.max(1)),
                     rules.current(),
                     store.clone(),
                 ));

@@ -21,9 +21,10 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
-/// Descriptors kept for everything but client connections (the database
-/// pool, the rule files, logs).
-const RESERVED_DESCRIPTORS: u64 = 128;
+/// Descriptors kept for everything but the API's client connections (the
+/// database pool, the rule files, logs, and the metrics listener's
+/// `monitoring::MAX_CONNECTIONS`).
+pub const RESERVED_DESCRIPTORS: u64 = 128;
 
 /// How long connections may take to finish after the stop signal.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
@@ -91,6 +92,7 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     tracing::info!(
+        address = %listener.local_addr()?,
         max_connections = limits.max_connections,
         header_read_timeout_secs = limits.header_read_timeout.as_secs(),
         "connection limits"

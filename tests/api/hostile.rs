@@ -196,7 +196,7 @@ async fn the_data_is_private_whatever_the_umask() {
 
 /// Raises this test process's own descriptor limit to its hard limit, so
 /// that it can hold more connections than the server under test.
-fn raise_own_descriptor_limit() -> u64 {
+pub(crate) fn raise_own_descriptor_limit() -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

@@ -2,6 +2,7 @@
 //! labels that never carry a patient value, a key, a key id or a raw path.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -170,4 +171,114 @@ async fn made_up_methods_and_unmatched_paths_never_become_labels_and_the_series_
         "{} request series after 609 requests with 301 made-up methods and 301 unmatched paths",
         second.len()
     );
+}
+
+/// A connection to the metrics port that says nothing.
+async fn idle(address: &str) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(address).await.unwrap()
+}
+
+/// The connections `/metrics` serves at once (`monitoring::MAX_CONNECTIONS`).
+const METRICS_CONNECTIONS: usize = 16;
+
+#[tokio::test]
+async fn idle_connections_to_the_metrics_port_are_capped_and_closed_after_the_header_timeout() {
+    let db = TestDb::new().await;
+    let server = binary::serve(&[
+        ("DATABASE_URL", db.url.as_str()),
+        ("FACET_SCREEN_METRICS_ADDR", "127.0.0.1:0"),
+        ("FACET_SCREEN_HEADER_TIMEOUT_SECS", "2"),
+    ]);
+    let metrics = metrics_address(&server);
+    // One less than the cap: a scrape is still answered at once.
+    let opened = Instant::now();
+    let mut held = Vec::new();
+    for _ in 0..METRICS_CONNECTIONS - 1 {
+        held.push(idle(&metrics).await);
+    }
+    tokio::time::timeout(Duration::from_secs(1), scrape(&metrics))
+        .await
+        .expect("a scrape beside 15 idle connections is answered at once");
+    // One more: the cap is reached, and a scrape waits until the idle ones
+    // are closed, which the header timeout does.
+    held.push(idle(&metrics).await);
+    tokio::time::timeout(Duration::from_secs(10), scrape(&metrics))
+        .await
+        .expect("the idle connections are closed after the header timeout");
+    let waited = opened.elapsed();
+    assert!(
+        waited >= Duration::from_secs(2),
+        "answered after {waited:?}: the 17th connection was served beside 16 others"
+    );
+    for mut s in held {
+        let mut rest = Vec::new();
+        let n = tokio::time::timeout(Duration::from_secs(1), s.read_to_end(&mut rest))
+            .await
+            .expect("closed by the server")
+            .unwrap_or(0);
+        assert!(n < 1024, "closed with at most a short answer");
+    }
+    println!(
+        "16 idle connections to /metrics closed; the next scrape answered {waited:?} after the first was opened"
+    );
+}
+
+#[tokio::test]
+async fn idle_metrics_connections_past_the_descriptor_limit_do_not_shut_the_api_out() {
+    assert!(
+        crate::hostile::raise_own_descriptor_limit() >= 2400,
+        "this test needs 2,400 descriptors"
+    );
+    let db = TestDb::new().await;
+    let server = binary::serve_after(
+        "ulimit -Sn 1024;",
+        &[
+            ("DATABASE_URL", db.url.as_str()),
+            ("FACET_SCREEN_METRICS_ADDR", "127.0.0.1:0"),
+            ("FACET_SCREEN_HEADER_TIMEOUT_SECS", "30"),
+        ],
+    );
+    let metrics = metrics_address(&server);
+    // 1,100 at once: those the server neither takes nor queues (its backlog
+    // is full) are given up after 3 s. Before its cap, the metrics listener
+    // took all 1,100, and the API could accept nothing more.
+    let opening: Vec<_> = (0..1100)
+        .map(|_| {
+            let metrics = metrics.clone();
+            tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_secs(3), idle(&metrics))
+                    .await
+                    .ok()
+            })
+        })
+        .collect();
+    let mut held = Vec::new();
+    for o in opening {
+        held.extend(o.await.unwrap());
+    }
+    assert!(
+        held.len() > METRICS_CONNECTIONS,
+        "{} connections opened",
+        held.len()
+    );
+    let started = Instant::now();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    // Well within the header timeout (30 s): nothing was cut off yet.
+    for _ in 0..20 {
+        let res = client.get(server.url("/healthz")).send().await;
+        assert!(
+            res.as_ref().is_ok_and(|r| r.status() == 200),
+            "/healthz beside {} idle metrics connections: {res:?}",
+            held.len()
+        );
+    }
+    println!(
+        "20 /healthz answered in {:?} beside {} idle metrics connections",
+        started.elapsed(),
+        held.len()
+    );
+    drop(held);
 }
