@@ -89,7 +89,9 @@ fn main() -> ExitCode {
 fn serve(settings: Settings) -> ExitCode {
     // Log lines go to stdout from a thread of their own, in batches: a
     // request never waits on the terminal or the pipe, nor wakes a thread
-    // for its line. Never lossy. The guard writes what is left at exit.
+    // for its line. Past 4 MiB waiting (a pipe nobody reads), lines are
+    // dropped and counted, never waited for. The guard writes what is left
+    // at exit, waiting 2 s at most for a stalled output.
     let (stdout, _flush_at_exit) = telemetry::batched::writer(std::io::stdout());
     telemetry::init(settings.log_format, stdout);
     let runtime = match tokio::runtime::Runtime::new() {

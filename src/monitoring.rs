@@ -66,6 +66,12 @@ pub fn install() -> &'static PrometheusHandle {
             "facet_ruleset_info",
             "The rule set in use: version, digest and profile as labels"
         );
+        describe_counter!(
+            crate::telemetry::batched::DROPPED_METRIC,
+            "Log lines dropped because the log's output (stdout) did not keep up"
+        );
+        // Shown from the start (0), so that an alert can tell none from unknown.
+        counter!(crate::telemetry::batched::DROPPED_METRIC).increment(0);
         handle
     })
 }

@@ -18,6 +18,7 @@ mod evaluations;
 mod export;
 mod fhir;
 mod keys;
+mod log_stall;
 mod logs;
 mod metrics;
 mod openapi;
