@@ -1,10 +1,11 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use facet_screen::auth::{Clinic, Expiry, Label, NewKey};
 use facet_screen::config::{Cli, Command, Database, KeysCommand, RulesCommand, Settings};
 use facet_screen::rules::{RuleFiles, RuleSet};
-use facet_screen::startup::{Application, StartError};
+use facet_screen::startup::{self, Application, StartError};
 use facet_screen::store::Store;
 use facet_screen::{cases, http, telemetry};
 
@@ -102,17 +103,24 @@ fn serve(settings: Settings) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let app = match Application::build(&settings).await {
-            Ok(app) => app,
-            Err(e @ StartError::Config(_)) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+        let app =
+            match Application::build_showing_first_key(&settings, startup::show_on_stderr).await {
+                Ok(app) => app,
+                Err(e @ StartError::Config(_)) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+                Err(e @ StartError::FirstKeyNotShown(_)) => {
+                    // Stderr cannot be read: said on the log (stdout) too.
+                    tracing::error!("{e}");
+                    let _ = writeln!(std::io::stderr(), "error: {e}");
+                    return ExitCode::from(3);
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
         if let Some(metrics) = app.metrics_address() {
             tracing::info!(metrics = %metrics, "metrics at /metrics");
         }

@@ -29,8 +29,8 @@ pub struct Application {
 
 /// The first admin key: straight to the terminal, never through the logger;
 /// shown once, as soon as it is stored.
-fn announce_first_key(key: &KeyInfo, secret: &Secret) {
-    eprintln!(
+fn first_key_text(key: &KeyInfo, secret: &Secret) -> String {
+    format!(
         "\nNo API key existed, so an admin key was made for clinic `{}` ({}).\n\
          It is shown this once and cannot be recovered:\n\n    {}\n\n\
          Make keys for intake and clinicians with:\n    \
@@ -38,7 +38,37 @@ fn announce_first_key(key: &KeyInfo, secret: &Secret) {
         key.clinic,
         key.id,
         secret.expose()
-    );
+    )
+}
+
+/// Shows the first-run admin key; an error if it cannot have been shown.
+pub type ShowFirstKey = fn(&str) -> std::io::Result<()>;
+
+/// In process (tests, benchmarks): `eprint!`, which the test harness
+/// captures.
+fn show_in_process(text: &str) -> std::io::Result<()> {
+    eprint!("{text}");
+    Ok(())
+}
+
+/// For the binary: on stderr, and an error when nobody can read it there.
+/// A closed stderr is /dev/null by the time `main` runs (Rust's runtime
+/// opens it so), and writes to it succeed: /dev/null is refused as such. A
+/// write that fails (/dev/full, a closed pipe) is an error too. Written
+/// through a descriptor of its own, as `std::io::stderr` takes a closed
+/// descriptor's error for success.
+pub fn show_on_stderr(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let mut stderr = std::fs::File::from(std::io::stderr().as_fd().try_clone_to_owned()?);
+    let meta = stderr.metadata()?;
+    let null = std::fs::metadata("/dev/null")?;
+    if meta.file_type().is_char_device() && meta.rdev() == null.rdev() {
+        return Err(std::io::Error::other("stderr is /dev/null or closed"));
+    }
+    stderr.write_all(text.as_bytes())?;
+    stderr.flush()
 }
 
 /// Loads the configured rule set, or says every problem with it.
@@ -56,6 +86,14 @@ pub enum StartError {
     /// Something at run time failed (exit code 1).
     #[error("{0:#}")]
     Runtime(anyhow::Error),
+    /// The first-run admin key could not be shown, so none was kept (exit
+    /// code 3): a key nobody saw would be lost for good.
+    #[error(
+        "no API key existed, and the first admin key could not be shown on stderr ({0}), so none was made. \
+         Start the service once with stderr open (a terminal, or the journal under systemd) to be shown it, \
+         or make an admin key yourself: facet-screen keys create --clinic <slug> --role admin --label \"...\""
+    )]
+    FirstKeyNotShown(std::io::Error),
 }
 
 impl Application {
@@ -64,6 +102,16 @@ impl Application {
     /// start of an empty one, makes the admin key and prints it in the same
     /// step (nothing after that can lose it).
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
+        Self::build_showing_first_key(settings, show_in_process).await
+    }
+
+    /// As `build`, showing the first-run admin key with `show`; when it
+    /// cannot, the key is taken back and the start refused
+    /// (`StartError::FirstKeyNotShown`).
+    pub async fn build_showing_first_key(
+        settings: &Settings,
+        show: ShowFirstKey,
+    ) -> Result<Self, StartError> {
         let config = StartError::Config;
         let rules = load_rules(settings).map_err(config)?;
         let cors = http::cors(&settings.cors_origins)
@@ -111,8 +159,16 @@ impl Application {
             .await
             .context("cannot make the first admin key")
             .map_err(StartError::Runtime)?
+            && let Err(e) = show(&first_key_text(&key, &secret))
         {
-            announce_first_key(&key, &secret);
+            store
+                .undo_bootstrap_admin(&key.id)
+                .await
+                .with_context(|| {
+                    format!("the first admin key {} could not be shown ({e}) nor taken back: revoke it with `facet-screen keys revoke {}`", key.id, key.id)
+                })
+                .map_err(StartError::Runtime)?;
+            return Err(StartError::FirstKeyNotShown(e));
         }
         tokio::spawn(housekeeping(
             store.clone(),

@@ -74,6 +74,22 @@ impl Store {
         self.insert_key(new).await.map(Some)
     }
 
+    /// Takes back the first-run admin key `id`, which could not be shown:
+    /// the key and the mark that it was made go together, so that the next
+    /// start makes one again. The key was never used, so nothing refers to it.
+    pub async fn undo_bootstrap_admin(&self, id: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM api_keys WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM bootstrap WHERE name = 'first_admin_key'")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn key_by_hash(&self, hash: &str) -> Result<Option<KeyInfo>, StoreError> {
         let row = sqlx::query("SELECT id, clinic, role, label, created_at, last_used_at, expires_at, revoked_at FROM api_keys WHERE secret_hash = $1")
             .bind(hash)

@@ -208,6 +208,11 @@ impl Served {
         self.stdout.lock().unwrap().clone()
     }
 
+    /// What it has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
     /// Sends `signal` (such as `HUP`) to the server.
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")

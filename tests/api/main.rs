@@ -16,6 +16,7 @@ mod documents;
 mod errors;
 mod evaluations;
 mod export;
+mod first_key;
 mod fhir;
 mod keys;
 mod log_stall;
