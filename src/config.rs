@@ -41,9 +41,11 @@ pub enum Command {
         /// The file to write; it must not exist.
         dest: PathBuf,
     },
-    /// Put a backup in place as the SQLite database, then migrate and check
-    /// it. Refused while a service uses the data directory, and over
-    /// existing data unless --force.
+    /// Put a backup in place as the SQLite database: a copy of it is checked
+    /// (integrity, its migrations against this binary's, the schema) and
+    /// migrated forward first, and renamed into place only then; on any
+    /// failure nothing is changed. Refused while a service uses the data
+    /// directory, and over existing data unless --force.
     Restore {
         #[command(flatten)]
         database: Database,

@@ -66,9 +66,13 @@ fn main() -> ExitCode {
             src,
             force,
         }) => backup_or_restore(&database, |dir| async move {
-            let inventory = facet_screen::store::backup::restore(&dir, &src, force).await?;
+            let restored = facet_screen::store::restore::restore(&dir, &src, force).await?;
+            let migrations = match restored.migrated {
+                Some((from, to)) => format!(" (migrated forward from {from} to {to})"),
+                None => " (up to date)".into(),
+            };
             println!(
-                "restored {inventory} from {} into {} (checked: integrity ok, migrations run)",
+                "restored {restored} from {} into {} (checked in a copy before it was put in place: integrity ok, migrations run{migrations}, schema as expected)",
                 src.display(),
                 dir.display()
             );

@@ -1,21 +1,18 @@
 //! Backups of the SQLite database that restore: a consistent copy taken
 //! while the service runs (`VACUUM INTO`, never a file copy of a live WAL
-//! database), and a restore that refuses while a service holds the data
-//! directory, refuses over existing data unless forced, and checks the
-//! result (`PRAGMA integrity_check`, the migrations) before it reports
-//! success. PostgreSQL has its own tools: `pg_dump` and `pg_restore`.
+//! database), checked before the command reports; and the lock that keeps a
+//! restore (`store::restore`) and a running service apart. PostgreSQL has
+//! its own tools: `pg_dump` and `pg_restore`.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use sqlx::{Connection, Row};
 
-use super::{Store, sqlite_url};
-
-const DB_FILE: &str = "facet-screen.db";
+pub(super) const DB_FILE: &str = "facet-screen.db";
 const LOCK_FILE: &str = "facet-screen.lock";
 
 /// A lock on a data directory: shared by every `serve` using it, exclusive
@@ -83,7 +80,7 @@ impl std::fmt::Display for Inventory {
 }
 
 /// Opens a SQLite file read-only, runs `PRAGMA integrity_check`, counts.
-async fn inspect(file: &Path) -> anyhow::Result<Inventory> {
+pub(super) async fn inspect(file: &Path) -> anyhow::Result<Inventory> {
     let url = format!("sqlite://{}?mode=ro", file.display());
     let mut conn = sqlx::AnyConnection::connect(&url)
         .await
@@ -96,21 +93,27 @@ async fn inspect(file: &Path) -> anyhow::Result<Inventory> {
     if check != "ok" {
         bail!("{} fails its integrity check: {check}", file.display());
     }
+    let inventory = count(&mut conn)
+        .await
+        .with_context(|| format!("{} is not a facet-screen database", file.display()))?;
+    conn.close().await?;
+    Ok(inventory)
+}
+
+/// What the database on `conn` holds.
+pub(super) async fn count(conn: &mut sqlx::AnyConnection) -> anyhow::Result<Inventory> {
     let row = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM screenings) AS screenings, \
                 (SELECT COUNT(*) FROM screening_events) AS events, \
                 (SELECT COUNT(*) FROM api_keys) AS keys",
     )
-    .fetch_one(&mut conn)
-    .await
-    .with_context(|| format!("{} is not a facet-screen database", file.display()))?;
-    let inventory = Inventory {
+    .fetch_one(conn)
+    .await?;
+    Ok(Inventory {
         screenings: row.try_get("screenings")?,
         events: row.try_get("events")?,
         keys: row.try_get("keys")?,
-    };
-    conn.close().await?;
-    Ok(inventory)
+    })
 }
 
 /// Copies the database of `data_dir` to `dest` (a new file, 0600), while
@@ -146,52 +149,4 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<Inventory> {
         let _ = std::fs::remove_file(dest);
     }
     result
-}
-
-/// Puts the backup `src` in place as the database of `data_dir`, then
-/// migrates and checks it.
-pub async fn restore(data_dir: &Path, src: &Path, force: bool) -> anyhow::Result<Inventory> {
-    super::install_default_drivers();
-    let _lock = DataLock::exclusive(data_dir)?;
-    inspect(src)
-        .await
-        .context("the backup cannot be restored")?;
-    let db = data_dir.join(DB_FILE);
-    if db.exists() && !force {
-        let existing = inspect(&db).await;
-        if !matches!(
-            existing,
-            Ok(Inventory {
-                screenings: 0,
-                keys: 0,
-                ..
-            })
-        ) {
-            bail!(
-                "{} already holds data: restore with --force to replace it",
-                db.display()
-            );
-        }
-    }
-    let tmp: PathBuf = data_dir.join(format!("{DB_FILE}.restoring"));
-    let _ = std::fs::remove_file(&tmp);
-    {
-        let mut from = File::open(src)?;
-        let mut to = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        std::io::copy(&mut from, &mut to)?;
-        to.sync_all()?;
-    }
-    for stale in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(data_dir.join(format!("{DB_FILE}{stale}")));
-    }
-    std::fs::rename(&tmp, &db)?;
-    File::open(data_dir)?.sync_all()?;
-    // The migrations bring an older backup up to date.
-    let store = Store::connect(&sqlite_url(data_dir)?).await?;
-    store.pool.close().await;
-    inspect(&db).await
 }

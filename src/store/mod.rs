@@ -10,17 +10,23 @@ mod export;
 mod keys;
 mod pg_writer;
 pub mod replay;
+pub mod restore;
 mod screenings;
 
 use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
 pub use export::ExportLine;
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, Purged};
 pub use screenings::{Created, Cursor, LastChange, ListFilter, NewScreening, Order, StoredAnswers};
+
+/// This binary's migrations, for each backend.
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -211,8 +217,8 @@ impl Store {
             });
         let pool = options.connect(url).await?;
         match backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         let writer = match backend {
             Backend::Sqlite => Writer::Sqlite(batch::Writer::start(sqlite_file(url).ok_or_else(
