@@ -34,4 +34,5 @@ mod show_when;
 mod shutdown;
 mod soak;
 mod stats;
+mod unit_file;
 mod words;
