@@ -3,9 +3,10 @@
 //! with a signed JWT from a configured trusted issuer (`iss`, `aud`, `exp`,
 //! and a `jti` never seen before).
 
-use std::path::Path as FsPath;
+mod card;
 
 use std::net::SocketAddr;
+use std::path::Path as FsPath;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
@@ -21,14 +22,12 @@ use validator::Validate;
 use super::extract::JsonBody;
 use super::json::Json;
 use super::problem::ApiError;
-use super::request_log::current_id;
 use super::{AppState, Committing};
 use crate::auth::{Clinic, RateLimiter};
 use crate::fhir;
 use crate::questionnaire::FieldError;
-use crate::rules::Outcome;
+use crate::screening::ScreeningId;
 use crate::screening::record::{Actor, IdempotencyKey, Invalid, ReasonCode, from_json, timestamp};
-use crate::screening::{Evaluation, Screening, ScreeningId};
 use crate::service::ServiceError;
 use crate::service::Submitted;
 
@@ -286,22 +285,6 @@ fn prefetched_response(request: &Value) -> Option<Value> {
     }
 }
 
-fn indicator(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::UrgentEvaluation => "critical",
-        Outcome::UnlikelyCandidate | Outcome::NotYetEligible => "warning",
-        _ => "info",
-    }
-}
-
-fn override_reasons() -> Value {
-    use strum::VariantArray as _;
-    ReasonCode::VARIANTS
-        .iter()
-        .map(|r| json!({"code": r.as_str(), "system": REASON_SYSTEM, "display": r.label()}))
-        .collect()
-}
-
 /// The screening service: evaluates the prefetched QuestionnaireResponse,
 /// keeps it as a screening pending review, and answers one card.
 #[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy", operation_id = "cdsScreen", tag = "cds-hooks",
@@ -321,7 +304,7 @@ pub async fn service(
 ) -> Result<Json<Value>, ApiError> {
     let key = hook_key(&request)?;
     let Some(response) = prefetched_response(&request) else {
-        return Ok(Json(no_response_card(&app.cds)));
+        return Ok(Json(card::no_response_card(&app.cds)));
     };
     let rules = app.rules.current();
     let answers =
@@ -336,7 +319,7 @@ pub async fn service(
             Some(key),
         )
         .await?;
-    Ok(Json(card(&app.cds, &created.screening)?))
+    Ok(Json(card::card(&app.cds, &created.screening)?))
 }
 
 /// A patient-view hook call's idempotency key: a retried call (same
@@ -359,67 +342,6 @@ fn hook_key(request: &Value) -> Result<IdempotencyKey, ApiError> {
         hex::encode(&Sha256::digest(instance.as_bytes())[..16])
     ))
     .expect("a hex key is valid"))
-}
-
-/// The card when the patient has not answered the questionnaire yet.
-fn no_response_card(cds: &Cds) -> Value {
-    json!({"cards": [{
-        "uuid": uuid::Uuid::new_v4().to_string(),
-        "summary": "facet-screen: no questionnaire response for this patient yet",
-        "indicator": "info",
-        "source": {"label": "facet-screen"},
-        "links": [{"label": "Open the facet-screen intake form", "url": format!("{}/#/intake", cds.public_url), "type": "absolute"}],
-    }]})
-}
-
-/// The card of a stored screening: its evaluation as issued (the first
-/// one, on a retry), with the basis, a link to review it and the override
-/// reasons.
-fn card(cds: &Cds, screening: &Screening) -> Result<Value, ApiError> {
-    let evaluation: Evaluation =
-        serde_json::from_str(screening.evaluation.get()).map_err(|_| ApiError::Internal)?;
-    let id = screening.id;
-    let mut detail = format!("**{}**: {}\n", evaluation.outcome_label, evaluation.summary);
-    if !evaluation.reasons.is_empty() {
-        detail.push_str("\n**Why**\n");
-        for r in &evaluation.reasons {
-            detail.push_str(&format!("- {} ({}): {}\n", r.title, r.code, r.message));
-        }
-    }
-    let required: Vec<_> = evaluation.missing.iter().filter(|m| m.required).collect();
-    if !required.is_empty() {
-        detail.push_str("\n**Missing answers**\n");
-        for m in required {
-            detail.push_str(&format!("- {}\n", m.question));
-        }
-    }
-    detail.push_str("\n**Next steps**\n");
-    for (i, s) in evaluation.next_steps.iter().enumerate() {
-        detail.push_str(&format!("{}. {s}\n", i + 1));
-    }
-    detail.push_str(&format!("\n_{}_\n", evaluation.disclaimer));
-    let mut summary = format!(
-        "facet-screen: {} (a suggestion for a clinician to confirm)",
-        evaluation.outcome_label
-    );
-    summary.truncate(140);
-    tracing::info!(
-        request_id = current_id().as_str(),
-        outcome = evaluation.outcome.as_str(),
-        "cds card"
-    );
-    Ok(json!({"cards": [{
-        "uuid": id,
-        "summary": summary,
-        "detail": detail,
-        "indicator": indicator(evaluation.outcome),
-        "source": {
-            "label": format!("facet-screen rules {} ({})", evaluation.ruleset.version, evaluation.ruleset.profile),
-            "url": format!("{}/v1/sources", cds.public_url),
-        },
-        "links": [{"label": "Review the screening in facet-screen", "url": format!("{}/#/review/{id}", cds.public_url), "type": "absolute"}],
-        "overrideReasons": override_reasons(),
-    }]}))
 }
 
 /// A CDS Hooks 2.0 feedback request.

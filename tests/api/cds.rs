@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, case_answers, repo, spawn_with};
 
-const ISS: &str = "https://ehr.st-marys.example";
+pub const ISS: &str = "https://ehr.st-marys.example";
 
-fn key(name: &str) -> String {
+pub fn key(name: &str) -> String {
     std::fs::read_to_string(repo().join(format!("tests/fixtures/cds/{name}.pem"))).unwrap()
 }
 
@@ -63,7 +63,7 @@ async fn questionnaire_response(app: &TestApp, answers: &Value) -> Value {
     crate::fhir::response_to(&q, answers)
 }
 
-fn hook_request(qr: Value, instance: &str) -> Value {
+pub fn hook_request(qr: Value, instance: &str) -> Value {
     json!({
         "hook": "patient-view",
         "hookInstance": instance,
@@ -80,7 +80,7 @@ async fn call(app: &TestApp, token: Option<String>, path: &str, body: &Value) ->
     req.send().await.unwrap()
 }
 
-const SERVICE: &str = "/cds-services/facet-screen-neurectomy";
+pub const SERVICE: &str = "/cds-services/facet-screen-neurectomy";
 
 #[tokio::test]
 async fn discovery_lists_the_service_with_its_prefetch() {

@@ -9,6 +9,7 @@ mod authoring;
 mod backup;
 mod binary;
 mod cds;
+mod cds_cards;
 mod concurrency;
 mod cors;
 mod crash;
