@@ -147,10 +147,15 @@ pub enum KeysCommand {
     },
     /// List keys: ids, labels, roles, clinics, times; never the key.
     List,
-    /// End a key at once.
+    /// End a key at once. A clinic's last active administrator key is kept
+    /// unless --force.
     Revoke {
         /// The key's id (`key_...`), from `keys list`.
         id: String,
+        /// Revoke it even if it is its clinic's last active administrator
+        /// key (say, one that leaked); `keys create` makes another.
+        #[arg(long)]
+        force: bool,
     },
 }
 

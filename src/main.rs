@@ -2,11 +2,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use facet_screen::auth::{Clinic, Expiry, Label, NewKey};
+use facet_screen::auth::{Clinic, Expiry, Label, NewKey, Role};
 use facet_screen::config::{Cli, Command, Database, KeysCommand, RulesCommand, Settings};
 use facet_screen::rules::{RuleFiles, RuleSet};
 use facet_screen::startup::{self, Application, StartError};
-use facet_screen::store::Store;
+use facet_screen::store::{LastAdmin, Store, StoreError};
 use facet_screen::{cases, http, telemetry};
 
 /// jemalloc instead of glibc's malloc: measured on POST /v1/evaluations on
@@ -210,17 +210,48 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
                     );
                 }
             }
-            KeysCommand::Revoke { id } => {
-                let key = store.revoke_key(&id).await.map_err(|e| match e {
-                    facet_screen::store::StoreError::NotFound => anyhow::anyhow!("no key {id}"),
-                    e => e.into(),
-                })?;
+            KeysCommand::Revoke { id, force } => {
+                let last_admin = if force {
+                    LastAdmin::Revoke
+                } else {
+                    LastAdmin::Keep
+                };
+                let key = match store.revoke_key(&id, last_admin).await {
+                    Ok(key) => key,
+                    Err(StoreError::NotFound) => anyhow::bail!("no key {id}"),
+                    Err(StoreError::Conflict(_)) => {
+                        let clinic = store
+                            .key_by_id(&id)
+                            .await?
+                            .map(|k| k.clinic.to_string())
+                            .unwrap_or_default();
+                        anyhow::bail!(
+                            "{id} is the last active administrator key of clinic `{clinic}`: make another first \
+                             (keys create --clinic {clinic} --role admin --label ...), or pass --force to revoke it \
+                             all the same (say, a key that leaked)"
+                        )
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 println!(
                     "revoked {} ({}) at {}",
                     key.id,
                     key.label,
-                    key.revoked_at.unwrap_or_default()
+                    key.revoked_at.as_deref().unwrap_or_default()
                 );
+                let now = chrono::Utc::now();
+                let admins_left = store
+                    .list_clinic_keys(&key.clinic)
+                    .await?
+                    .iter()
+                    .any(|k| k.role == Role::Admin && k.usable_at(now));
+                if key.role == Role::Admin && !admins_left {
+                    eprintln!(
+                        "clinic `{0}` has no active administrator key left: make one with \
+                         keys create --clinic {0} --role admin --label ...",
+                        key.clinic
+                    );
+                }
             }
         }
         anyhow::Ok(())

@@ -97,14 +97,17 @@ pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<Json<Ke
 /// Administrators only. It is refused from its next request on, here and on
 /// every other instance. Revoking a revoked key changes nothing. The key a
 /// request is signed with cannot revoke itself (409): that would lock its
-/// administrator out mid-task.
+/// administrator out mid-task. Nor can the clinic's last active (neither
+/// revoked nor expired) administrator key be revoked (409), even by two
+/// administrators revoking each other at the same moment: one of them is
+/// refused.
 #[utoipa::path(delete, path = "/v1/keys/{id}", operation_id = "revokeKey", tag = "keys",
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "Revoked", body = KeyInfo),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such key in this clinic", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The key this request is signed with", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The key this request is signed with, or the clinic's last active administrator key", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(name = "revoke_key", skip_all)]
 pub async fn revoke(

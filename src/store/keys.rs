@@ -24,6 +24,18 @@ fn key(row: &AnyRow) -> Result<KeyInfo, StoreError> {
     })
 }
 
+/// Whether a revocation may end a clinic's last active administrator key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastAdmin {
+    /// Refused (`Conflict`): the clinic would have no administrator left.
+    Keep,
+    /// Revoked all the same (the operator's `keys revoke --force`: say, a
+    /// key that leaked); `keys create` makes another.
+    Revoke,
+}
+
+const LAST_ADMIN: &str = "this is the last active administrator key of its clinic: make another administrator key before revoking it";
+
 /// The PostgreSQL channel told of every revocation.
 pub const KEYS_CHANNEL: &str = "facet_screen_keys";
 
@@ -116,13 +128,14 @@ impl Store {
     }
 
     /// Ends a key of `clinic` at once (again: no change); `NotFound` for a
-    /// key of another clinic, exactly as for an unknown id.
+    /// key of another clinic, exactly as for an unknown id; `Conflict` for
+    /// the clinic's last active administrator key.
     pub async fn revoke_clinic_key(
         &self,
         clinic: &Clinic,
         id: &str,
     ) -> Result<KeyInfo, StoreError> {
-        self.revoke(id, Some(clinic)).await?;
+        self.revoke(id, Some(clinic), LastAdmin::Keep).await?;
         self.key_by_id(id)
             .await?
             .filter(|k| &k.clinic == clinic)
@@ -132,27 +145,67 @@ impl Store {
     /// Revokes key `id` (of `clinic`, when given) and, in the same
     /// transaction, bumps the key generation that every instance watches to
     /// drop its cached keys; on PostgreSQL, also NOTIFY them at once.
-    async fn revoke(&self, id: &str, clinic: Option<&Clinic>) -> Result<(), StoreError> {
+    ///
+    /// With `LastAdmin::Keep`, the last active (neither revoked nor
+    /// expired) administrator key of its clinic is kept: `Conflict`. The
+    /// check and the revocation are one transaction, and revocations run
+    /// one at a time: the transaction's first statement writes the key
+    /// generation's one row, which takes SQLite's write lock, and on
+    /// PostgreSQL that row's lock until the commit. Each statement after it
+    /// (READ COMMITTED) sees every revocation committed before, so two
+    /// administrators revoking each other at once cannot both succeed.
+    async fn revoke(
+        &self,
+        id: &str,
+        clinic: Option<&Clinic>,
+        last_admin: LastAdmin,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let revoked = sqlx::query(
-            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR clinic = $3)",
+        sqlx::query("UPDATE key_generation SET generation = generation + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        let target = sqlx::query(
+            "SELECT id, clinic, role, label, created_at, last_used_at, expires_at, revoked_at FROM api_keys WHERE id = $1 AND ($2 IS NULL OR clinic = $2)",
         )
-        .bind(timestamp(chrono::Utc::now()))
         .bind(id)
         .bind(clinic.map(Clinic::as_str))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if revoked > 0 {
-            sqlx::query("UPDATE key_generation SET generation = generation + 1 WHERE id = 1")
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(target) = target.as_ref().map(key).transpose()? else {
+            tx.rollback().await?;
+            return Ok(());
+        };
+        if target.revoked_at.is_some() {
+            // Already revoked: nothing changes, not even the generation.
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let now = chrono::Utc::now();
+        if last_admin == LastAdmin::Keep && target.role == Role::Admin && target.usable_at(now) {
+            let others = sqlx::query(
+                "SELECT id, clinic, role, label, created_at, last_used_at, expires_at, revoked_at FROM api_keys \
+                 WHERE clinic = $1 AND role = 'admin' AND revoked_at IS NULL AND id <> $2",
+            )
+            .bind(target.clinic.as_str())
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let others = others.iter().map(key).collect::<Result<Vec<_>, _>>()?;
+            if !others.iter().any(|k| k.usable_at(now)) {
+                tx.rollback().await?;
+                return Err(StoreError::Conflict(LAST_ADMIN));
+            }
+        }
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(timestamp(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if self.postgres_url.is_some() {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(KEYS_CHANNEL)
                 .execute(&mut *tx)
                 .await?;
-            if self.postgres_url.is_some() {
-                sqlx::query("SELECT pg_notify($1, '')")
-                    .bind(KEYS_CHANNEL)
-                    .execute(&mut *tx)
-                    .await?;
-            }
         }
         tx.commit().await?;
         Ok(())
@@ -188,9 +241,11 @@ impl Store {
         rows.iter().map(key).collect()
     }
 
-    /// Ends a key at once; `NotFound` for an unknown id.
-    pub async fn revoke_key(&self, id: &str) -> Result<KeyInfo, StoreError> {
-        self.revoke(id, None).await?;
+    /// Ends a key at once; `NotFound` for an unknown id; `Conflict` for the
+    /// last active administrator key of its clinic, unless
+    /// `LastAdmin::Revoke`.
+    pub async fn revoke_key(&self, id: &str, last_admin: LastAdmin) -> Result<KeyInfo, StoreError> {
+        self.revoke(id, None, last_admin).await?;
         self.key_by_id(id).await?.ok_or(StoreError::NotFound)
     }
 

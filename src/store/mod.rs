@@ -21,7 +21,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
 pub use export::ExportLine;
-pub use keys::{IDEMPOTENCY_KEYS_KEPT, Purged};
+pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
 pub use screenings::{Created, Cursor, LastChange, ListFilter, NewScreening, Order, StoredAnswers};
 
 /// This binary's migrations, for each backend.

@@ -93,7 +93,10 @@ async fn without_a_valid_key_every_protected_route_is_401() {
         facet_screen::auth::Expiry::NEVER,
     );
     let info = revoked.insert_key(&new).await.unwrap();
-    revoked.revoke_key(&info.id).await.unwrap();
+    revoked
+        .revoke_key(&info.id, facet_screen::store::LastAdmin::Keep)
+        .await
+        .unwrap();
     let unknown = format!("fsk_{}", "A".repeat(43));
     let routes = [
         (Method::POST, "/v1/evaluations".to_string()),

@@ -20,6 +20,7 @@ mod export;
 mod fhir;
 mod first_key;
 mod keys;
+mod last_admin;
 mod log_stall;
 mod logs;
 mod metrics;
