@@ -8,7 +8,6 @@ mod card;
 use std::net::SocketAddr;
 use std::path::Path as FsPath;
 
-use axum::Extension;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use base64::Engine as _;
@@ -19,10 +18,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use validator::Validate;
 
+use super::AppState;
 use super::extract::JsonBody;
 use super::json::Json;
 use super::problem::ApiError;
-use super::{AppState, Committing};
 use crate::auth::{Clinic, RateLimiter};
 use crate::fhir;
 use crate::questionnaire::FieldError;
@@ -298,7 +297,6 @@ fn prefetched_response(request: &Value) -> Option<Value> {
 #[tracing::instrument(name = "cds_service", skip_all)]
 pub async fn service(
     State(app): State<AppState>,
-    Extension(committing): Extension<Committing>,
     client: CdsClient,
     JsonBody(request): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -309,7 +307,6 @@ pub async fn service(
     let rules = app.rules.current();
     let answers =
         fhir::answers_from_response(&rules, &response).map_err(ApiError::InvalidAnswers)?;
-    committing.begin();
     let created = app
         .screenings
         .create(
@@ -484,7 +481,6 @@ fn our_reason_system(s: &str) -> Result<(), validator::ValidationError> {
     ))]
 pub async fn feedback(
     State(app): State<AppState>,
-    Extension(committing): Extension<Committing>,
     client: CdsClient,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -519,7 +515,6 @@ pub async fn feedback(
             (card, data)
         })
         .collect();
-    committing.begin();
     app.screenings
         .record_feedback(&client.clinic, &client.actor(), items)
         .await

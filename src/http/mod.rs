@@ -21,7 +21,6 @@ pub mod stats;
 pub mod ui;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -42,7 +41,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::Auth;
 use crate::rules::live::LiveRules;
 use crate::service::Screenings;
-use crate::store::Store;
+use crate::store::{Committing, Store};
 use json::Json;
 use problem::ApiError;
 use serde_json::Value;
@@ -301,35 +300,23 @@ fn unless_set(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<H
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
-/// Set by a handler just before it hands a write to the database: from
-/// then on the write's outcome, not a timeout, is the answer, so that no
-/// client is told 408 for a screening that was stored.
-#[derive(Clone, Default)]
-pub struct Committing(Arc<AtomicBool>);
-
-impl Committing {
-    pub fn begin(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
 /// The request deadline: 408 (problem+json) for a request that takes longer,
-/// unless its write was already handed to the database. Then, for a client
-/// that asked for FHIR, an error answered (the 408 too) becomes a FHIR
-/// `OperationOutcome`.
+/// unless a write of its own was already handed to the database (the store
+/// marks it, whichever route writes: `store::Committing`); then the write's
+/// outcome is the answer. For a client that asked for FHIR, an error
+/// answered (the 408 too) becomes a FHIR `OperationOutcome`.
 async fn deadline(
     axum::extract::State(timeout): axum::extract::State<Duration>,
-    mut req: Request,
+    req: Request,
     next: axum::middleware::Next,
 ) -> Response {
     let wants_fhir = extract::is_fhir(req.headers().get(header::ACCEPT));
     let committing = Committing::default();
-    req.extensions_mut().insert(committing.clone());
-    let run = next.run(req);
+    let run = committing.scope(next.run(req));
     tokio::pin!(run);
     let res = match tokio::time::timeout(timeout, &mut run).await {
         Ok(res) => res,
-        Err(_) if committing.0.load(Ordering::Relaxed) => run.await,
+        Err(_) if committing.begun() => run.await,
         Err(_) => ApiError::for_status(StatusCode::REQUEST_TIMEOUT).into_response(),
     };
     fhir::outcome_for_fhir_clients(wants_fhir, res).await

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -18,7 +17,7 @@ use super::json::Json;
 use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
 use super::request_log::current_id;
-use super::{AppState, Committing, LoggedOutcome};
+use super::{AppState, LoggedOutcome};
 use crate::auth::{Action, Caller, Clinic};
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
@@ -98,14 +97,12 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
     ))]
 pub async fn create(
     State(app): State<AppState>,
-    Extension(committing): Extension<Committing>,
     caller: Caller,
     headers: HeaderMap,
     AnswersBody(submitted): AnswersBody,
 ) -> Result<Response, ApiError> {
     caller.may(Action::CreateScreening)?;
     let key = idempotency_key(&headers)?;
-    committing.begin();
     let created = app
         .screenings
         .create(&caller.clinic, caller.actor(), submitted, key)
@@ -377,7 +374,6 @@ pub async fn list(
 #[tracing::instrument(name = "review_screening", skip_all)]
 pub async fn review(
     State(app): State<AppState>,
-    Extension(committing): Extension<Committing>,
     caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -386,7 +382,6 @@ pub async fn review(
     caller.may(Action::Review)?;
     let id = screening_id(&id)?;
     let if_match = if_match(&headers)?;
-    committing.begin();
     let reviewed = app
         .screenings
         .review(&caller.clinic, id, json, &caller.actor(), if_match.as_ref())
@@ -421,7 +416,6 @@ pub async fn review(
 #[tracing::instrument(name = "correct_answers", skip_all)]
 pub async fn correct(
     State(app): State<AppState>,
-    Extension(committing): Extension<Committing>,
     caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -430,7 +424,6 @@ pub async fn correct(
     caller.may(Action::CorrectAnswers)?;
     let id = screening_id(&id)?;
     let if_match = if_match(&headers)?;
-    committing.begin();
     let corrected = app
         .screenings
         .correct(

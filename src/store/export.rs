@@ -53,7 +53,7 @@ impl Store {
             .bind(serde_json::to_string(actor).expect("an actor serializes"))
             .bind(from)
             .bind(to)
-            .execute(&self.pool)
+            .execute(self.write_pool())
             .await?;
         Ok(())
     }

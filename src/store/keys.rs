@@ -59,7 +59,7 @@ impl Store {
             .bind(new.label.as_str())
             .bind(timestamp(chrono::Utc::now()))
             .bind(new.expires.at().map(timestamp))
-            .execute(&self.pool)
+            .execute(self.write_pool())
             .await?;
         self.key_by_id(&new.id).await?.ok_or(StoreError::NotFound)
     }
@@ -68,7 +68,7 @@ impl Store {
     /// (an admin key); `None` otherwise. Safe against instances starting
     /// together.
     pub async fn bootstrap_admin(&self, new: &NewKey) -> Result<Option<KeyInfo>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed = sqlx::query("INSERT INTO bootstrap (name, at) VALUES ('first_admin_key', $1) ON CONFLICT (name) DO NOTHING")
             .bind(timestamp(chrono::Utc::now()))
             .execute(&mut *tx)
@@ -160,7 +160,7 @@ impl Store {
         clinic: Option<&Clinic>,
         last_admin: LastAdmin,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE key_generation SET generation = generation + 1 WHERE id = 1")
             .execute(&mut *tx)
             .await?;
@@ -253,7 +253,7 @@ impl Store {
         sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(timestamp(chrono::Utc::now()))
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.write_pool())
             .await?;
         Ok(())
     }
@@ -273,7 +273,7 @@ impl Store {
         .bind(iss)
         .bind(jti)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(self.write_pool())
         .await?
         .rows_affected();
         Ok(inserted == 1)
@@ -300,7 +300,7 @@ impl Store {
         now: chrono::DateTime<chrono::Utc>,
         every: chrono::Duration,
     ) -> Result<Option<Purged>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO housekeeping (job, last_run) VALUES ('purge', '1970-01-01T00:00:00.000000Z') ON CONFLICT (job) DO NOTHING")
             .execute(&mut *tx)
             .await?;

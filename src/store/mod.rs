@@ -3,9 +3,13 @@
 //! Races (idempotency keys, reviews) are settled by the database: a unique
 //! key, and updates guarded by the state they expect. Every write
 //! transaction starts with a write, so SQLite takes its lock at once.
+//! Every write begins with `begin_write` or `write_pool`, or is handed to a
+//! writer (`screenings::submit`): each marks the request as committing
+//! (`committing`), so that its deadline waits for the outcome.
 
 pub mod backup;
 mod batch;
+mod committing;
 mod export;
 mod keys;
 mod pg_writer;
@@ -20,6 +24,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
+pub use committing::Committing;
 pub use export::ExportLine;
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
 pub use screenings::{Created, Cursor, LastChange, ListFilter, NewScreening, Order, StoredAnswers};
@@ -234,6 +239,19 @@ impl Store {
             writer,
             postgres_url,
         })
+    }
+
+    /// A write transaction, begun: the request is committing from here.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        committing::mark();
+        Ok(self.pool.begin().await?)
+    }
+
+    /// The pool, for a write of one statement: the request is committing
+    /// from here.
+    fn write_pool(&self) -> &AnyPool {
+        committing::mark();
+        &self.pool
     }
 
     /// The pool's connections: (open, idle).

@@ -54,6 +54,7 @@ async fn submit(
     new: NewScreening,
     key: Option<IdempotencyKey>,
 ) -> Result<Inserted, StoreError> {
+    super::committing::mark();
     let (reply, answer) = oneshot::channel();
     let stopped = || {
         StoreError::Unavailable(
@@ -436,7 +437,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<Screening, StoreError> {
         let suggested = evaluation.outcome;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE screenings SET suggested = $1, answers = $2, evaluation = $3, answers_version = answers_version + 1, updated_at = $4, \
              priority = $8, external_ref = $9 \
@@ -483,7 +484,7 @@ impl Store {
         review: &Review,
         actor: &Actor,
     ) -> Result<Screening, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE screenings SET status = $1, final_outcome = $2, review = $3, updated_at = $4 \
              WHERE id = $5 AND clinic = $6 AND status = 'pending_review' AND answers_version = $7",
@@ -579,7 +580,7 @@ impl Store {
             .bind(id.to_string())
             .bind(at)
             .bind(to_json(actor))
-            .execute(&self.pool)
+            .execute(self.write_pool())
             .await?;
         Ok(())
     }
@@ -613,7 +614,7 @@ impl Store {
         at: &str,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (id, data) in events {
             let locked = sqlx::query(
                 "UPDATE screenings SET updated_at = updated_at WHERE id = $1 AND clinic = $2",
