@@ -249,8 +249,8 @@ pub struct Settings {
     /// The longest a CDS Hooks token may still be valid for, in seconds.
     #[arg(long, env = "FACET_SCREEN_CDS_MAX_TOKEN_SECS", default_value_t = 300)]
     pub cds_max_token_secs: u64,
-    /// CDS Hooks requests a minute per client address and per issuer,
-    /// counted before any signature is checked.
+    /// CDS Hooks requests a minute per client address (counted before
+    /// anything is decoded), and signed calls a minute per issuer.
     #[arg(long, env = "FACET_SCREEN_CDS_RATE_LIMIT", default_value_t = 600)]
     pub cds_rate_limit: u32,
     /// Serve Prometheus metrics at `/metrics` on this address, apart from

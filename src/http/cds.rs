@@ -50,7 +50,8 @@ pub struct Cds {
     /// The longest a token may still be valid for, in seconds (CDS Hooks
     /// asks for short-lived tokens).
     pub max_token_secs: i64,
-    /// Per client address and per issuer named, before any cryptography.
+    /// Per client address, before any cryptography; per issuer, for the
+    /// calls it really made.
     limiter: RateLimiter,
 }
 
@@ -198,10 +199,6 @@ impl FromRequestParts<AppState> for CdsClient {
             .iter()
             .find(|i| i.iss == iss)
             .ok_or(refuse("the token's issuer is not trusted"))?;
-        app.cds
-            .limiter
-            .check(&format!("iss:{iss}"))
-            .map_err(too_many)?;
         // The audience is exactly the route called.
         let mut audience = app.cds.service_url();
         if parts.uri.path().ends_with("/feedback") {
@@ -243,6 +240,13 @@ impl FromRequestParts<AppState> for CdsClient {
         {
             return Err(refuse("the token was already used"));
         }
+        // Counted against its issuer only now: a call it really made (its
+        // signature checked, its jti never seen), so that junk naming it, or
+        // a replay, costs the sender's quota (above) and never the issuer's.
+        app.cds
+            .limiter
+            .check(&format!("iss:{}", issuer.iss))
+            .map_err(too_many)?;
         Ok(CdsClient {
             iss: issuer.iss.clone(),
             clinic: issuer.clinic.clone(),
@@ -293,6 +297,7 @@ fn prefetched_response(request: &Value) -> Option<Value> {
         (status = 400, description = "Not a hook request", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No JWT, or one not signed by a trusted issuer, for another audience, expired or replayed", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The prefetched QuestionnaireResponse is not valid", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(name = "cds_service", skip_all)]
 pub async fn service(
@@ -477,7 +482,7 @@ fn our_reason_system(s: &str) -> Result<(), validator::ValidationError> {
         (status = 401, description = "No valid JWT", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "A card this service did not issue to this client", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not valid feedback", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many CDS requests from this address or issuer (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn feedback(
     State(app): State<AppState>,

@@ -10,6 +10,7 @@ mod backup;
 mod binary;
 mod cds;
 mod cds_cards;
+mod cds_sources;
 mod committing;
 mod concurrency;
 mod cors;

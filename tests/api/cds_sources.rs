@@ -1,0 +1,111 @@
+//! Before any signature is checked, CDS Hooks requests are counted by the
+//! address they come from; a token that names a trusted issuer but fails
+//! its signature check costs its sender's quota, never the issuer's. The real binary, called from several loopback
+//! addresses (127.0.0.0/8 is all loopback on Linux).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+use crate::binary;
+use crate::cds::{ISS, SERVICE, key};
+use crate::cds_cards::{hook_call, issuers_file, token_for};
+use crate::helpers::TestDb;
+
+/// A client whose connections come from 127.0.`a`.`b`.
+fn from(a: u8, b: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, a, b)))
+        .build()
+        .unwrap()
+}
+
+/// A token naming the trusted issuer, well formed, with a signature that
+/// is not its key's.
+fn forged(base: &str, jti: &str) -> String {
+    named(ISS, base, jti)
+}
+
+/// A token naming `iss`, with a signature that is not its key's.
+fn named(iss: &str, base: &str, jti: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"iss": iss, "aud": format!("{base}{SERVICE}"), "exp": now + 300, "iat": now, "jti": jti});
+    let mut header = Header::new(Algorithm::ES384);
+    header.typ = Some("JWT".into());
+    let good = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_ec_pem(key("trusted-private").as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let (signed, _) = good.rsplit_once('.').unwrap();
+    format!("{signed}.{}", "A".repeat(128))
+}
+
+async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    body: &Value,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}{SERVICE}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn forged_tokens_naming_the_trusted_issuer_never_lock_the_real_ehr_out() {
+    let db = TestDb::new().await;
+    let issuers = issuers_file();
+    let server = binary::serve(&[
+        ("DATABASE_URL", &db.url),
+        ("FACET_SCREEN_CDS_ISSUERS", issuers.path().to_str().unwrap()),
+        ("FACET_SCREEN_CDS_RATE_LIMIT", "5"),
+    ]);
+    let base = server.base.as_str();
+    // From one address: refused for their signature, then for their number.
+    let attacker = from(0, 2);
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let res = call(
+            &attacker,
+            base,
+            &forged(base, &format!("one-{i}")),
+            &json!({}),
+        )
+        .await;
+        if res.status() == 429 {
+            assert!(res.headers().contains_key("retry-after"));
+        }
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+    // From many addresses, each under its own quota: 30 forged tokens, six
+    // times the issuer's quota of 5.
+    for a in 1..=10 {
+        let attacker = from(1, a);
+        for i in 0..3 {
+            let res = call(
+                &attacker,
+                base,
+                &forged(base, &format!("many-{a}-{i}")),
+                &json!({}),
+            )
+            .await;
+            assert_eq!(res.status(), 401);
+        }
+    }
+    // The real EHR, from its own address: its signed calls pass, up to its
+    // own quota.
+    let ehr = from(0, 3);
+    let hook = hook_call(base, "ideal-candidate", "the-real-ehr").await;
+    for i in 0..2 {
+        let res = call(&ehr, base, &token_for(base, &format!("ehr-{i}")), &hook).await;
+        assert_eq!(res.status(), 200, "signed call {i} of the real EHR");
+    }
+}
