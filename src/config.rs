@@ -253,6 +253,11 @@ pub struct Settings {
     /// anything is decoded), and signed calls a minute per issuer.
     #[arg(long, env = "FACET_SCREEN_CDS_RATE_LIMIT", default_value_t = 600)]
     pub cds_rate_limit: u32,
+    /// Client addresses the CDS Hooks rate limit counts at once (each is
+    /// forgotten once its quota is back in full); when that many are
+    /// counted, a request from a new address is refused 429.
+    #[arg(long, env = "FACET_SCREEN_CDS_MAX_SOURCES", default_value_t = 10_000)]
+    pub cds_max_sources: usize,
     /// Serve Prometheus metrics at `/metrics` on this address, apart from
     /// the API (say 127.0.0.1:9464); off when unset.
     #[arg(long, env = "FACET_SCREEN_METRICS_ADDR")]

@@ -140,6 +140,7 @@ impl Application {
             public_url,
             settings.cds_max_token_secs,
             settings.cds_rate_limit,
+            settings.cds_max_sources,
         )
         .context("cannot read the trusted CDS Hooks issuers")
         .map_err(config)?;

@@ -367,7 +367,8 @@ const LAST_USED_EVERY: Duration = Duration::from_secs(60);
 impl Auth {
     pub fn new(per_minute: u32) -> Arc<Auth> {
         Arc::new(Auth {
-            limiter: RateLimiter::per_minute(per_minute),
+            // Counted once a key is known: as many as there are keys.
+            limiter: RateLimiter::per_minute(per_minute, usize::MAX),
             keys: KeyCache::default(),
             last_used: Mutex::default(),
         })

@@ -5,7 +5,7 @@
 
 mod card;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::Path as FsPath;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
@@ -43,16 +43,21 @@ pub struct Issuer {
 
 /// CDS Hooks settings: trusted issuers, the service's public URL (the JWT
 /// audience, and the base of links in cards), how long a token may live,
-/// and the rate of CDS requests allowed before any signature is checked.
+/// and the rate of CDS requests allowed.
 pub struct Cds {
     pub issuers: Vec<Issuer>,
     pub public_url: String,
     /// The longest a token may still be valid for, in seconds (CDS Hooks
     /// asks for short-lived tokens).
     pub max_token_secs: i64,
-    /// Per client address, before any cryptography; per issuer, for the
-    /// calls it really made.
-    limiter: RateLimiter,
+    /// Every request, by the address it comes from, before anything is
+    /// decoded: what a token that fails its checks (a forged signature
+    /// naming a trusted issuer, a replay) costs is its sender's quota. A
+    /// table of at most `FACET_SCREEN_CDS_MAX_SOURCES` addresses.
+    sources: RateLimiter<IpAddr>,
+    /// The calls an issuer really made (signature checked, jti never seen
+    /// before), by issuer: never spent by someone else's junk.
+    signed: RateLimiter<String>,
 }
 
 /// Tokens larger than this are refused before anything is decoded.
@@ -84,6 +89,7 @@ impl Cds {
         public_url: String,
         max_token_secs: u64,
         per_minute: u32,
+        max_sources: usize,
     ) -> anyhow::Result<Cds> {
         let mut issuers = Vec::new();
         if let Some(path) = path {
@@ -111,10 +117,11 @@ impl Cds {
             }
         }
         Ok(Cds {
-            issuers,
             public_url: public_url.trim_end_matches('/').to_string(),
             max_token_secs: i64::try_from(max_token_secs).unwrap_or(i64::MAX),
-            limiter: RateLimiter::per_minute(per_minute),
+            sources: RateLimiter::per_minute(per_minute, max_sources),
+            signed: RateLimiter::per_minute(per_minute, issuers.len()),
+            issuers,
         })
     }
 
@@ -152,6 +159,19 @@ fn refuse(why: &'static str) -> ApiError {
     ApiError::Unauthorized(why)
 }
 
+/// What a CDS request is counted by before it is authenticated: its
+/// address, or for IPv6 its /64 (one host commonly holds a whole /64, so
+/// counting each address would count nothing).
+fn source(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u128::from(u64::MAX)))),
+        },
+        v4 => v4,
+    }
+}
+
 impl FromRequestParts<AppState> for CdsClient {
     type Rejection = ApiError;
 
@@ -179,12 +199,8 @@ impl FromRequestParts<AppState> for CdsClient {
         {
             return Err(refuse("the token is not a JWT"));
         }
-        let too_many = |e: crate::auth::AuthError| ApiError::from(e);
         if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            app.cds
-                .limiter
-                .check(&format!("addr:{}", peer.ip()))
-                .map_err(too_many)?;
+            app.cds.sources.check(&source(peer.ip()))?;
         }
         // Which issuer: read before verifying, to pick its key.
         let unverified: Value = URL_SAFE_NO_PAD
@@ -243,10 +259,7 @@ impl FromRequestParts<AppState> for CdsClient {
         // Counted against its issuer only now: a call it really made (its
         // signature checked, its jti never seen), so that junk naming it, or
         // a replay, costs the sender's quota (above) and never the issuer's.
-        app.cds
-            .limiter
-            .check(&format!("iss:{}", issuer.iss))
-            .map_err(too_many)?;
+        app.cds.signed.check(&issuer.iss)?;
         Ok(CdsClient {
             iss: issuer.iss.clone(),
             clinic: issuer.clinic.clone(),
@@ -297,7 +310,7 @@ fn prefetched_response(request: &Value) -> Option<Value> {
         (status = 400, description = "Not a hook request", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No JWT, or one not signed by a trusted issuer, for another audience, expired or replayed", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The prefetched QuestionnaireResponse is not valid", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer; or the table of addresses counted is full and this address is new (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(name = "cds_service", skip_all)]
 pub async fn service(
@@ -482,7 +495,7 @@ fn our_reason_system(s: &str) -> Result<(), validator::ValidationError> {
         (status = 401, description = "No valid JWT", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "A card this service did not issue to this client", body = super::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not valid feedback", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer; or the table of addresses counted is full and this address is new (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn feedback(
     State(app): State<AppState>,
@@ -533,4 +546,23 @@ pub async fn feedback(
 /// Only this service exists: any other id is 404.
 pub async fn unknown_service(Path(_id): Path<String>) -> ApiError {
     ApiError::NotFound("CDS service")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_source_is_counted_by_its_64_and_a_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa:bbbb:cccc:dddd".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(source(a), source(b));
+        assert_eq!(source(a), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+        assert_ne!(source(a), source(other));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(source(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+        let v4: IpAddr = "127.0.2.9".parse().unwrap();
+        assert_eq!(source(v4), v4);
+    }
 }

@@ -1,6 +1,7 @@
 //! Before any signature is checked, CDS Hooks requests are counted by the
-//! address they come from; a token that names a trusted issuer but fails
-//! its signature check costs its sender's quota, never the issuer's. The real binary, called from several loopback
+//! address they come from, in a table of bounded size; a token that names a
+//! trusted issuer but fails its signature check costs its sender's quota,
+//! never the issuer's. The real binary, called from several loopback
 //! addresses (127.0.0.0/8 is all loopback on Linux).
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -108,4 +109,42 @@ async fn forged_tokens_naming_the_trusted_issuer_never_lock_the_real_ehr_out() {
         let res = call(&ehr, base, &token_for(base, &format!("ehr-{i}")), &hook).await;
         assert_eq!(res.status(), 200, "signed call {i} of the real EHR");
     }
+}
+
+#[tokio::test]
+async fn the_table_of_addresses_is_bounded_and_a_new_address_past_it_is_told_to_wait() {
+    let db = TestDb::new().await;
+    let issuers = issuers_file();
+    let server = binary::serve(&[
+        ("DATABASE_URL", &db.url),
+        ("FACET_SCREEN_CDS_ISSUERS", issuers.path().to_str().unwrap()),
+        // A quota of 5 a minute: an address is remembered for a minute
+        // after its last request, far longer than this test takes.
+        ("FACET_SCREEN_CDS_RATE_LIMIT", "5"),
+        ("FACET_SCREEN_CDS_MAX_SOURCES", "8"),
+    ]);
+    let base = server.base.as_str();
+    // Tokens of an issuer nobody trusts, one from each of 8 addresses.
+    let junk = |jti: &str| named("https://nobody.example", base, jti);
+    for b in 1..=8 {
+        let res = call(&from(2, b), base, &junk(&format!("fill-{b}")), &json!({})).await;
+        assert_eq!(res.status(), 401, "address {b} of 8");
+    }
+    // One more address: refused before anything is decoded or remembered.
+    let res = call(&from(2, 9), base, &junk("one-more"), &json!({})).await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After: {wait}");
+    // Even with a good token: a new address waits while the table is full.
+    let hook = hook_call(base, "ideal-candidate", "full-table").await;
+    let res = call(&from(2, 10), base, &token_for(base, "new-address"), &hook).await;
+    assert_eq!(res.status(), 429);
+    // An address already counted goes on being answered.
+    let res = call(&from(2, 1), base, &token_for(base, "known-address"), &hook).await;
+    assert_eq!(res.status(), 200);
 }
