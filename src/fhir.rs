@@ -6,10 +6,14 @@
 //! - `imaging.modalities` has an extra option `none` (alone: no imaging yet);
 //! - a `diagnostic_blocks` group item with no items means no block done yet.
 
-use serde_json::{Map, Value, json};
+mod read;
+
+pub use read::answers_from_response;
+
+use serde_json::{Value, json};
 
 use crate::condition::{Condition, Literal, Test};
-use crate::questionnaire::{AnswerType, FieldError, Item};
+use crate::questionnaire::{AnswerType, Item};
 use crate::rules::RuleSet;
 
 /// Canonical URLs of our questionnaires (identifiers; they need not resolve).
@@ -209,167 +213,6 @@ fn enable_when(cond: &Condition) -> Option<(&'static str, Vec<Value>)> {
             Some(("any", all?.into_iter().flatten().collect()))
         }
         other => single(other).map(|w| ("any", w)),
-    }
-}
-
-/// The answers of a `QuestionnaireResponse` to our questionnaire, as our
-/// answers JSON; every problem names the `linkId`.
-pub fn answers_from_response(rules: &RuleSet, response: &Value) -> Result<Value, Vec<FieldError>> {
-    let err = |field: &str, message: &str| FieldError {
-        field: field.into(),
-        message: message.into(),
-    };
-    if response["resourceType"] != "QuestionnaireResponse" {
-        return Err(vec![err(
-            "resourceType",
-            "expected a QuestionnaireResponse",
-        )]);
-    }
-    let canonical = canonical(rules);
-    let asked = response["questionnaire"].as_str().unwrap_or_default();
-    let (url, version) = asked.split_once('|').unwrap_or((asked, ""));
-    if url != canonical || (!version.is_empty() && version != rules.questionnaire.version) {
-        return Err(vec![err(
-            "questionnaire",
-            &format!(
-                "expected a response to {canonical}|{}",
-                rules.questionnaire.version
-            ),
-        )]);
-    }
-    let mut errors = Vec::new();
-    let mut answers = Map::new();
-    let sections: Vec<String> = rules
-        .questionnaire
-        .sections
-        .iter()
-        .map(|s| section_link(&s.id))
-        .collect();
-    let mut stack: Vec<&Value> = response["item"]
-        .as_array()
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    stack.reverse();
-    // One answer per question (contract v1.1 §6): a second item for the same
-    // non-repeating linkId is refused, never silently preferred.
-    const TWICE: &str = "answered more than once: each question takes one item (one answer)";
-    let mut seen: Vec<&str> = Vec::new();
-    while let Some(entry) = stack.pop() {
-        let link = entry["linkId"].as_str().unwrap_or_default();
-        if sections.iter().any(|s| s == link) || link.ends_with(".help") {
-            for child in entry["item"].as_array().into_iter().flatten().rev() {
-                stack.push(child);
-            }
-            continue;
-        }
-        let Some(item) = rules.questionnaire.item(link) else {
-            errors.push(err(link, "unknown linkId in this questionnaire"));
-            continue;
-        };
-        if item.answer_type != AnswerType::List {
-            if seen.contains(&link) {
-                errors.push(err(link, TWICE));
-                continue;
-            }
-            seen.push(link);
-        }
-        if item.answer_type == AnswerType::List {
-            let list = answers.entry(link.to_string()).or_insert_with(|| json!([]));
-            let mut entry_answers = Map::new();
-            let mut seen_in_entry: Vec<&str> = Vec::new();
-            for child in entry["item"].as_array().into_iter().flatten() {
-                let child_link = child["linkId"].as_str().unwrap_or_default();
-                if seen_in_entry.contains(&child_link) {
-                    errors.push(err(child_link, TWICE));
-                    continue;
-                }
-                seen_in_entry.push(child_link);
-                let Some(sub) = child_link
-                    .strip_prefix(&format!("{link}[]."))
-                    .and_then(|name| item.fields.iter().flatten().find(|f| f.id == name))
-                else {
-                    errors.push(err(child_link, "unknown linkId in this questionnaire"));
-                    continue;
-                };
-                if let Some(v) = value(sub, child, child_link, &mut errors) {
-                    entry_answers.insert(sub.id.clone(), v);
-                }
-            }
-            if !entry_answers.is_empty() || entry["item"].as_array().is_some_and(|a| !a.is_empty())
-            {
-                list.as_array_mut()
-                    .expect("an array")
-                    .push(Value::Object(entry_answers));
-            }
-            continue;
-        }
-        if let Some(v) = value(item, entry, link, &mut errors) {
-            let (group, name) = link.split_once('.').unwrap_or((link, ""));
-            let g = answers
-                .entry(group.to_string())
-                .or_insert_with(|| json!({}));
-            g[name] = v;
-        }
-    }
-    if errors.is_empty() {
-        Ok(Value::Object(answers))
-    } else {
-        Err(errors)
-    }
-}
-
-/// One item's answer(s) as our JSON value; `None` when unanswered.
-fn value(item: &Item, entry: &Value, link: &str, errors: &mut Vec<FieldError>) -> Option<Value> {
-    let answers = entry["answer"].as_array().cloned().unwrap_or_default();
-    let mut fail = |message: String| {
-        errors.push(FieldError {
-            field: link.into(),
-            message,
-        });
-        None
-    };
-    if answers.is_empty() {
-        return None;
-    }
-    let code = |a: &Value| a["valueCoding"]["code"].as_str().map(String::from);
-    match item.answer_type {
-        AnswerType::MultiChoice => {
-            let codes: Option<Vec<String>> = answers.iter().map(code).collect();
-            match codes {
-                Some(c) if c == [NONE_CODE] => Some(json!([])),
-                Some(c) if !c.iter().any(|x| x == NONE_CODE) => Some(json!(c)),
-                _ => fail(format!(
-                    "expected valueCoding answers (or the single code `{NONE_CODE}`)"
-                )),
-            }
-        }
-        _ if answers.len() > 1 => {
-            fail("several answers to a question that takes one: send a single answer".into())
-        }
-        AnswerType::Boolean => match answers[0]["valueBoolean"].as_bool() {
-            Some(b) => Some(json!(b)),
-            None => fail("expected valueBoolean".into()),
-        },
-        AnswerType::Integer => match answers[0].get("valueInteger") {
-            Some(v @ Value::Number(_)) => Some(v.clone()),
-            _ => fail("expected valueInteger".into()),
-        },
-        AnswerType::Number => match answers[0]
-            .get("valueDecimal")
-            .or(answers[0].get("valueInteger"))
-        {
-            Some(v @ Value::Number(_)) => Some(v.clone()),
-            _ => fail("expected valueDecimal".into()),
-        },
-        AnswerType::Text => match answers[0]["valueString"].as_str() {
-            Some(s) => Some(json!(s)),
-            None => fail("expected valueString".into()),
-        },
-        AnswerType::Choice => match code(&answers[0]) {
-            Some(c) => Some(json!(c)),
-            None => fail("expected valueCoding with a code".into()),
-        },
-        AnswerType::List => None,
     }
 }
 

@@ -318,6 +318,48 @@ async fn a_prefetched_response_that_answers_a_question_twice_is_refused() {
 }
 
 #[tokio::test]
+async fn a_prefetched_response_with_a_red_flag_nested_inside_another_item_is_refused() {
+    let (app, _f) = spawn_cds().await;
+    let mut answers = case_answers("ideal-candidate");
+    answers["red_flags"]
+        .as_object_mut()
+        .unwrap()
+        .remove("saddle_anesthesia");
+    let mut qr = questionnaire_response(&app, &answers).await;
+    let pain = qr["item"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|g| g["linkId"] == "section-pain")
+        .unwrap();
+    pain["item"][0]["answer"][0]["item"] =
+        json!([{"linkId": "red_flags.saddle_anesthesia", "answer": [{"valueBoolean": true}]}]);
+    let res = call(
+        &app,
+        Some(token(&app)),
+        SERVICE,
+        &hook_request(qr, "nested"),
+    )
+    .await;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 422, "a card instead of a refusal: {body}");
+    assert_eq!(
+        body["errors"][0]["field"], "red_flags.saddle_anesthesia",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("under an answer to `pain.low_back`"),
+        "{body}"
+    );
+    let list: Value = app.get("/v1/screenings").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
+}
+
+#[tokio::test]
 async fn a_card_is_as_reviewed() {
     let (app, _f) = spawn_cds().await;
     let qr = questionnaire_response(&app, &case_answers("leg-dominant")).await;

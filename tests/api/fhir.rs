@@ -221,6 +221,9 @@ async fn the_questionnaire_is_a_fhir_questionnaire_generated_from_the_same_data(
 async fn a_questionnaire_response_gives_the_same_outcome_as_the_json_api_for_every_worked_case() {
     let app = spawn_app().await;
     let q = questionnaire(&app).await;
+    let rules =
+        facet_screen::rules::RuleSet::load(&facet_screen::rules::RuleFiles::embedded(), None)
+            .unwrap();
     let mut n = 0;
     for case in cases().into_iter().filter(|c| c.profile.is_none()) {
         let response = response_to(&q, &case.answers);
@@ -240,6 +243,22 @@ async fn a_questionnaire_response_gives_the_same_outcome_as_the_json_api_for_eve
             "{}",
             case.id
         );
+        // The same answers as our own export writes them (with texts and
+        // displays): read back where the Questionnaire puts each item.
+        let ours = facet_screen::fhir::response_from_answers(
+            &rules,
+            &case.answers,
+            &case.id,
+            "2026-01-01T00:00:00.000000Z",
+        );
+        let via_ours: Value = post_fhir(&app, "/v1/evaluations", &ours, false)
+            .await
+            .json()
+            .await
+            .unwrap();
+        for part in ["outcome", "reasons", "missing"] {
+            assert_eq!(via_ours[part], via_json[part], "{}: {part}", case.id);
+        }
         n += 1;
     }
     assert!(n >= 27);

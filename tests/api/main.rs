@@ -20,6 +20,7 @@ mod errors;
 mod evaluations;
 mod export;
 mod fhir;
+mod fhir_placement;
 mod first_key;
 mod keys;
 mod last_admin;
