@@ -7,8 +7,10 @@
 //! - a `diagnostic_blocks` group item with no items means no block done yet.
 
 mod read;
+mod write;
 
 pub use read::answers_from_response;
+pub use write::{KEPT_LINK, response_from_answers};
 
 use serde_json::{Value, json};
 
@@ -214,101 +216,6 @@ fn enable_when(cond: &Condition) -> Option<(&'static str, Vec<Value>)> {
         }
         other => single(other).map(|w| ("any", w)),
     }
-}
-
-/// Our answers (as stored) as a `QuestionnaireResponse` to the rule set's
-/// questionnaire, item by item under their sections; unanswered questions
-/// are left out. `answers_from_response` reads it back to the same answers.
-pub fn response_from_answers(rules: &RuleSet, answers: &Value, id: &str, authored: &str) -> Value {
-    let answer = |item: &Item, v: &Value| -> Vec<Value> {
-        let coding = |code: &str| {
-            let display = item
-                .options
-                .iter()
-                .flatten()
-                .find(|o| o.value == code)
-                .map_or(code, |o| o.label.as_str());
-            json!({"valueCoding": {"code": code, "display": display}})
-        };
-        match (item.answer_type, v) {
-            (AnswerType::Boolean, Value::Bool(b)) => vec![json!({"valueBoolean": b})],
-            (AnswerType::Integer, Value::Number(n)) => vec![json!({"valueInteger": n})],
-            (AnswerType::Number, Value::Number(n)) => vec![json!({"valueDecimal": n})],
-            (AnswerType::Text, Value::String(s)) => vec![json!({"valueString": s})],
-            (AnswerType::Choice, Value::String(c)) => vec![coding(c)],
-            (AnswerType::MultiChoice, Value::Array(codes)) if codes.is_empty() => {
-                vec![json!({"valueCoding": {"code": NONE_CODE, "display": "None of these"}})]
-            }
-            (AnswerType::MultiChoice, Value::Array(codes)) => {
-                codes.iter().filter_map(Value::as_str).map(coding).collect()
-            }
-            _ => Vec::new(),
-        }
-    };
-    let lookup = |id: &str| -> Value {
-        match id.split_once('.') {
-            Some((group, name)) => answers[group][name].clone(),
-            None => answers[id].clone(),
-        }
-    };
-    let mut sections = Vec::new();
-    for section in &rules.questionnaire.sections {
-        let mut items = Vec::new();
-        for item in &section.items {
-            let v = lookup(&item.id);
-            if v.is_null() {
-                continue;
-            }
-            if item.answer_type == AnswerType::List {
-                let Some(entries) = v.as_array() else {
-                    continue;
-                };
-                if entries.is_empty() {
-                    // Answered: none done yet (the module's convention).
-                    items.push(json!({"linkId": item.id, "text": item.question}));
-                }
-                for entry in entries {
-                    let children: Vec<Value> = item
-                        .fields
-                        .iter()
-                        .flatten()
-                        .filter_map(|f| {
-                            let a = answer(f, &entry[&f.id]);
-                            (!a.is_empty()).then(|| {
-                                json!({"linkId": format!("{}[].{}", item.id, f.id), "text": f.question, "answer": a})
-                            })
-                        })
-                        .collect();
-                    let mut group = json!({"linkId": item.id, "text": item.question});
-                    if !children.is_empty() {
-                        group["item"] = json!(children);
-                    }
-                    items.push(group);
-                }
-                continue;
-            }
-            let a = answer(item, &v);
-            if !a.is_empty() {
-                items.push(json!({"linkId": item.id, "text": item.question, "answer": a}));
-            }
-        }
-        if !items.is_empty() {
-            sections.push(
-                json!({"linkId": section_link(&section.id), "text": section.title, "item": items}),
-            );
-        }
-    }
-    let mut response = json!({
-        "resourceType": "QuestionnaireResponse",
-        "id": id,
-        "questionnaire": format!("{}|{}", canonical(rules), rules.questionnaire.version),
-        "status": "completed",
-        "authored": authored,
-    });
-    if !sections.is_empty() {
-        response["item"] = json!(sections);
-    }
-    response
 }
 
 /// The code system of our outcome codes (an identifier; it need not resolve).

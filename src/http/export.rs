@@ -49,7 +49,15 @@ fn fhir_entries(
         .map(|r| serde_json::to_value(r).expect("a review serializes"));
     let qr_id = s.id.to_string();
     let gr_id = uuid::Uuid::new_v4().to_string();
-    let qr = crate::fhir::response_from_answers(rules, &answers, &qr_id, &s.created_at);
+    // Under the questionnaire version they were answered under, with any
+    // answer the one in use does not ask kept apart, never dropped.
+    let qr = crate::fhir::response_from_answers(
+        rules,
+        &answers,
+        evaluation["questionnaire_version"].as_str(),
+        &qr_id,
+        &s.created_at,
+    );
     let gr = crate::fhir::guidance_response(
         &gr_id,
         &format!("urn:uuid:{qr_id}"),

@@ -279,3 +279,97 @@ async fn exporting_100000_screenings_streams_in_bounded_memory() {
     assert!(peak < 64.0, "peak memory {peak:.1} MiB");
     server.kill();
 }
+
+/// A screening stored under another rule set (one that also asked whether
+/// the patient smokes, and each block's spinal level) exported as FHIR by
+/// the rule set in use, which asks neither: both answers are in its
+/// QuestionnaireResponse, with their values, apart from the questions the
+/// Questionnaire in use asks; nothing of the record is dropped.
+#[tokio::test]
+async fn the_fhir_export_keeps_answers_the_questionnaire_in_use_does_not_ask() {
+    const KEPT: &str = "not-in-questionnaire";
+    let older = crate::helpers::rules_copy();
+    let questionnaire = older.path().join("questionnaire.yaml");
+    crate::helpers::edit(
+        &questionnaire,
+        "      - id: readiness.escort_available\n",
+        "      - id: readiness.smoker\n        question: Does the patient smoke?\n        type: boolean\n      - id: readiness.escort_available\n",
+    );
+    crate::helpers::edit(
+        &questionnaire,
+        "          - id: relief_matches_anesthetic\n",
+        "          - id: level\n            question: Spinal level\n            type: text\n            max_length: 16\n          - id: relief_matches_anesthetic\n",
+    );
+    let db = std::sync::Arc::new(crate::helpers::TestDb::new().await);
+    let dir = older.path().to_path_buf();
+    let then = crate::helpers::spawn_on(db.clone(), move |s| s.rules_dir = Some(dir)).await;
+    let mut answers = case_answers("ideal-candidate");
+    answers["readiness"]["smoker"] = json!(true);
+    answers["diagnostic_blocks"][1]["level"] = json!("L4-L5");
+    let created = then.create_screening(&answers).await;
+    assert_eq!(created["answers"]["readiness"]["smoker"], true);
+
+    let now = crate::helpers::spawn_on(db, |_| {}).await;
+    let (status, body) = export(&now, &now.keys.admin, "?format=fhir").await;
+    assert_eq!(status, 200);
+    std::fs::create_dir_all(crate::helpers::repo().join("target/fhir")).unwrap();
+    std::fs::write(
+        crate::helpers::repo().join("target/fhir/export-bundle-kept-answers.json"),
+        &body,
+    )
+    .unwrap();
+    let bundle: Value = serde_json::from_str(&body).unwrap();
+    let qr = &bundle["entry"][0]["resource"];
+    assert_eq!(qr["resourceType"], "QuestionnaireResponse");
+    assert_eq!(qr["id"], created["id"]);
+    assert!(
+        qr["questionnaire"].as_str().unwrap().ends_with("|1"),
+        "the version they were answered under: {qr}"
+    );
+    let kept: Vec<(&str, &Value)> = qr["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["linkId"] == KEPT)
+        .flat_map(|g| g["item"].as_array().unwrap())
+        .map(|i| (i["linkId"].as_str().unwrap(), &i["answer"]))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (
+                "diagnostic_blocks[1].level",
+                &json!([{"valueString": "L4-L5"}])
+            ),
+            ("readiness.smoker", &json!([{"valueBoolean": true}])),
+        ],
+        "{qr}"
+    );
+    // Everything else is where the Questionnaire in use puts it, and our
+    // own reader refuses the kept group by name rather than evaluate
+    // without it.
+    let rules =
+        facet_screen::rules::RuleSet::load(&facet_screen::rules::RuleFiles::embedded(), None)
+            .unwrap();
+    let errors = facet_screen::fhir::answers_from_response(&rules, qr).unwrap_err();
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, [KEPT]);
+    let mut without = qr.clone();
+    without["item"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|g| g["linkId"] != KEPT);
+    let mut expected = answers.clone();
+    expected["readiness"]
+        .as_object_mut()
+        .unwrap()
+        .remove("smoker");
+    expected["diagnostic_blocks"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("level");
+    assert_eq!(
+        facet_screen::fhir::answers_from_response(&rules, &without).unwrap(),
+        expected
+    );
+}

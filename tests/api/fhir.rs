@@ -248,6 +248,7 @@ async fn a_questionnaire_response_gives_the_same_outcome_as_the_json_api_for_eve
         let ours = facet_screen::fhir::response_from_answers(
             &rules,
             &case.answers,
+            None,
             &case.id,
             "2026-01-01T00:00:00.000000Z",
         );
