@@ -258,6 +258,17 @@ pub struct Settings {
     /// counted, a request from a new address is refused 429.
     #[arg(long, env = "FACET_SCREEN_CDS_MAX_SOURCES", default_value_t = 10_000)]
     pub cds_max_sources: usize,
+    /// Exports (`GET /v1/export`) that may run at once; one more is
+    /// answered 429 with Retry-After. Together they hold at most all but
+    /// one of the database pool's connections, one each at a time.
+    #[arg(long, env = "FACET_SCREEN_MAX_EXPORTS", default_value_t = 2,
+        value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_exports: u32,
+    /// Seconds an export waits for its client to read anything before its
+    /// connection is cut (and its slot freed).
+    #[arg(long, env = "FACET_SCREEN_EXPORT_STALL_SECS", default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub export_stall_secs: u64,
     /// Serve Prometheus metrics at `/metrics` on this address, apart from
     /// the API (say 127.0.0.1:9464); off when unset.
     #[arg(long, env = "FACET_SCREEN_METRICS_ADDR")]

@@ -218,6 +218,10 @@ impl Application {
             store,
             auth,
             cds: Arc::new(cds),
+            exports: http::export::Exports::new(
+                settings.max_exports as usize,
+                Duration::from_secs(settings.export_stall_secs),
+            ),
         });
         let router = http::router(
             state,

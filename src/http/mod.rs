@@ -78,6 +78,8 @@ pub struct App {
     pub store: Store,
     pub auth: Arc<Auth>,
     pub cds: Arc<cds::Cds>,
+    /// How many exports run at once, and how long one waits for its client.
+    pub exports: export::Exports,
 }
 
 impl App {

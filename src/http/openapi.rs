@@ -597,7 +597,13 @@ fn add_security(doc: &mut Value) {
                 "No key, or a malformed, unknown, revoked or expired one (with `WWW-Authenticate: Bearer`)",
             );
             responses["403"] = problem("The key's role may not do this");
-            responses["429"] = problem("The key is over its rate limit (with `Retry-After`)");
+            // A route with a limit of its own (exports at once) keeps it.
+            let limited = "The key is over its rate limit (with `Retry-After`)";
+            let why = match responses["429"]["description"].as_str() {
+                Some(own) => format!("{limited}, or: {own}"),
+                None => limited.to_string(),
+            };
+            responses["429"] = problem(&why);
         }
     }
 }

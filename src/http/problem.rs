@@ -63,6 +63,8 @@ pub enum ApiError {
     Unauthorized(&'static str),
     Forbidden(&'static str),
     TooManyRequests(u64),
+    /// As many exports as may run at once are running: retry in so many seconds.
+    TooManyExports(u64),
     Internal,
 }
 
@@ -177,6 +179,15 @@ impl ApiError {
                 format!("This key is over its request rate limit: retry in {secs} s."),
                 vec![],
             ),
+            ApiError::TooManyExports(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-exports",
+                "Too many exports at once",
+                format!(
+                    "As many exports as this service runs at once are running: retry in {secs} s."
+                ),
+                vec![],
+            ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -249,7 +260,7 @@ impl IntoResponse for ApiError {
                 };
                 headers.insert(header::WWW_AUTHENTICATE, value);
             }
-            ApiError::TooManyRequests(secs) => {
+            ApiError::TooManyRequests(secs) | ApiError::TooManyExports(secs) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from((*secs).max(1)));
             }
             ApiError::Unavailable => {

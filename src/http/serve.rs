@@ -21,6 +21,19 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
+/// Ends the connection a request came on, whatever it is doing: a handler
+/// whose client stopped reading its answer (an export) cannot reach it
+/// through the answer's body, which the connection no longer polls. Each
+/// request carries its connection's (an extension).
+#[derive(Clone)]
+pub struct CutConnection(Arc<tokio::sync::Notify>);
+
+impl CutConnection {
+    pub fn cut(&self) {
+        self.0.notify_one();
+    }
+}
+
 /// Descriptors kept for everything but the API's client connections (the
 /// database pool, the rule files, logs, and the metrics listener's
 /// `monitoring::MAX_CONNECTIONS`).
@@ -125,15 +138,22 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let cut = CutConnection(Arc::default());
+        let cut_here = cut.0.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
+            req.extensions_mut().insert(cut.clone());
             let router = router.clone();
             async move { Ok::<_, Infallible>(router.oneshot(req).await.unwrap_or_else(|e| match e {})) }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             // Timeouts and clients that leave end here; nothing to report.
-            let _ = connection.await;
+            // A cut drops the connection: its socket is closed.
+            tokio::select! {
+                _ = connection => {}
+                () = cut_here.notified() => {}
+            }
             drop(permit);
         });
     }

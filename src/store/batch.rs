@@ -103,6 +103,8 @@ fn open(file: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // The connection that resets the WAL most often: it cuts the file back.
+    conn.pragma_update(None, "journal_size_limit", super::WAL_SIZE_LIMIT)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     Ok(conn)
 }

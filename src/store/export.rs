@@ -1,18 +1,31 @@
 //! The record of a clinic, exported: each screening as stored (answers, the
-//! evaluation as issued, the review) with its whole history, one JSON line
-//! each, oldest first. Three cursors in the same order (screenings, their
-//! changes, their reads) are merged as they stream, so memory does not grow
-//! with the number of screenings. Every export leaves an audit row naming
-//! the key and the range, written before the first line.
+//! evaluation as issued, the review) with its whole history, oldest first.
+//! Every export leaves an audit row naming the key and the range, written
+//! before the first line.
+//!
+//! Read a page at a time: each page (`PAGE` screenings, with their changes
+//! and reads) in one short read-only transaction on one connection, which
+//! goes back to the pool before the page is sent (the caller may read the
+//! next page meanwhile). So an export holds at
+//! most one connection, and only while a page is read; however slowly its
+//! client reads, it pins no snapshot (on SQLite, the WAL can be checkpointed
+//! and reset meanwhile). Exports together hold at most all but one of the
+//! pool's connections (`Store::export_connections`): the API routes always
+//! have one. Pages follow each other by the export's order (creation time,
+//! then id), so memory does not grow with the record.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
-use sqlx::Row;
 use sqlx::any::AnyRow;
-use tokio::sync::mpsc;
+use sqlx::{Connection, Executor, Row};
 
 use super::screenings::{change_event, merge_history, screening, view_event};
 use super::{Store, StoreError};
 use crate::screening::record::{Actor, Clinic, Event, Period, Screening, timestamp};
+
+/// Screenings read in one page.
+const PAGE: i64 = 100;
 
 /// One line of an export.
 #[derive(Serialize)]
@@ -22,19 +35,39 @@ pub struct ExportLine {
     pub history: Vec<Event>,
 }
 
-/// The position of a row in the export's order.
-fn key(row: &AnyRow, created: &str, id: &str) -> Result<(String, String), StoreError> {
-    Ok((row.try_get(created)?, row.try_get(id)?))
-}
-
+/// The next page: screenings of the clinic created in [$2, $3), after
+/// ($4, $5) in the export's order. $2 is already the later of the period's
+/// start and $4, so that the index on (clinic, created_at, id) is read from
+/// there.
 const SCREENINGS: &str = "SELECT id, clinic, status, suggested, final_outcome, answers, evaluation, answers_version, review, created_at, updated_at \
-     FROM screenings WHERE clinic = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, id";
-const CHANGES: &str = "SELECT s.created_at AS s_created, s.id AS s_id, e.seq, e.kind, e.at, e.actor, e.data \
+     FROM screenings WHERE clinic = $1 AND created_at >= $2 AND created_at < $3 AND (created_at > $4 OR id > $5) \
+     ORDER BY created_at, id LIMIT $6";
+/// The changes, then the reads, of the page's screenings: those after
+/// ($4, $5) up to and including the page's last, ($6, $7); $2 and $3 are
+/// the first and last creation times.
+const CHANGES: &str = "SELECT s.id AS s_id, e.seq, e.kind, e.at, e.actor, e.data \
      FROM screening_events e JOIN screenings s ON s.id = e.screening_id \
-     WHERE s.clinic = $1 AND s.created_at >= $2 AND s.created_at < $3 ORDER BY s.created_at, s.id, e.seq";
-const READS: &str = "SELECT s.created_at AS s_created, s.id AS s_id, v.at, v.actor \
+     WHERE s.clinic = $1 AND s.created_at >= $2 AND s.created_at <= $3 \
+     AND (s.created_at > $4 OR s.id > $5) AND (s.created_at < $6 OR s.id <= $7) \
+     ORDER BY s.created_at, s.id, e.seq";
+const READS: &str = "SELECT s.id AS s_id, v.at, v.actor \
      FROM screening_views v JOIN screenings s ON s.id = v.screening_id \
-     WHERE s.clinic = $1 AND s.created_at >= $2 AND s.created_at < $3 ORDER BY s.created_at, s.id, v.at, v.n";
+     WHERE s.clinic = $1 AND s.created_at >= $2 AND s.created_at <= $3 \
+     AND (s.created_at > $4 OR s.id > $5) AND (s.created_at < $6 OR s.id <= $7) \
+     ORDER BY s.created_at, s.id, v.at, v.n";
+
+/// An export being read, page by page (`next`).
+pub struct ExportPages {
+    store: Store,
+    clinic: String,
+    /// The period's ends (open ends included: a screening created while an
+    /// open-ended export runs is in it, once the export reaches it).
+    from: String,
+    to: String,
+    /// The last screening sent: (created_at, id).
+    after: (String, String),
+    done: bool,
+}
 
 impl Store {
     /// Records that `actor` exports the screenings of `clinic` created in
@@ -58,64 +91,115 @@ impl Store {
         Ok(())
     }
 
-    /// Sends each exported screening, as `render` writes it, into `lines`,
-    /// oldest first; stops early when the receiver is gone. Returns how many
-    /// were sent.
-    pub async fn export(
-        &self,
-        clinic: &Clinic,
-        period: &Period,
-        mut render: impl FnMut(ExportLine) -> Vec<u8> + Send,
-        lines: &mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
-    ) -> Result<u64, StoreError> {
-        use futures_util::TryStreamExt;
+    /// The screenings of `clinic` created in `period`, oldest first, to be
+    /// read page by page.
+    pub fn export_pages(&self, clinic: &Clinic, period: &Period) -> ExportPages {
         let (from, to) = period.bounds();
-        let query = |sql: &'static str| {
-            sqlx::query(sql)
-                .bind(clinic.as_str())
-                .bind(from.as_str())
-                .bind(to.as_str())
-                .fetch(&self.pool)
-        };
-        let (mut screenings, mut changes, mut reads) =
-            (query(SCREENINGS), query(CHANGES), query(READS));
-        let (mut next_change, mut next_read) = (changes.try_next().await?, reads.try_next().await?);
-        let mut sent = 0;
-        while let Some(row) = screenings.try_next().await? {
-            let here = key(&row, "created_at", "id")?;
-            let own = |next: &mut Option<AnyRow>| -> Result<Option<bool>, StoreError> {
-                // A row of a screening created after the export began (not
-                // in this export) sorts before: skip it.
-                match next {
-                    None => Ok(None),
-                    Some(r) => Ok(Some(key(r, "s_created", "s_id")? <= here)),
-                }
-            };
-            let mut history_changes = Vec::new();
-            while own(&mut next_change)? == Some(true) {
-                let r = next_change.take().expect("peeked");
-                if key(&r, "s_created", "s_id")? == here {
-                    history_changes.push(change_event(&r)?);
-                }
-                next_change = changes.try_next().await?;
-            }
-            let mut history_reads = Vec::new();
-            while own(&mut next_read)? == Some(true) {
-                let r = next_read.take().expect("peeked");
-                if key(&r, "s_created", "s_id")? == here {
-                    history_reads.push(view_event(&r)?);
-                }
-                next_read = reads.try_next().await?;
-            }
-            let line = ExportLine {
-                screening: screening(&row)?,
-                history: merge_history(history_changes, history_reads),
-            };
-            if lines.send(Ok(render(line))).await.is_err() {
-                break;
-            }
-            sent += 1;
+        ExportPages {
+            store: self.clone(),
+            clinic: clinic.as_str().to_string(),
+            from,
+            to,
+            after: (String::new(), String::new()),
+            done: false,
         }
-        Ok(sent)
     }
+}
+
+impl ExportPages {
+    /// The next screenings with their histories; `None` once all are read.
+    pub async fn next(&mut self) -> Result<Option<Vec<ExportLine>>, StoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self.read().await?;
+        self.done = page.len() < PAGE as usize;
+        match page.last() {
+            None => Ok(None),
+            Some(last) => {
+                self.after = (
+                    last.screening.created_at.clone(),
+                    last.screening.id.to_string(),
+                );
+                Ok(Some(page))
+            }
+        }
+    }
+
+    /// One page, in one read-only transaction on one connection.
+    async fn read(&self) -> Result<Vec<ExportLine>, StoreError> {
+        let _permit = self
+            .store
+            .export_connections
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let mut conn = self.store.pool.acquire().await?;
+        let mut tx = conn.begin().await?;
+        if self.store.postgres_url.is_some() {
+            // One snapshot for the page's three queries.
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .await?;
+        }
+        let (after_created, after_id) = &self.after;
+        let start = after_created.max(&self.from);
+        let rows = sqlx::query(SCREENINGS)
+            .bind(&self.clinic)
+            .bind(start)
+            .bind(&self.to)
+            .bind(after_created)
+            .bind(after_id)
+            .bind(PAGE)
+            .fetch_all(&mut *tx)
+            .await?;
+        let Some(last) = rows.last() else {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        };
+        let (last_created, last_id): (String, String) =
+            (last.try_get("created_at")?, last.try_get("id")?);
+        let history = |sql: &'static str| {
+            sqlx::query(sql)
+                .bind(&self.clinic)
+                .bind(start)
+                .bind(&last_created)
+                .bind(after_created)
+                .bind(after_id)
+                .bind(&last_created)
+                .bind(&last_id)
+        };
+        let changes = history(CHANGES).fetch_all(&mut *tx).await?;
+        let reads = history(READS).fetch_all(&mut *tx).await?;
+        tx.rollback().await?;
+        drop(conn);
+        let mut changes = by_screening(&changes, change_event)?;
+        let mut reads = by_screening(&reads, view_event)?;
+        rows.iter()
+            .map(|row| {
+                let screening = screening(row)?;
+                let id = screening.id.to_string();
+                Ok(ExportLine {
+                    history: merge_history(
+                        changes.remove(&id).unwrap_or_default(),
+                        reads.remove(&id).unwrap_or_default(),
+                    ),
+                    screening,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Events of a page's screenings, by screening id, each in its order.
+fn by_screening(
+    rows: &[AnyRow],
+    event: fn(&AnyRow) -> Result<Event, StoreError>,
+) -> Result<HashMap<String, Vec<Event>>, StoreError> {
+    let mut out: HashMap<String, Vec<Event>> = HashMap::new();
+    for row in rows {
+        out.entry(row.try_get("s_id")?)
+            .or_default()
+            .push(event(row)?);
+    }
+    Ok(out)
 }

@@ -25,7 +25,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
 pub use committing::Committing;
-pub use export::ExportLine;
+pub use export::{ExportLine, ExportPages};
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
 pub use screenings::{Created, Cursor, LastChange, ListFilter, NewScreening, Order, StoredAnswers};
 
@@ -105,6 +105,12 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// The SQLite WAL file is cut back to this size (bytes) whenever it is
+/// reset, on every connection that writes (`PRAGMA journal_size_limit`).
+/// Without it the file keeps the largest size it ever grew to: a long
+/// reader with writes meanwhile once left 930 MB behind.
+pub(crate) const WAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
+
 /// Creations are written apart from the pool: by one thread grouping
 /// them into one commit on SQLite, by a few connections of their own on
 /// PostgreSQL.
@@ -117,6 +123,9 @@ enum Writer {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// The pool's connections exports may hold at once: all but one, so
+    /// that the API routes always have one (`export`).
+    export_connections: std::sync::Arc<tokio::sync::Semaphore>,
     /// Who writes creations.
     writer: Writer,
     /// The URL, on PostgreSQL (for LISTEN on its own connection).
@@ -188,11 +197,12 @@ impl Store {
         } else {
             anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite:");
         };
+        let connections = match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 10,
+        };
         let options = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 4,
-                Backend::Postgres => 10,
-            })
+            .max_connections(connections)
             .acquire_timeout(Duration::from_secs(10))
             // No ping before each use (a round trip to the database): a
             // connection the server dropped fails its query instead, which
@@ -210,11 +220,13 @@ impl Store {
                     }
                     if backend == Backend::Sqlite {
                         // WAL for concurrent readers; FULL so that a commit
-                        // survives power loss, not only a process crash.
-                        conn.execute(
+                        // survives power loss, not only a process crash; the
+                        // WAL file cut back to a bounded size once it is reset.
+                        conn.execute(sqlx::AssertSqlSafe(format!(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                        )
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                             PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
+                        )))
                         .await?;
                     }
                     Ok(())
@@ -236,6 +248,9 @@ impl Store {
         let postgres_url = (backend == Backend::Postgres).then(|| url.into());
         Ok(Store {
             pool,
+            export_connections: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                connections as usize - 1,
+            )),
             writer,
             postgres_url,
         })

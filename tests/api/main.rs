@@ -19,6 +19,7 @@ mod documents;
 mod errors;
 mod evaluations;
 mod export;
+mod export_limits;
 mod fhir;
 mod fhir_placement;
 mod first_key;
