@@ -26,6 +26,7 @@ pub use limit::RateLimiter;
 use crate::questionnaire::FieldError;
 pub use crate::screening::Clinic;
 use crate::screening::ScreeningId;
+use crate::screening::printable::printable;
 use crate::screening::record::{Actor, Invalid, from_json};
 
 /// What a key may do.
@@ -161,7 +162,8 @@ pub fn raw_digest(presented: &str) -> Option<RawDigest> {
     .then(|| Sha256::digest(presented.as_bytes()).into())
 }
 
-/// What a key is for, as people read it: 1 to 100 printable characters,
+/// What a key is for, as people read it: 1 to 100 printable characters
+/// (`screening::printable`, the rule a clinician's name follows too),
 /// trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label(String);
@@ -171,7 +173,7 @@ impl Label {
 
     pub fn parse(raw: &str) -> Result<Label, &'static str> {
         let label = raw.trim();
-        (!label.is_empty() && label.chars().count() <= 100 && !label.chars().any(char::is_control))
+        (!label.is_empty() && label.chars().count() <= 100 && printable(label))
             .then(|| Label(label.to_string()))
             .ok_or(Label::RULE)
     }

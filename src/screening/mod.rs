@@ -5,6 +5,7 @@
 pub mod evaluation;
 pub mod explain;
 pub mod impact;
+pub mod printable;
 pub mod record;
 pub mod stats;
 pub mod version;

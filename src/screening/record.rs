@@ -9,6 +9,7 @@ use validator::Validate;
 
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
+use crate::screening::printable::printable;
 
 /// A screening's id: a random UUID (v7: time-ordered, not guessable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -178,17 +179,28 @@ pub struct ReviewRequest {
     #[serde(default)]
     #[validate(nested)]
     pub reason: Option<ReviewReason>,
-    /// The clinician's identifier (name or staff number).
-    #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
+    /// The clinician's identifier (name or staff number): printable
+    /// characters, as a key's label (no control characters, line breaks or
+    /// bidirectional overrides); trimmed.
+    #[validate(length(min = 1, max = 128), custom(function = "clinician_name"))]
     #[schema(example = "dr-okafor")]
     pub clinician: String,
 }
 
-fn not_blank(s: &str) -> Result<(), validator::ValidationError> {
-    if s.trim().is_empty() {
+/// A clinician's name as kept (trimmed): not blank, and every character
+/// shown as itself, by the same rule as a key's label.
+fn clinician_name(s: &str) -> Result<(), validator::ValidationError> {
+    let name = s.trim();
+    if name.is_empty() {
         return Err(
             validator::ValidationError::new("blank").with_message("must not be blank".into())
         );
+    }
+    if !printable(name) {
+        return Err(validator::ValidationError::new("printable").with_message(
+            "expected printable characters: no control characters, line breaks or bidirectional overrides"
+                .into(),
+        ));
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ mod last_admin;
 mod log_stall;
 mod logs;
 mod metrics;
+mod names;
 mod openapi;
 mod operations;
 mod preconditions;

@@ -1,0 +1,111 @@
+//! Names people read on the record: a clinician's name on a review, a key's
+//! label. Both are refused, by field and never echoed, when they hold a
+//! character that is not shown as itself (a control character, a line
+//! break, a bidirectional override); both by the same one check.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{case_answers, spawn_app};
+
+/// Characters that are not shown as themselves: controls (C0, DEL, C1),
+/// line and paragraph separators, and the bidirectional overrides and
+/// isolates that reorder what follows them.
+const HIDDEN: [char; 12] = [
+    '\u{0}', '\u{7}', '\t', '\n', '\u{1b}', '\u{7f}', '\u{85}', '\u{202e}', '\u{202a}', '\u{2066}',
+    '\u{2028}', '\u{2029}',
+];
+
+/// A name with `c` inside it (not at either end, where it might be trimmed).
+fn hiding(c: char) -> String {
+    format!("dr-SECRET{c}someone-else")
+}
+
+#[tokio::test]
+async fn a_clinician_name_that_hides_characters_is_refused_by_name_and_never_echoed() {
+    let app = spawn_app().await;
+    let id = app.create_screening(&case_answers("ideal-candidate")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/screenings/{id}/review");
+    for name in HIDDEN.map(hiding) {
+        let res = app
+            .post_as(
+                &app.keys.clinician,
+                &path,
+                &json!({"decision": "confirm", "clinician": name}),
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{name:?}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{name:?}"
+        );
+        let text = res.text().await.unwrap();
+        assert!(!text.contains("SECRET"), "{name:?} echoed: {text}");
+        let problem: Value = serde_json::from_str(&text).unwrap();
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["clinician"], "{name:?}: {text}");
+    }
+    // Nothing was recorded: still pending, no review on the history.
+    let record: Value = app
+        .get(&format!("/v1/screenings/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["status"], "pending_review");
+    let history: Value = app
+        .get(&format!("/v1/screenings/{id}/history"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        history["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["kind"] != "reviewed"),
+        "{history}"
+    );
+
+    // Names in any script are taken as written (trimmed), joiners included.
+    let name = "Dr. Zoë O’Brien-Nuñez \u{645}\u{647}\u{200c}\u{633}\u{627}";
+    let res = app
+        .post_as(
+            &app.keys.clinician,
+            &path,
+            &json!({"decision": "confirm", "clinician": format!("  {name} ")}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let reviewed: Value = res.json().await.unwrap();
+    assert_eq!(reviewed["review"]["clinician"], name);
+}
+
+#[tokio::test]
+async fn a_key_label_is_held_to_the_same_rule_as_a_clinician_name() {
+    let app = spawn_app().await;
+    for label in HIDDEN.map(hiding) {
+        let res = app
+            .post_as(
+                &app.keys.admin,
+                "/v1/keys",
+                &json!({"role": "intake", "label": label}),
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{label:?}");
+        let text = res.text().await.unwrap();
+        assert!(!text.contains("SECRET"), "{label:?} echoed: {text}");
+        let problem: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(problem["errors"][0]["field"], "label", "{text}");
+        assert_eq!(problem["errors"].as_array().unwrap().len(), 1, "{text}");
+    }
+}
