@@ -133,6 +133,8 @@ pub enum Decision {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ReasonCode {
+    // `clinical_judgement`: the code clinics integrate against, kept as it
+    // was first published; its label is US English ("Clinical judgment").
     ClinicalJudgement,
     NewInformation,
     PatientPreference,
@@ -148,7 +150,7 @@ impl ReasonCode {
     /// The label a clinician reads.
     pub fn label(self) -> &'static str {
         match self {
-            ReasonCode::ClinicalJudgement => "Clinical judgement",
+            ReasonCode::ClinicalJudgement => "Clinical judgment",
             ReasonCode::NewInformation => "New information",
             ReasonCode::PatientPreference => "Patient preference",
             ReasonCode::DataEntryError => "Data entry error",

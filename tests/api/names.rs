@@ -109,3 +109,32 @@ async fn a_key_label_is_held_to_the_same_rule_as_a_clinician_name() {
         assert_eq!(problem["errors"].as_array().unwrap().len(), 1, "{text}");
     }
 }
+#[tokio::test]
+async fn review_reasons_read_in_us_english_and_keep_their_codes() {
+    let app = spawn_app().await;
+    // The review page's words.
+    let page = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains(r#""clinical_judgement":"Clinical judgment""#),
+        "the review page's reasons"
+    );
+    assert!(!page.contains("Clinical judgement"));
+    // An override with the code clinics integrate against is still taken.
+    let id = app.create_screening(&case_answers("ideal-candidate")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .post_as(
+            &app.keys.clinician,
+            &format!("/v1/screenings/{id}/review"),
+            &json!({"decision": "override", "final_outcome": "not_yet_eligible",
+                "reason": {"code": "clinical_judgement"}, "clinician": "dr-okafor"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let reviewed: Value = res.json().await.unwrap();
+    assert_eq!(reviewed["review"]["reason"]["code"], "clinical_judgement");
+}
