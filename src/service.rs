@@ -17,11 +17,13 @@ use crate::questionnaire::{Answers, FieldError};
 use crate::rules::live::LiveRules;
 use crate::rules::{Outcome, RuleSet};
 use crate::screening::record::{
-    Actor, Clinic, Event, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
+    Actor, Clinic, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
 };
 use crate::screening::version::{IfMatch, Version};
 use crate::screening::{Evaluation, Screening, ScreeningId, Status, evaluate};
-use crate::store::{Created, ListFilter, NewScreening, Store, StoreError, StoredAnswers};
+use crate::store::{
+    Created, HistoryCursor, HistoryPage, ListFilter, NewScreening, Store, StoreError, StoredAnswers,
+};
 
 /// Why an operation did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -395,14 +397,17 @@ impl Screenings {
         Ok(())
     }
 
-    /// Every event of a screening of the clinic, oldest first.
+    /// Up to `limit` events of a screening of the clinic after `after`,
+    /// oldest first.
     pub async fn history(
         &self,
         clinic: &Clinic,
         id: ScreeningId,
-    ) -> Result<Vec<Event>, ServiceError> {
+        after: &HistoryCursor,
+        limit: u32,
+    ) -> Result<HistoryPage, ServiceError> {
         self.store
-            .history(clinic, id)
+            .history(clinic, id, after, limit)
             .await?
             .ok_or(ServiceError::NotFound)
     }

@@ -8,6 +8,7 @@ pub mod export;
 pub mod extract;
 pub mod fhir;
 pub mod health;
+pub mod history;
 pub mod json;
 pub mod keys;
 pub mod me;
@@ -137,7 +138,7 @@ pub fn router(
             "/v1/screenings/{id}/answers",
             axum::routing::put(screenings::correct),
         )
-        .route("/v1/screenings/{id}/history", get(screenings::history))
+        .route("/v1/screenings/{id}/history", get(history::history))
         .route("/v1/stats", get(stats::get))
         .route("/v1/export", get(export::get))
         .route("/v1/keys", post(keys::create).get(keys::list))

@@ -37,7 +37,7 @@ use crate::screening::evaluate;
         super::screenings::get,
         super::screenings::review,
         super::screenings::correct,
-        super::screenings::history,
+        super::history::history,
         super::stats::get,
         super::export::get,
         super::keys::create,

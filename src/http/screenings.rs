@@ -1,4 +1,5 @@
-//! Screenings: create, read, the review queue, review, correct, history.
+//! Screenings: create, read, the review queue, review, correct (the
+//! history is `super::history`).
 //! Each handler parses, calls `crate::service`, and maps the result.
 
 use std::collections::BTreeMap;
@@ -21,7 +22,7 @@ use super::{AppState, LoggedOutcome};
 use crate::auth::{Action, Caller, Clinic};
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
-use crate::screening::record::{Event, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp};
+use crate::screening::record::{IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp};
 use crate::screening::version::{IfMatch, Version};
 use crate::screening::{Screening, ScreeningId, Status};
 use crate::store::{Cursor, ListFilter, Order};
@@ -435,28 +436,4 @@ pub async fn correct(
         )
         .await?;
     Ok(with_etag(StatusCode::OK, &corrected))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct History {
-    /// Oldest first. Events are append-only.
-    pub events: Vec<Event>,
-}
-
-/// The audit trail of a screening.
-#[utoipa::path(get, path = "/v1/screenings/{id}/history", operation_id = "getHistory", tag = "screenings",
-    params(("id" = String, Path, format = Uuid)),
-    responses(
-        (status = 200, description = "The screening's history, oldest first", body = History),
-        (status = 404, description = "No such screening", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn history(
-    State(app): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<History>, ApiError> {
-    caller.may(Action::ReadHistory)?;
-    let id = screening_id(&id)?;
-    let events = app.screenings.history(&caller.clinic, id).await?;
-    Ok(Json(History { events }))
 }

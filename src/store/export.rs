@@ -20,7 +20,8 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Connection, Executor, Row};
 
-use super::screenings::{change_event, merge_history, screening, view_event};
+use super::history::{change_event, merge_history, view_event};
+use super::screenings::screening;
 use super::{Store, StoreError};
 use crate::screening::record::{Actor, Clinic, Event, Period, Screening, timestamp};
 

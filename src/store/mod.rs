@@ -11,6 +11,7 @@ pub mod backup;
 mod batch;
 mod committing;
 mod export;
+mod history;
 mod keys;
 mod pg_writer;
 pub mod replay;
@@ -27,6 +28,7 @@ use sqlx::{AnyPool, Executor, Row};
 pub use committing::Committing;
 pub use export::{ExportLine, ExportPages};
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
+pub use history::{HistoryCursor, HistoryPage};
 pub use screenings::{Created, Cursor, LastChange, ListFilter, NewScreening, Order, StoredAnswers};
 
 /// This binary's migrations, for each backend.

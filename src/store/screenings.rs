@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Store, StoreError, Writer};
 use crate::rules::Outcome;
 use crate::screening::record::{
-    Actor, Clinic, Event, EventKind, IdempotencyKey, Review, Screening, ScreeningSummary, Status,
+    Actor, Clinic, EventKind, IdempotencyKey, Review, Screening, ScreeningSummary, Status,
 };
 use crate::screening::stats::{FiredCodes, Stats, StatsBuilder, StatsRow};
 use crate::screening::{Evaluation, ScreeningId};
@@ -132,7 +132,7 @@ impl ListFilter {
     }
 }
 
-fn raw(text: String) -> Result<Box<RawValue>, StoreError> {
+pub(super) fn raw(text: String) -> Result<Box<RawValue>, StoreError> {
     RawValue::from_string(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -154,7 +154,7 @@ pub(super) fn clinic(text: &str) -> Result<Clinic, StoreError> {
     Clinic::parse(text).map_err(|_| StoreError::Corrupt("clinic".into()))
 }
 
-fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+pub(super) fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -210,46 +210,6 @@ async fn append_event(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// A change on a screening's history, from its row.
-pub(super) fn change_event(row: &AnyRow) -> Result<Event, StoreError> {
-    Ok(Event {
-        seq: 0,
-        kind: json(&format!("\"{}\"", row.try_get::<String, _>("kind")?))?,
-        at: row.try_get("at")?,
-        actor: json(&row.try_get::<String, _>("actor")?)?,
-        data: raw(row.try_get("data")?)?,
-    })
-}
-
-/// A read of a screening, from its row.
-pub(super) fn view_event(row: &AnyRow) -> Result<Event, StoreError> {
-    Ok(Event {
-        seq: 0,
-        kind: EventKind::Viewed,
-        at: row.try_get("at")?,
-        actor: json(&row.try_get::<String, _>("actor")?)?,
-        data: raw("{}".into())?,
-    })
-}
-
-/// One history: changes keep their order; a read goes before the first
-/// change that came after it; numbered from 1.
-pub(super) fn merge_history(changes: Vec<Event>, views: Vec<Event>) -> Vec<Event> {
-    let mut events = Vec::with_capacity(changes.len() + views.len());
-    let (mut changes, mut views) = (changes.into_iter().peekable(), views.into_iter().peekable());
-    loop {
-        let next = match (changes.peek(), views.peek()) {
-            (Some(c), Some(v)) if v.at < c.at => views.next(),
-            (Some(_), _) => changes.next(),
-            (None, _) => views.next(),
-        };
-        let Some(mut event) = next else { break };
-        event.seq = events.len() as i64 + 1;
-        events.push(event);
-    }
-    events
 }
 
 impl Store {
@@ -568,23 +528,6 @@ impl Store {
         .transpose()
     }
 
-    /// Records a read of the record: its own append-only table, no lock and
-    /// no sequence, so that reads never contend with a change.
-    pub async fn record_view(
-        &self,
-        id: ScreeningId,
-        at: &str,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO screening_views (screening_id, at, actor) VALUES ($1, $2, $3)")
-            .bind(id.to_string())
-            .bind(at)
-            .bind(to_json(actor))
-            .execute(self.write_pool())
-            .await?;
-        Ok(())
-    }
-
     /// Who created a screening of the clinic (its `created` event's actor).
     pub async fn created_by(
         &self,
@@ -632,39 +575,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Every event of a screening, oldest first: its changes in the order
-    /// they were made (`seq`), with the reads merged in by time, and the
-    /// whole numbered from 1.
-    pub async fn history(
-        &self,
-        clinic: &Clinic,
-        id: ScreeningId,
-    ) -> Result<Option<Vec<Event>>, StoreError> {
-        if self.get(clinic, id).await?.is_none() {
-            return Ok(None);
-        }
-        let rows = sqlx::query("SELECT seq, kind, at, actor, data FROM screening_events WHERE screening_id = $1 ORDER BY seq")
-            .bind(id.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        let changes = rows
-            .iter()
-            .map(change_event)
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let rows = sqlx::query(
-            "SELECT at, actor FROM screening_views WHERE screening_id = $1 ORDER BY at, n",
-        )
-        .bind(id.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        let views = rows
-            .iter()
-            .map(view_event)
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let events = merge_history(changes, views);
-        Ok(Some(events))
     }
 }
 

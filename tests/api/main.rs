@@ -23,6 +23,7 @@ mod export_limits;
 mod fhir;
 mod fhir_placement;
 mod first_key;
+mod history;
 mod keys;
 mod last_admin;
 mod log_stall;

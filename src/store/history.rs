@@ -1,0 +1,232 @@
+//! A screening's history: its changes (`screening_events`, numbered under
+//! the screening's row lock) and its reads (`screening_views`, apart so
+//! that a read never waits for a change), merged into one stream and read a
+//! page at a time. Each page is two keyset queries of at most one page more
+//! than it shows, merged here: what a request holds does not grow with the
+//! history.
+
+use std::collections::VecDeque;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::screenings::{json, raw, to_json};
+use super::{Store, StoreError};
+use crate::screening::ScreeningId;
+use crate::screening::record::{Actor, Clinic, Event, EventKind};
+
+/// Where a page of a history ended, in both of its streams, and how many
+/// events came before (the next event's `seq` is one more).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HistoryCursor {
+    /// Events already given.
+    pub position: i64,
+    /// The last change given (its `seq` in the table), 0 for none.
+    pub seq: i64,
+    /// The last read given: its first time and its row, "" and 0 for none.
+    pub view_at: String,
+    pub view_n: i64,
+}
+
+/// A page of a history, oldest first, and where the next one starts.
+pub struct HistoryPage {
+    pub events: Vec<Event>,
+    /// `None` on the last page.
+    pub next: Option<HistoryCursor>,
+}
+
+/// A change on a screening's history, from its row.
+pub(super) fn change_event(row: &AnyRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        seq: 0,
+        kind: json(&format!("\"{}\"", row.try_get::<String, _>("kind")?))?,
+        at: row.try_get("at")?,
+        actor: json(&row.try_get::<String, _>("actor")?)?,
+        data: raw(row.try_get("data")?)?,
+    })
+}
+
+/// A read of a screening, from its row.
+pub(super) fn view_event(row: &AnyRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        seq: 0,
+        kind: EventKind::Viewed,
+        at: row.try_get("at")?,
+        actor: json(&row.try_get::<String, _>("actor")?)?,
+        data: raw("{}".into())?,
+    })
+}
+
+/// Which comes next, given the next change and the next read of each
+/// stream: a read goes before the first change that came after it; `None`
+/// when both are done.
+fn read_comes_first(change: Option<&Event>, read: Option<&Event>) -> Option<bool> {
+    match (change, read) {
+        (Some(c), Some(r)) => Some(r.at < c.at),
+        (Some(_), None) => Some(false),
+        (None, Some(_)) => Some(true),
+        (None, None) => None,
+    }
+}
+
+/// One whole history: changes keep their order; a read goes before the
+/// first change that came after it; numbered from 1.
+pub(super) fn merge_history(changes: Vec<Event>, views: Vec<Event>) -> Vec<Event> {
+    let mut events = Vec::with_capacity(changes.len() + views.len());
+    let (mut changes, mut views) = (changes.into_iter().peekable(), views.into_iter().peekable());
+    while let Some(read) = read_comes_first(changes.peek(), views.peek()) {
+        let mut event = if read { views.next() } else { changes.next() }.expect("peeked");
+        event.seq = events.len() as i64 + 1;
+        events.push(event);
+    }
+    events
+}
+
+const CHANGES: &str = "SELECT seq, kind, at, actor, data FROM screening_events \
+     WHERE screening_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+const READS: &str = "SELECT n, at, actor FROM screening_views \
+     WHERE screening_id = $1 AND (at, n) > ($2, $3) ORDER BY at, n LIMIT $4";
+
+impl Store {
+    /// Up to `limit` events of a screening of `clinic` after `after`, oldest
+    /// first, numbered on from the cursor's position; `None` when there is
+    /// no such screening.
+    pub async fn history(
+        &self,
+        clinic: &Clinic,
+        id: ScreeningId,
+        after: &HistoryCursor,
+        limit: u32,
+    ) -> Result<Option<HistoryPage>, StoreError> {
+        let found = sqlx::query("SELECT 1 FROM screenings WHERE id = $1 AND clinic = $2")
+            .bind(id.to_string())
+            .bind(clinic.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        if found.is_none() {
+            return Ok(None);
+        }
+        // One more of each than the page shows: the page never runs out of
+        // either stream before it is full, and what is left says whether
+        // there is a next page.
+        let fetch = i64::from(limit) + 1;
+        let mut changes = sqlx::query(CHANGES)
+            .bind(id.to_string())
+            .bind(after.seq)
+            .bind(fetch)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get::<i64, _>("seq")?, change_event(row)?)))
+            .collect::<Result<VecDeque<_>, StoreError>>()?;
+        let mut reads = sqlx::query(READS)
+            .bind(id.to_string())
+            .bind(after.view_at.as_str())
+            .bind(after.view_n)
+            .bind(fetch)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get::<i64, _>("n")?, view_event(row)?)))
+            .collect::<Result<VecDeque<_>, StoreError>>()?;
+        let mut cursor = after.clone();
+        let mut events = Vec::new();
+        while events.len() < limit as usize {
+            let Some(read) =
+                read_comes_first(changes.front().map(|c| &c.1), reads.front().map(|r| &r.1))
+            else {
+                break;
+            };
+            let mut event = if read {
+                let (n, event) = reads.pop_front().expect("peeked");
+                (cursor.view_at, cursor.view_n) = (event.at.clone(), n);
+                event
+            } else {
+                let (seq, event) = changes.pop_front().expect("peeked");
+                cursor.seq = seq;
+                event
+            };
+            cursor.position += 1;
+            event.seq = cursor.position;
+            events.push(event);
+        }
+        let next = (!changes.is_empty() || !reads.is_empty()).then_some(cursor);
+        Ok(Some(HistoryPage { events, next }))
+    }
+
+    /// Records a read of the record: its own append-only table, no lock and
+    /// no sequence, so that reads never contend with a change.
+    pub async fn record_view(
+        &self,
+        id: ScreeningId,
+        at: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO screening_views (screening_id, at, actor) VALUES ($1, $2, $3)")
+            .bind(id.to_string())
+            .bind(at)
+            .bind(to_json(actor))
+            .execute(self.write_pool())
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::screening::record::Actor;
+
+    fn event(kind: EventKind, at: &str) -> Event {
+        Event {
+            seq: 0,
+            kind,
+            at: at.into(),
+            actor: Actor {
+                key_id: "k".into(),
+                label: "l".into(),
+                clinician: None,
+            },
+            data: raw("{}".into()).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_read_goes_before_the_first_change_after_it_and_changes_keep_their_order() {
+        use EventKind::*;
+        // Two changes out of time order (numbered under the lock in the
+        // order they committed), reads around them.
+        let changes = vec![
+            event(Created, "1"),
+            event(CdsFeedback, "5"),
+            event(Reviewed, "4"),
+        ];
+        let reads = vec![
+            event(Viewed, "0"),
+            event(Viewed, "3"),
+            event(Viewed, "5"),
+            event(Viewed, "6"),
+        ];
+        let merged: Vec<(i64, EventKind, String)> = merge_history(changes, reads)
+            .into_iter()
+            .map(|e| (e.seq, e.kind, e.at))
+            .collect();
+        let expected = [
+            (Viewed, "0"),
+            (Created, "1"),
+            (Viewed, "3"),
+            (CdsFeedback, "5"),
+            (Reviewed, "4"),
+            (Viewed, "5"),
+            (Viewed, "6"),
+        ];
+        assert_eq!(
+            merged,
+            expected
+                .iter()
+                .enumerate()
+                .map(|(i, (k, at))| (i as i64 + 1, *k, at.to_string()))
+                .collect::<Vec<_>>()
+        );
+    }
+}
