@@ -22,7 +22,8 @@ use crate::screening::record::{
 use crate::screening::version::{IfMatch, Version};
 use crate::screening::{Evaluation, Screening, ScreeningId, Status, evaluate};
 use crate::store::{
-    Created, HistoryCursor, HistoryPage, ListFilter, NewScreening, Store, StoreError, StoredAnswers,
+    Created, HistoryCursor, HistoryPage, ListFilter, NewScreening, Store, StoreError,
+    StoredAnswers, ViewWindow,
 };
 
 /// Why an operation did not happen.
@@ -121,11 +122,26 @@ const ANSWERS_FROZEN: &str = "the screening has been reviewed: its answers can n
 pub struct Screenings {
     rules: LiveRules,
     store: Store,
+    /// How long a key's repeated reads of a record are counted as one.
+    view_window: ViewWindow,
 }
 
 impl Screenings {
     pub fn new(rules: LiveRules, store: Store) -> Self {
-        Screenings { rules, store }
+        Screenings {
+            rules,
+            store,
+            view_window: ViewWindow::seconds(ViewWindow::DEFAULT_SECONDS),
+        }
+    }
+
+    /// Counts a key's reads of a record less than `window` apart as one
+    /// event (15 minutes unless set).
+    pub fn with_view_window(self, window: ViewWindow) -> Self {
+        Screenings {
+            view_window: window,
+            ..self
+        }
     }
 
     /// The rule set in use now.
@@ -240,8 +256,9 @@ impl Screenings {
         actor: &Actor,
     ) -> Result<Screening, ServiceError> {
         let screening = self.find(clinic, id).await?;
-        let at = timestamp(chrono::Utc::now());
-        self.store.record_view(screening.id, &at, actor).await?;
+        self.store
+            .record_view(screening.id, chrono::Utc::now(), actor, self.view_window)
+            .await?;
         Ok(screening)
     }
 

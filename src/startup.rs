@@ -15,7 +15,7 @@ use crate::http::{self, App, AppState};
 use crate::rules::RuleSet;
 use crate::rules::live::LiveRules;
 use crate::service::Screenings;
-use crate::store::Store;
+use crate::store::{Store, ViewWindow};
 
 pub struct Application {
     listener: TcpListener,
@@ -212,7 +212,8 @@ impl Application {
         tokio::spawn(watch_key_generation(store.clone(), auth.clone()));
         tokio::spawn(listen_for_revocations(store.clone(), auth.clone()));
         let state = AppState::new(App {
-            screenings: Screenings::new(rules.clone(), store.clone()),
+            screenings: Screenings::new(rules.clone(), store.clone())
+                .with_view_window(ViewWindow::seconds(settings.view_window_secs)),
             rules,
             openapi: Default::default(),
             store,

@@ -41,7 +41,8 @@ pub struct HistoryParams {
 
 #[derive(Serialize, ToSchema)]
 pub struct History {
-    /// Oldest first, numbered from 1 across pages. Events are append-only.
+    /// Oldest first, numbered from 1 across pages. Events are append-only;
+    /// a `viewed` event counts a key's repeated reads (its `data`).
     pub events: Vec<Event>,
     /// The next page, or null on the last one.
     #[schema(required = true)]
@@ -129,7 +130,9 @@ impl HistoryParams {
 /// The audit trail of a screening.
 ///
 /// Its changes and its reads, oldest first, a page at a time: follow `next`
-/// for the following page.
+/// for the following page. A key's reads of the record less than the
+/// service's window apart (15 minutes unless set), with no change in
+/// between, are one `viewed` event with their count, first and last time.
 #[utoipa::path(get, path = "/v1/screenings/{id}/history", operation_id = "getHistory", tag = "screenings",
     params(("id" = String, Path, format = Uuid), HistoryParams),
     responses(

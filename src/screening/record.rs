@@ -497,8 +497,8 @@ pub struct Event {
     pub at: String,
     pub actor: Actor,
     /// What happened, by `kind`: the suggestion made, the previous answers
-    /// and evaluation of a correction, the review, the CDS feedback, or
-    /// nothing more for a read.
+    /// and evaluation of a correction, the review, the CDS feedback, or how
+    /// many reads, from when to when.
     #[schema(value_type = EventData)]
     pub data: Box<RawValue>,
 }
@@ -564,11 +564,20 @@ pub struct CdsFeedbackData {
     pub outcome_timestamp: Option<String>,
 }
 
-/// `viewed`: who read the record is the event's actor; nothing more.
+/// `viewed`: who read the record is the event's actor. Its reads less than
+/// the service's window apart, with no change in between, are this one
+/// event: how many, the first (the event's `at`) and the last.
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub struct ViewedData {}
+pub struct ViewedData {
+    #[schema(minimum = 1)]
+    pub count: i64,
+    #[schema(format = DateTime)]
+    pub first: String,
+    #[schema(format = DateTime)]
+    pub last: String,
+}
 
 /// A client's `Idempotency-Key`: 1 to 128 visible ASCII characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

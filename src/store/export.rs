@@ -51,7 +51,7 @@ const CHANGES: &str = "SELECT s.id AS s_id, e.seq, e.kind, e.at, e.actor, e.data
      WHERE s.clinic = $1 AND s.created_at >= $2 AND s.created_at <= $3 \
      AND (s.created_at > $4 OR s.id > $5) AND (s.created_at < $6 OR s.id <= $7) \
      ORDER BY s.created_at, s.id, e.seq";
-const READS: &str = "SELECT s.id AS s_id, v.at, v.actor \
+const READS: &str = "SELECT s.id AS s_id, v.at, v.actor, v.reads, v.last_at \
      FROM screening_views v JOIN screenings s ON s.id = v.screening_id \
      WHERE s.clinic = $1 AND s.created_at >= $2 AND s.created_at <= $3 \
      AND (s.created_at > $4 OR s.id > $5) AND (s.created_at < $6 OR s.id <= $7) \

@@ -4,16 +4,39 @@
 //! page at a time. Each page is two keyset queries of at most one page more
 //! than it shows, merged here: what a request holds does not grow with the
 //! history.
+//!
+//! Repeated reads of a record by one key are one row with a count: a read
+//! joins the key's latest row while the gap since its last read is within
+//! the window and the screening has not changed since that row began.
 
 use std::collections::VecDeque;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::screenings::{json, raw, to_json};
 use super::{Store, StoreError};
 use crate::screening::ScreeningId;
-use crate::screening::record::{Actor, Clinic, Event, EventKind};
+use crate::screening::record::{Actor, Clinic, Event, EventKind, timestamp};
+
+/// How long after a key's last read of a record its next read is still
+/// counted with it; `None`: every read is an event of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewWindow(Option<TimeDelta>);
+
+impl ViewWindow {
+    /// Unless set: 15 minutes.
+    pub const DEFAULT_SECONDS: u64 = 15 * 60;
+    /// The longest window: a day.
+    pub const MAX_SECONDS: u64 = 86_400;
+
+    /// `seconds` long (at most a day); 0 keeps every read apart.
+    pub fn seconds(seconds: u64) -> ViewWindow {
+        let seconds = seconds.min(Self::MAX_SECONDS) as i64;
+        ViewWindow((seconds > 0).then(|| TimeDelta::seconds(seconds)))
+    }
+}
 
 /// Where a page of a history ended, in both of its streams, and how many
 /// events came before (the next event's `seq` is one more).
@@ -46,14 +69,21 @@ pub(super) fn change_event(row: &AnyRow) -> Result<Event, StoreError> {
     })
 }
 
-/// A read of a screening, from its row.
+/// The reads of one row, from the row: at its first read, with how many
+/// and the first and last.
 pub(super) fn view_event(row: &AnyRow) -> Result<Event, StoreError> {
+    let at: String = row.try_get("at")?;
+    let data = serde_json::json!({
+        "count": row.try_get::<i64, _>("reads")?,
+        "first": &at,
+        "last": row.try_get::<String, _>("last_at")?,
+    });
     Ok(Event {
         seq: 0,
         kind: EventKind::Viewed,
-        at: row.try_get("at")?,
         actor: json(&row.try_get::<String, _>("actor")?)?,
-        data: raw("{}".into())?,
+        at,
+        data: raw(data.to_string())?,
     })
 }
 
@@ -84,7 +114,7 @@ pub(super) fn merge_history(changes: Vec<Event>, views: Vec<Event>) -> Vec<Event
 
 const CHANGES: &str = "SELECT seq, kind, at, actor, data FROM screening_events \
      WHERE screening_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
-const READS: &str = "SELECT n, at, actor FROM screening_views \
+const READS: &str = "SELECT n, at, actor, reads, last_at FROM screening_views \
      WHERE screening_id = $1 AND (at, n) > ($2, $3) ORDER BY at, n LIMIT $4";
 
 impl Store {
@@ -154,20 +184,74 @@ impl Store {
         Ok(Some(HistoryPage { events, next }))
     }
 
-    /// Records a read of the record: its own append-only table, no lock and
-    /// no sequence, so that reads never contend with a change.
+    /// Records a read of the record by `actor` at `at`: counted with the
+    /// key's latest read of it while that is within `window` and nothing
+    /// has changed on the screening since it began, a row of its own
+    /// otherwise. No lock and no sequence: a read never waits for a change.
+    /// Two reads racing to start a row make one, counted twice (the unique
+    /// `follows`); two counted together are each counted (`reads + 1`).
     pub async fn record_view(
         &self,
         id: ScreeningId,
-        at: &str,
+        at: DateTime<Utc>,
         actor: &Actor,
+        window: ViewWindow,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO screening_views (screening_id, at, actor) VALUES ($1, $2, $3)")
+        let (now, actor) = (timestamp(at), to_json(actor));
+        let Some(window) = window.0 else {
+            sqlx::query(
+                "INSERT INTO screening_views (screening_id, at, actor, reads, last_at, follows) \
+                 VALUES ($1, $2, $3, 1, $4, NULL)",
+            )
             .bind(id.to_string())
-            .bind(at)
-            .bind(to_json(actor))
+            .bind(&now)
+            .bind(&actor)
+            .bind(&now)
             .execute(self.write_pool())
             .await?;
+            return Ok(());
+        };
+        let latest: Option<i64> = sqlx::query_scalar(
+            "SELECT n FROM screening_views WHERE screening_id = $1 AND actor = $2 ORDER BY n DESC LIMIT 1",
+        )
+        .bind(id.to_string())
+        .bind(&actor)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(n) = latest {
+            let since = timestamp(at - window);
+            let counted = sqlx::query(
+                "UPDATE screening_views SET reads = reads + 1, \
+                 last_at = CASE WHEN last_at < $1 THEN $2 ELSE last_at END \
+                 WHERE n = $3 AND last_at >= $4 AND NOT EXISTS (\
+                     SELECT 1 FROM screening_events e \
+                     WHERE e.screening_id = screening_views.screening_id AND e.at > screening_views.at)",
+            )
+            .bind(&now)
+            .bind(&now)
+            .bind(n)
+            .bind(&since)
+            .execute(self.write_pool())
+            .await?
+            .rows_affected();
+            if counted == 1 {
+                return Ok(());
+            }
+        }
+        sqlx::query(
+            "INSERT INTO screening_views (screening_id, at, actor, reads, last_at, follows) \
+             VALUES ($1, $2, $3, 1, $4, $5) \
+             ON CONFLICT (screening_id, actor, follows) DO UPDATE SET reads = screening_views.reads + 1, \
+             last_at = CASE WHEN screening_views.last_at < excluded.last_at THEN excluded.last_at \
+                            ELSE screening_views.last_at END",
+        )
+        .bind(id.to_string())
+        .bind(&now)
+        .bind(&actor)
+        .bind(&now)
+        .bind(latest.unwrap_or(0))
+        .execute(self.write_pool())
+        .await?;
         Ok(())
     }
 }
@@ -227,6 +311,19 @@ mod tests {
                 .enumerate()
                 .map(|(i, (k, at))| (i as i64 + 1, *k, at.to_string()))
                 .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_window_of_zero_keeps_every_read_apart() {
+        assert_eq!(ViewWindow::seconds(0), ViewWindow(None));
+        assert_eq!(
+            ViewWindow::seconds(900),
+            ViewWindow(Some(TimeDelta::minutes(15)))
+        );
+        assert_eq!(
+            ViewWindow::seconds(u64::MAX),
+            ViewWindow(Some(TimeDelta::days(1)))
         );
     }
 }

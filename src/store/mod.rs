@@ -28,7 +28,7 @@ use sqlx::{AnyPool, Executor, Row};
 pub use committing::Committing;
 pub use export::{ExportLine, ExportPages};
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
-pub use history::{HistoryCursor, HistoryPage};
+pub use history::{HistoryCursor, HistoryPage, ViewWindow};
 pub use screenings::{Created, Cursor, LastChange, ListFilter, NewScreening, Order, StoredAnswers};
 
 /// This binary's migrations, for each backend.

@@ -47,6 +47,8 @@ async fn a_reviewed_screening_and_its_history_are_as_reviewed() {
         ".events[].at" => "[time]",
         ".events[].actor.key_id" => "[key id]",
         ".events[].data.review.reviewed_at" => "[time]",
+        ".events[].data.first" => "[time]",
+        ".events[].data.last" => "[time]",
     });
 }
 
