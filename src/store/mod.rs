@@ -27,8 +27,8 @@ use sqlx::{AnyPool, Executor, Row};
 
 pub use committing::Committing;
 pub use export::{ExportLine, ExportPages};
-pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
 pub use history::{HistoryCursor, HistoryPage, ViewWindow};
+pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
 pub use screenings::{Created, Cursor, LastChange, ListFilter, NewScreening, Order, StoredAnswers};
 
 /// This binary's migrations, for each backend.
