@@ -137,6 +137,7 @@ impl HistoryParams {
     params(("id" = String, Path, format = Uuid), HistoryParams),
     responses(
         (status = 200, description = "A page of the screening's history, oldest first", body = History),
+        (status = 400, description = "A malformed query string (say, a parameter given twice)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such screening", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad page size or cursor", body = Problem, content_type = "application/problem+json"),
     ))]

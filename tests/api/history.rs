@@ -249,6 +249,15 @@ async fn bad_history_parameters_are_named() {
         let res = app.get(&format!("{history}?limit={limit}")).await;
         assert_eq!(res.status(), 200, "limit={limit}");
     }
+    // A parameter given twice is a malformed query: 400, as documented.
+    let res = app.get(&format!("{history}?limit=1&limit=2")).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    assert!(
+        doc["paths"]["/v1/screenings/{id}/history"]["get"]["responses"]["400"].is_object(),
+        "the 400 is documented"
+    );
 }
 
 #[tokio::test]
