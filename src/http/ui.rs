@@ -49,6 +49,13 @@ const ASSETS: &[(&str, &str)] = &[
     ("dom.js", include_str!("ui/dom.js")),
     ("drafts.js", include_str!("ui/drafts.js")),
     ("form.js", include_str!("ui/form.js")),
+    ("form-checks.js", include_str!("ui/form-checks.js")),
+    ("form-controls.js", include_str!("ui/form-controls.js")),
+    ("form-draft.js", include_str!("ui/form-draft.js")),
+    ("form-result.js", include_str!("ui/form-result.js")),
+    ("form-state.js", include_str!("ui/form-state.js")),
+    ("form-submit.js", include_str!("ui/form-submit.js")),
+    ("form-values.js", include_str!("ui/form-values.js")),
     ("keys.js", include_str!("ui/keys.js")),
     ("queue.js", include_str!("ui/queue.js")),
     ("results.js", include_str!("ui/results.js")),
@@ -70,4 +77,24 @@ pub async fn asset(Path(name): Path<String>) -> Result<Response, super::problem:
         "text/javascript; charset=utf-8"
     };
     Ok(file(content_type, *body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+
+    /// Every module a script imports is served: one left out of ASSETS
+    /// would be a 404 and a page that never starts.
+    #[test]
+    fn every_imported_module_is_served() {
+        for (name, body) in ASSETS {
+            for part in body.split(" from \"./").skip(1) {
+                let imported = &part[..part.find('"').unwrap()];
+                assert!(
+                    ASSETS.iter().any(|(n, _)| *n == imported),
+                    "{name} imports {imported}, which is not served"
+                );
+            }
+        }
+    }
 }

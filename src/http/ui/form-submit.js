@@ -1,0 +1,95 @@
+// Sending the form: Check (an evaluation, nothing stored) or Save (a new
+// screening, or the corrected answers of a reopened one, applied to the
+// version its edits began on), after the checks made here; and what the
+// service answered, shown on the form or as the result.
+
+import { h, fieldId, unreachable } from "./dom.js";
+import { api } from "./api.js";
+import { formState } from "./form-state.js";
+import { collect, nest } from "./form-values.js";
+import { clearErrors, markError, showErrorSummary, checkClientSide, focusField } from "./form-checks.js";
+import { saveDraft, clearDraft } from "./form-draft.js";
+import { answerChanges, changedNotice } from "./changed.js";
+import { resultView } from "./form-result.js";
+import { intakeView } from "./form.js";
+
+let saveDespiteMissing = false;
+
+export async function submit(kind) {
+  clearErrors();
+  formState.form.querySelector("#unreachable")?.remove();
+  const errors = checkClientSide();
+  if (errors.length) return showErrorSummary(errors);
+  const flat = collect();
+  if (kind === "save" && !saveDespiteMissing) {
+    const missing = [...formState.items.values()]
+      .filter(({ item, wrap }) => item.required && !wrap.hidden && flat[item.id] === undefined)
+      .map(({ item }) => item);
+    if (missing.length) {
+      const notice = h("div", { class: "notice", role: "alert", tabindex: "-1" },
+        h("h2", { text: `${missing.length} required question(s) are unanswered` }),
+        h("p", { text: "The suggestion will ask for them. Answer them now, or save anyway and complete them later (under “Finish later”)." }),
+        h("ul", {}, missing.map((item) => h("li", {}, h("a", { href: "#" + fieldId(item.id), onclick: (ev) => { ev.preventDefault(); focusField(item.id); } }, item.question)))),
+        h("button", { type: "button", onclick: () => { saveDespiteMissing = true; submit("save"); }, text: "Save with unanswered questions" }));
+      formState.form.prepend(notice);
+      notice.focus();
+      return;
+    }
+  }
+  saveDespiteMissing = false;
+  const answers = nest(flat);
+  const reopened = formState.screening;
+  const res = kind !== "save"
+    ? await api("POST", "/v1/evaluations", answers)
+    : reopened
+      ? await api("PUT", `/v1/screenings/${reopened.id}/answers`, answers, formState.etag ? { "If-Match": formState.etag } : {})
+      : await api("POST", "/v1/screenings", answers, { "Idempotency-Key": formState.idempotencyKey });
+  if (res.unreachable) {
+    // Nothing is lost: the answers stay on the page and in the draft.
+    const box = unreachable(() => submit(kind));
+    formState.form.prepend(box);
+    box.focus();
+    return;
+  }
+  if (res.status === 412 && reopened) return showChanged(res.data?.changed);
+  if (res.status === 422 && res.data?.errors) {
+    return showErrorSummary(res.data.errors.map((e) => markError(e.field, e.message)));
+  }
+  if (res.status !== 200 && res.status !== 201) {
+    return showErrorSummary([{ path: "", message: res.data?.detail || `the service answered ${res.status}`, id: null }]);
+  }
+  const evaluation = kind === "save" ? res.data.evaluation : res.data;
+  if (kind === "save") {
+    clearDraft();
+    formState.idempotencyKey = crypto.randomUUID();
+  }
+  resultView(evaluation, kind === "save" ? res.data : null, answers.patient?.external_ref, Boolean(reopened));
+}
+
+// Another person saved this screening after the nurse began her edits
+// (412): nothing of hers was saved. The form keeps what she typed, under a
+// notice of who changed which answers; she saves hers over them, having
+// seen them, or discards hers.
+async function showChanged(changed) {
+  const id = formState.screening.id;
+  const res = await api("GET", `/v1/screenings/${encodeURIComponent(id)}`);
+  if (res.unreachable || res.status !== 200) {
+    return showErrorSummary([{ path: "", message: res.data?.detail || "Another person changed this screening, and it cannot be read now: try again.", id: null }]);
+  }
+  const notice = changedNotice({
+    title: "Another person changed this screening while you were editing it",
+    changed,
+    changes: answerChanges(formState.base, res.data.answers),
+    advice: "Nothing of yours was saved: your answers are still in the form. Compare the changes below with them, then save yours over these, or discard yours and open these.",
+    actions: [
+      h("button", { type: "button", class: "primary", text: "Save my answers over these", onclick: () => {
+        Object.assign(formState, { screening: res.data, etag: res.etag, base: res.data.answers });
+        saveDraft();
+        submit("save");
+      } }),
+      h("button", { type: "button", text: "Discard mine and open these", onclick: () => { clearDraft(); intakeView(id); } }),
+    ],
+  });
+  formState.form.prepend(notice);
+  notice.focus();
+}
