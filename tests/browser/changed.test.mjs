@@ -74,7 +74,7 @@ test("a clinician's decision on answers a nurse changed meanwhile is not recorde
   await page.context().close();
 });
 
-test("a nurse whose save comes after another nurse's is told who changed what, and keeps what she typed", async () => {
+test("a nurse whose save comes after another nurse's is told who changed what, keeps what she typed, and chooses where both changed", async () => {
   const made = await call("POST", "/v1/keys", h.adminKey, { role: "intake", label: "nurse Baptiste" });
   assert.equal(made.status, 201);
   const answers = caseAnswers("ideal-candidate");
@@ -96,12 +96,13 @@ test("a nurse whose save comes after another nurse's is told who changed what, a
   const notice = byId(page, "changed");
   await notice.waitFor();
   const text = await notice.textContent();
-  assert.match(text, /Another person changed this screening/);
+  assert.match(text, /Another person saved this screening/);
   assert.match(text, /nurse Baptiste/);
-  assert.match(text, /Nothing of yours was saved/);
-  assert.match(text, new RegExp(`Average pain.*before: ${answers.pain.intensity_nrs}.*now: 3`));
-  assert.match(text, /How long has the low back pain lasted.*before: Unknown.*now: 9/);
+  assert.match(text, /Nothing of yours is saved yet/);
+  assert.match(text, new RegExp(`Their changes, now in your form.*Average pain.*: ${answers.pain.intensity_nrs} NRS points → 3 NRS points`));
+  assert.match(await byId(page, "conflict-pain.duration_months").textContent(), /How long has the low back pain lasted.*Theirs \(nurse Baptiste\): 9 months.*Yours: 14 months/);
   assert.equal(await byId(page, "q-pain.duration_months").inputValue(), "14");
+  assert.equal(await byId(page, "q-pain.intensity_nrs").inputValue(), "3", "their change is in her form");
   let stored = await call("GET", `/v1/screenings/${saved.id}`, h.intakeKey);
   assert.equal(stored.data.answers.pain.duration_months, 9, "the other nurse's answers stand");
   await expectAccessible(page, "a save refused because another nurse saved first");
@@ -111,11 +112,14 @@ test("a nurse whose save comes after another nurse's is told who changed what, a
   assert.equal(await byId(page, "q-pain.duration_months").inputValue(), "14");
   await page.getByRole("button", { name: "Save the completed screening" }).click();
   await notice.waitFor();
-  // Having seen it, she saves hers over theirs.
-  await page.getByRole("button", { name: "Save my answers over these" }).click();
+  assert.equal(await byId(page, "conflict-pain.duration_months").locator("input:checked").count(), 0);
+  // Having seen both, she keeps hers where both changed.
+  await byId(page, "conflict-pain.duration_months--mine").check();
+  await page.getByRole("button", { name: "Save the combined answers" }).click();
   await page.getByRole("heading", { name: "Screening completed and saved for review" }).waitFor();
   stored = await call("GET", `/v1/screenings/${saved.id}`, h.intakeKey);
   assert.equal(stored.data.answers.pain.duration_months, 14);
+  assert.equal(stored.data.answers.pain.intensity_nrs, 3, "the other nurse's change is kept");
   assert.equal(stored.data.answers_version, 3);
   assert.deepEqual(await kinds(saved.id), ["created", "answers_corrected", "answers_corrected"]);
   assert.deepEqual(page.jsErrors, []);

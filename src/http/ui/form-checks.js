@@ -8,7 +8,7 @@ import { parseNumber, radioValue, readValue } from "./form-values.js";
 
 export function clearErrors() {
   formState.form.querySelector(".error-summary")?.remove();
-  formState.form.querySelector(".notice")?.remove();
+  formState.form.querySelector("#unanswered")?.remove();
   for (const e of formState.form.querySelectorAll(".error")) { e.hidden = true; e.textContent = ""; }
   for (const e of formState.form.querySelectorAll("[aria-invalid]")) e.removeAttribute("aria-invalid");
 }

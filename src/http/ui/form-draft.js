@@ -20,7 +20,7 @@ export function saveDraft() {
   }
   storeDraft(draftTarget(), {
     answers, raw, idempotencyKey: formState.idempotencyKey, savedAt: new Date().toISOString(),
-    etag: formState.etag, base: formState.base,
+    etag: formState.etag, base: formState.base, baseOutcome: formState.baseOutcome,
   });
 }
 

@@ -8,10 +8,9 @@ import { api } from "./api.js";
 import { formState } from "./form-state.js";
 import { collect, nest } from "./form-values.js";
 import { clearErrors, markError, showErrorSummary, checkClientSide, focusField } from "./form-checks.js";
-import { saveDraft, clearDraft } from "./form-draft.js";
-import { answerChanges, changedNotice } from "./changed.js";
+import { clearDraft } from "./form-draft.js";
+import { showMerge, mergeSettled } from "./form-changed.js";
 import { resultView } from "./form-result.js";
-import { intakeView } from "./form.js";
 
 let saveDespiteMissing = false;
 
@@ -20,13 +19,14 @@ export async function submit(kind) {
   formState.form.querySelector("#unreachable")?.remove();
   const errors = checkClientSide();
   if (errors.length) return showErrorSummary(errors);
+  if (kind === "save" && !mergeSettled()) return;
   const flat = collect();
   if (kind === "save" && !saveDespiteMissing) {
     const missing = [...formState.items.values()]
       .filter(({ item, wrap }) => item.required && !wrap.hidden && flat[item.id] === undefined)
       .map(({ item }) => item);
     if (missing.length) {
-      const notice = h("div", { class: "notice", role: "alert", tabindex: "-1" },
+      const notice = h("div", { class: "notice", id: "unanswered", role: "alert", tabindex: "-1" },
         h("h2", { text: `${missing.length} required question(s) are unanswered` }),
         h("p", { text: "The suggestion will ask for them. Answer them now, or save anyway and complete them later (under “Finish later”)." }),
         h("ul", {}, missing.map((item) => h("li", {}, h("a", { href: "#" + fieldId(item.id), onclick: (ev) => { ev.preventDefault(); focusField(item.id); } }, item.question)))),
@@ -51,7 +51,7 @@ export async function submit(kind) {
     box.focus();
     return;
   }
-  if (res.status === 412 && reopened) return showChanged(res.data?.changed);
+  if (res.status === 412 && reopened) return showMerge(res.data?.changed);
   if (res.status === 422 && res.data?.errors) {
     return showErrorSummary(res.data.errors.map((e) => markError(e.field, e.message)));
   }
@@ -64,32 +64,4 @@ export async function submit(kind) {
     formState.idempotencyKey = crypto.randomUUID();
   }
   resultView(evaluation, kind === "save" ? res.data : null, answers.patient?.external_ref, Boolean(reopened));
-}
-
-// Another person saved this screening after the nurse began her edits
-// (412): nothing of hers was saved. The form keeps what she typed, under a
-// notice of who changed which answers; she saves hers over them, having
-// seen them, or discards hers.
-async function showChanged(changed) {
-  const id = formState.screening.id;
-  const res = await api("GET", `/v1/screenings/${encodeURIComponent(id)}`);
-  if (res.unreachable || res.status !== 200) {
-    return showErrorSummary([{ path: "", message: res.data?.detail || "Another person changed this screening, and it cannot be read now: try again.", id: null }]);
-  }
-  const notice = changedNotice({
-    title: "Another person changed this screening while you were editing it",
-    changed,
-    changes: answerChanges(formState.base, res.data.answers),
-    advice: "Nothing of yours was saved: your answers are still in the form. Compare the changes below with them, then save yours over these, or discard yours and open these.",
-    actions: [
-      h("button", { type: "button", class: "primary", text: "Save my answers over these", onclick: () => {
-        Object.assign(formState, { screening: res.data, etag: res.etag, base: res.data.answers });
-        saveDraft();
-        submit("save");
-      } }),
-      h("button", { type: "button", text: "Discard mine and open these", onclick: () => { clearDraft(); intakeView(id); } }),
-    ],
-  });
-  formState.form.prepend(notice);
-  notice.focus();
 }

@@ -40,25 +40,50 @@ function setSimple(item, path, value, root) {
   }
 }
 
+// Writes `value` (undefined: unknown) into the controls of question `id`,
+// a form just drawn: nothing is cleared first.
+function fillItem(id, item, value) {
+  if (item.type !== "list") return setSimple(item, id, value, formState.form);
+  if (value === undefined) return;
+  check(`${fieldId(id)}--${value.length ? "some" : "none"}`);
+  const list = formState.lists.get(id);
+  list.syncList();
+  while (list.entries.children.length < value.length) list.addEntry();
+  value.forEach((entry, i) => {
+    const el = list.entries.children[i];
+    for (const sub of item.fields) setSimple(sub, `${id}[${i}].${sub.id}`, entry?.[sub.id] ?? undefined, el);
+  });
+}
+
 // Fills the form with nested answers (stored ones, or a draft's).
 export function fillForm(answers, raw = {}) {
-  for (const [id, { item }] of formState.items) {
-    const value = answerOf(answers, id);
-    if (item.type !== "list") { setSimple(item, id, value, formState.form); continue; }
-    if (value === undefined) continue;
-    check(`${fieldId(id)}--${value.length ? "some" : "none"}`);
-    const list = formState.lists.get(id);
-    list.syncList();
-    while (list.entries.children.length < value.length) list.addEntry();
-    value.forEach((entry, i) => {
-      const el = list.entries.children[i];
-      for (const sub of item.fields) setSimple(sub, `${id}[${i}].${sub.id}`, entry?.[sub.id] ?? undefined, el);
-    });
-  }
+  for (const [id, { item }] of formState.items) fillItem(id, item, answerOf(answers, id));
   for (const [id, text] of Object.entries(raw)) {
     const input = document.getElementById(id);
     if (input && input.type === "text") input.value = text;
   }
+  refresh();
+}
+
+// Replaces the answer to question `id` with `value` (undefined: unknown).
+export function setItem(id, value) {
+  const { item } = formState.items.get(id);
+  const base = fieldId(id);
+  // The first choice of a question's radios (Unknown, Not known) has the
+  // question's own id.
+  if (item.type === "integer" || item.type === "number" || item.type === "text") {
+    const input = document.getElementById(base);
+    if (input) input.value = "";
+  } else {
+    check(base);
+  }
+  if (item.type === "list") {
+    const list = formState.lists.get(id);
+    list.entries.replaceChildren();
+    list.syncList();
+  }
+  refresh();
+  fillItem(id, item, value);
   refresh();
 }
 

@@ -37,7 +37,7 @@ export async function intakeView(screeningId) {
       return show(h("p", { role: "alert", text: "This screening has been reviewed: its answers can no longer change." }));
     }
   }
-  setFormState({ form: null, items: new Map(), lists: new Map(), idempotencyKey: crypto.randomUUID(), screening, etag, base: screening?.answers });
+  setFormState({ form: null, items: new Map(), lists: new Map(), idempotencyKey: crypto.randomUUID(), screening, etag, base: screening?.answers, baseOutcome: screening?.suggested_outcome });
   const form = h("form", { novalidate: true, "aria-labelledby": "form-title" });
   formState.form = form;
   const reference = screening ? answerOf(screening.answers, "patient.external_ref") : null;
@@ -86,7 +86,7 @@ export async function intakeView(screeningId) {
   if (draft) {
     formState.idempotencyKey = draft.idempotencyKey || formState.idempotencyKey;
     // The edits of a reopened screening apply to the version they began on.
-    if (screening && draft.etag) Object.assign(formState, { etag: draft.etag, base: draft.base });
+    if (screening && draft.etag) Object.assign(formState, { etag: draft.etag, base: draft.base, baseOutcome: draft.baseOutcome });
     fillForm(draft.answers, draft.raw);
   } else if (screening) {
     fillForm(screening.answers);
