@@ -52,6 +52,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("form-changed.js", include_str!("ui/form-changed.js")),
     ("form-checks.js", include_str!("ui/form-checks.js")),
     ("form-controls.js", include_str!("ui/form-controls.js")),
+    ("form-decided.js", include_str!("ui/form-decided.js")),
     ("form-draft.js", include_str!("ui/form-draft.js")),
     ("form-merge.js", include_str!("ui/form-merge.js")),
     ("form-result.js", include_str!("ui/form-result.js")),

@@ -17,6 +17,7 @@ import { collect, nest, setItem } from "./form-values.js";
 import { showErrorSummary } from "./form-checks.js";
 import { saveDraft, clearDraft } from "./form-draft.js";
 import { threeWay } from "./form-merge.js";
+import { showDecided } from "./form-decided.js";
 import { intakeView } from "./form.js";
 
 const label = (code) => OUTCOMES[code]?.label || code;
@@ -75,6 +76,7 @@ export async function showMerge(changed) {
     return showErrorSummary([{ path: "", message: res.data?.detail || "Another person changed this screening, and it cannot be read now: try again.", id: null }]);
   }
   const now = res.data;
+  if (now.status !== "pending_review") return showDecided(now);
   const items = [...formState.items.values()].map(({ item }) => item);
   const merged = threeWay(items, formState.base, now.answers, nest(collect()));
   for (const c of merged.theirs) setItem(c.id, c.value);

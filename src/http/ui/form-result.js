@@ -5,22 +5,29 @@ import { h, show } from "./dom.js";
 import { formState, setFormState } from "./form-state.js";
 import { evaluationView } from "./results.js";
 import { focusField } from "./form-checks.js";
+import { decidedBy } from "./form-decided.js";
 import { intakeView } from "./form.js";
 
 let keptForm = null;
 
 // The suggestion for the answers just sent; `reference` is the clinic's
 // patient reference, shown (and printed) so the page names its patient.
-export function resultView(ev, saved, reference, corrected) {
+// `corrected`: the answers of a reopened screening were saved; `earlier`:
+// they were saved as a new screening, this one having been decided.
+export function resultView(ev, saved, reference, { corrected = false, earlier = null } = {}) {
   keptForm = formState.form;
   const actions = h("div", { class: "actions" },
     h("button", { type: "button", onclick: () => backToForm(null), text: saved ? "New screening" : "Back to the answers" }),
     h("button", { type: "button", onclick: () => window.print(), text: "Print" }));
-  const savedText = corrected
-    ? `Saved the completed answers of screening ${saved?.id} for patient ${reference || "(no reference)"}; it was evaluated again and waits in the clinicians' review queue.`
-    : `Saved as screening ${saved?.id} for patient ${reference || "(no reference)"}; it is now in the clinicians' review queue.`;
+  const patient = reference || "(no reference)";
+  const savedText = earlier
+    ? `Saved as a new screening ${saved.id} for patient ${patient}; it is now in the clinicians' review queue. The earlier screening ${earlier.id} had already been decided (${decidedBy(earlier)}), so it was left as it was.`
+    : corrected
+      ? `Saved the completed answers of screening ${saved?.id} for patient ${patient}; it was evaluated again and waits in the clinicians' review queue.`
+      : `Saved as screening ${saved?.id} for patient ${patient}; it is now in the clinicians' review queue.`;
+  const title = earlier ? "Saved as a new screening for review" : corrected ? "Screening completed and saved for review" : "Screening saved for review";
   show(h("section", { "aria-labelledby": "result-title" },
-    h("h1", { id: "result-title", tabindex: "-1", text: saved ? (corrected ? "Screening completed and saved for review" : "Screening saved for review") : "Suggestion" }),
+    h("h1", { id: "result-title", tabindex: "-1", text: saved ? title : "Suggestion" }),
     h("p", { class: "patient-ref", id: "patient-ref", text: `Patient reference: ${reference || "none given"}` }),
     saved ? h("p", { class: "status", role: "status", text: savedText }) : null,
     ...evaluationView(ev, saved ? {} : { onEdit: backToForm }),

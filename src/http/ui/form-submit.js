@@ -10,6 +10,7 @@ import { collect, nest } from "./form-values.js";
 import { clearErrors, markError, showErrorSummary, checkClientSide, focusField } from "./form-checks.js";
 import { clearDraft } from "./form-draft.js";
 import { showMerge, mergeSettled } from "./form-changed.js";
+import { showDecided } from "./form-decided.js";
 import { resultView } from "./form-result.js";
 
 let saveDespiteMissing = false;
@@ -52,6 +53,7 @@ export async function submit(kind) {
     return;
   }
   if (res.status === 412 && reopened) return showMerge(res.data?.changed);
+  if (res.status === 409 && reopened) return showIfDecided(res.data?.detail);
   if (res.status === 422 && res.data?.errors) {
     return showErrorSummary(res.data.errors.map((e) => markError(e.field, e.message)));
   }
@@ -63,5 +65,13 @@ export async function submit(kind) {
     clearDraft();
     formState.idempotencyKey = crypto.randomUUID();
   }
-  resultView(evaluation, kind === "save" ? res.data : null, answers.patient?.external_ref, Boolean(reopened));
+  resultView(evaluation, kind === "save" ? res.data : null, answers.patient?.external_ref, { corrected: Boolean(reopened) });
+}
+
+// A reopened screening's save refused with 409: decided meanwhile, most
+// likely; read it to say by whom.
+async function showIfDecided(detail) {
+  const res = await api("GET", `/v1/screenings/${encodeURIComponent(formState.screening.id)}`);
+  if (res.status === 200 && res.data.status !== "pending_review") return showDecided(res.data);
+  return showErrorSummary([{ path: "", message: detail || "the service answered 409", id: null }]);
 }

@@ -7,7 +7,9 @@
 // The form's modules: form-state (what is open), form-controls (a control
 // per question), form-values (answers read and written, show_when),
 // form-checks (errors), form-draft, form-submit (Check and Save, and what
-// the service answered), form-result (the suggestion).
+// the service answered), form-changed and form-merge (another person's
+// save merged into the form), form-decided (a screening decided while it
+// was being completed), form-result (the suggestion).
 
 import { h, show, fieldId, unreachable } from "./dom.js";
 import { api } from "./api.js";
@@ -19,6 +21,7 @@ import { answerOf, fillForm, refresh } from "./form-values.js";
 import { focusField } from "./form-checks.js";
 import { saveDraft, clearDraft } from "./form-draft.js";
 import { submit } from "./form-submit.js";
+import { showDecided } from "./form-decided.js";
 
 // The form: empty, or restored from this tab's draft; with `screeningId`,
 // a stored screening reopened to be completed (its stored answers, or the
@@ -33,7 +36,9 @@ export async function intakeView(screeningId) {
     if (res.status !== 200) return show(h("p", { role: "alert", text: res.data?.detail || "This screening cannot be opened." }));
     screening = res.data;
     etag = res.etag;
-    if (screening.status !== "pending_review") {
+    // Decided: it can no longer change. Answers typed for it and not saved
+    // are shown, to be saved as a new screening (form-decided.js).
+    if (screening.status !== "pending_review" && !loadDraft(screening.id)) {
       return show(h("p", { role: "alert", text: "This screening has been reviewed: its answers can no longer change." }));
     }
   }
@@ -91,4 +96,5 @@ export async function intakeView(screeningId) {
   } else if (screening) {
     fillForm(screening.answers);
   }
+  if (screening && screening.status !== "pending_review") showDecided(screening);
 }
