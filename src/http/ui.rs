@@ -46,6 +46,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("api.js", include_str!("ui/api.js")),
     ("changed.js", include_str!("ui/changed.js")),
     ("conditions.js", include_str!("ui/conditions.js")),
+    ("corrections.js", include_str!("ui/corrections.js")),
     ("dom.js", include_str!("ui/dom.js")),
     ("drafts.js", include_str!("ui/drafts.js")),
     ("form.js", include_str!("ui/form.js")),

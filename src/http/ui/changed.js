@@ -16,14 +16,16 @@ function answerOf(answers, id) {
 }
 
 // Each question whose answer differs between `before` and `after`, in the
-// questionnaire's order, in words: { id, question, was, now }.
+// questionnaire's order, in words: { id, question, was, now, retracted }
+// (`retracted`: a red flag that was Yes and is not now).
 export function answerChanges(before, after) {
   const changes = [];
   for (const section of state.questionnaire.sections) {
     for (const item of section.items) {
       const was = valueText(answerOf(before, item.id), item);
       const now = valueText(answerOf(after, item.id), item);
-      if (was !== now) changes.push({ id: item.id, question: item.question, was, now });
+      const retracted = section.emphasis === "alert" && answerOf(before, item.id) === true && answerOf(after, item.id) !== true;
+      if (was !== now) changes.push({ id: item.id, question: item.question, was, now, retracted });
     }
   }
   return changes;

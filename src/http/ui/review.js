@@ -1,4 +1,5 @@
-// The review page: the answers beside the suggestion, and the decision.
+// The review page: the answers beside the suggestion, and the decision,
+// after the earlier suggestions the answers had (corrections.js).
 // The decision is sent with the version of the screening shown (If-Match):
 // if it changed meanwhile, nothing is recorded (412), and the page shows
 // the screening as it is now, what changed and who changed it, for the
@@ -11,6 +12,7 @@ import { state, questionnaire } from "./state.js";
 import { valueText, evaluationView, decisionView } from "./results.js";
 import { queueView } from "./queue.js";
 import { answerChanges, changedNotice } from "./changed.js";
+import { correctionsView } from "./corrections.js";
 
 // The answers; with `changes` (from changed.js), each changed answer is
 // marked, in words too, with what it was before.
@@ -52,6 +54,8 @@ export async function reviewView(id, { before = null, changed = null, clinicianI
   const s = res.data;
   // The version shown: the decision applies to it, or to nothing.
   const shown = res.etag;
+  // Earlier suggestions, from the history (which intake keys do not read).
+  const earlier = state.me.role === "intake" ? null : await correctionsView(s);
   const changes = before ? answerChanges(before.answers, s.answers) : [];
   const ev = s.evaluation;
   const canReview = state.me.role === "clinician" && s.status === "pending_review";
@@ -132,6 +136,7 @@ export async function reviewView(id, { before = null, changed = null, clinicianI
     h("h1", { id: "review-title", text: "Screening for review" }),
     notice,
     h("p", { class: "basis", text: `Screening ${s.id}, created ${new Date(s.created_at).toLocaleString()}, status ${s.status.replace("_", " ")}.` }),
+    earlier,
     s.review ? decisionView(s.review, s.suggested_outcome) : null,
     h("div", { class: "columns" },
       h("section", { class: "answers", "aria-labelledby": "answers-title" }, h("h2", { id: "answers-title", text: "Answers" }), answersList(s.answers, changes)),
