@@ -42,6 +42,7 @@ pub async fn index(State(app): State<AppState>) -> Response {
 
 /// The scripts (ES modules, as written: no build step) and the style sheet.
 const ASSETS: &[(&str, &str)] = &[
+    ("answers.js", include_str!("ui/answers.js")),
     ("app.js", include_str!("ui/app.js")),
     ("api.js", include_str!("ui/api.js")),
     ("changed.js", include_str!("ui/changed.js")),
@@ -66,6 +67,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("review.js", include_str!("ui/review.js")),
     ("state.js", include_str!("ui/state.js")),
     ("stats.js", include_str!("ui/stats.js")),
+    ("unsaved.js", include_str!("ui/unsaved.js")),
     ("words.js", include_str!("ui/words.js")),
     ("style.css", include_str!("ui/style.css")),
 ];

@@ -17,7 +17,8 @@ export function pageOpened() {
 }
 const left = () => new Promise(() => {});
 
-// What to do when the key stops being accepted (the app signs out).
+// What to do when the key stops being accepted (the app signs out, and
+// says so).
 export function whenUnauthorized(handler) {
   onUnauthorized = handler;
 }
@@ -41,7 +42,7 @@ export async function api(method, path, body, extraHeaders = {}) {
   }
   if (asked !== opened) return left();
   if (res.status === 401 && path !== "/v1/me") {
-    onUnauthorized("Your access key is no longer valid. Sign in again. Unsaved answers on this tab are kept only for the key that typed them: another key starts with an empty form.");
+    onUnauthorized();
     // The view that asked is gone: it never hears back.
     return left();
   }

@@ -8,7 +8,8 @@ import { h, show, navigate, showUnreachable } from "./dom.js";
 import { api, KEY, UNREACHABLE, whenUnauthorized, pageOpened } from "./api.js";
 import { state } from "./state.js";
 import { intakeView } from "./form.js";
-import { hasDrafts, discardDrafts, ownDrafts } from "./drafts.js";
+import { hasDrafts, discardDrafts, ownDrafts, ownedDrafts } from "./drafts.js";
+import { printUnsaved, draftPatient } from "./unsaved.js";
 import { queueView, incompleteView } from "./queue.js";
 import { reviewView } from "./review.js";
 import { keysView } from "./keys.js";
@@ -18,25 +19,52 @@ const nav = document.getElementById("nav");
 
 // Signing out on purpose discards this tab's unsaved answers (after asking):
 // the next person at a shared workstation must not see them. A key that
-// stops working signs out too, and keeps them for the same key only: when
-// another key signs in, they are discarded (drafts.js).
-function signOut(message, { forced = false } = {}) {
+// stops working signs out too (`refused`), and keeps them for the same key
+// only: when another key signs in, they are discarded (drafts.js). Until
+// then the sign-in page names them and offers to print them (unsaved.js).
+async function signOut({ forced = false, refused = false } = {}) {
   if (!forced && hasDrafts()) {
     if (!window.confirm("Unsaved answers on this tab will be discarded. Sign out anyway?")) return;
     discardDrafts();
   }
+  // The refused key's drafts are the ones the sign-in page may offer.
+  if (refused) await ownDrafts(sessionStorage.getItem(KEY));
   sessionStorage.removeItem(KEY);
   state.me = null;
   // Forced: the address stays, so that signing in again returns there.
   if (!forced) navigate("#/sign-in");
-  signInView(message);
+  signInView({ refused });
 }
 
-function signInView(message) {
+// What the sign-in page says when the key signed in stopped working: what
+// happened and what to do, in plain words, and the unsaved answers it
+// typed, with the offer to print them.
+function refusedNotice() {
+  const drafts = ownedDrafts();
+  const patients = drafts.map(draftPatient);
+  const named = patients.length > 1 ? `${patients.slice(0, -1).join(", ")} and ${patients.at(-1)}` : patients[0];
+  return [
+    h("p", { text: "This access key is no longer valid: it was revoked, or it has expired. Ask an administrator for a new key." }),
+    drafts.length
+      ? h("p", { text: `The answers typed for ${named} are not saved. They stay on this tab only for the key that typed them, until another key signs in here: then they are discarded, and no other key sees them. Print them now so that nothing is lost.` })
+      : null,
+    drafts.length
+      ? h("div", { class: "actions" }, h("button", {
+        type: "button", class: "primary",
+        text: drafts.length === 1 ? `Print the answers for ${named}` : "Print the unsaved answers",
+        onclick: () => printUnsaved(drafts, () => signInView({ refused: true })),
+      }))
+      : null,
+  ];
+}
+
+function signInView({ refused = false } = {}) {
   pageOpened();
   nav.hidden = true;
   const input = h("input", { id: "access-key", name: "access-key", type: "password", autocomplete: "off", required: true, "aria-describedby": "access-key-help" });
-  const error = h("p", { class: "error", id: "sign-in-error", role: "alert", hidden: !message }, message || "");
+  const failed = h("p", { class: "error", id: "sign-in-failed", hidden: true });
+  const error = h("div", { id: "sign-in-error", class: refused ? "notice" : null, role: "alert", hidden: !refused },
+    failed, refused ? refusedNotice() : null);
   const form = h("form", { novalidate: true },
     h("h1", { text: "Sign in" }),
     h("div", { class: "item" },
@@ -51,7 +79,8 @@ function signInView(message) {
     const res = await api("GET", "/v1/me");
     if (res.status !== 200) {
       sessionStorage.removeItem(KEY);
-      error.textContent = res.unreachable ? UNREACHABLE : "That key was not accepted.";
+      failed.textContent = res.unreachable ? UNREACHABLE : "That key was not accepted.";
+      failed.hidden = false;
       error.hidden = false;
       input.setAttribute("aria-invalid", "true");
       input.focus();
@@ -94,7 +123,7 @@ async function route() {
   if (!state.me) {
     const res = await api("GET", "/v1/me");
     if (res.unreachable) return showUnreachable(route);
-    if (res.status !== 200) return signOut(undefined, { forced: true });
+    if (res.status !== 200) return signOut({ forced: true, refused: res.status === 401 });
     state.me = res.data;
     await ownDrafts(sessionStorage.getItem(KEY));
   }
@@ -115,7 +144,7 @@ async function route() {
   return queueView();
 }
 
-whenUnauthorized((message) => signOut(message, { forced: true }));
+whenUnauthorized(() => signOut({ forced: true, refused: true }));
 
 window.addEventListener("hashchange", () => {
   // In-page links to questions (#q-...) are not routes.

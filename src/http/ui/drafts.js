@@ -38,6 +38,16 @@ export function loadDraft(target) {
   return owner !== null && draft?.owner === owner ? draft : null;
 }
 
+// Every draft of the key signed in (or last refused: app.js): [{ target,
+// draft }], the new screening's first.
+export function ownedDrafts() {
+  if (owner === null) return [];
+  return Object.keys(sessionStorage).filter((name) => name.startsWith(PREFIX)).sort()
+    .map((name) => ({ target: name.slice(PREFIX.length), draft: read(name) }))
+    .filter(({ draft }) => draft?.owner === owner)
+    .sort((a, b) => (b.target === "new") - (a.target === "new"));
+}
+
 export function storeDraft(target, draft) {
   if (owner !== null) sessionStorage.setItem(PREFIX + target, JSON.stringify({ ...draft, owner }));
 }

@@ -9,39 +9,11 @@ import { h, show, radios, checkedValue, navigate } from "./dom.js";
 import { api } from "./api.js";
 import { OUTCOMES, REASONS } from "./words.js";
 import { state, questionnaire } from "./state.js";
-import { valueText, evaluationView, decisionView } from "./results.js";
+import { evaluationView, decisionView } from "./results.js";
+import { answersList } from "./answers.js";
 import { queueView } from "./queue.js";
 import { answerChanges, changedNotice } from "./changed.js";
 import { correctionsView } from "./corrections.js";
-
-// The answers; with `changes` (from changed.js), each changed answer is
-// marked, in words too, with what it was before.
-function answersList(answers, changes = []) {
-  const changed = new Map(changes.map((c) => [c.id, c]));
-  const mark = (id, dd, first = true) => {
-    const c = changed.get(id);
-    if (!c) return dd;
-    dd.classList.add("changed");
-    if (first) dd.append(h("span", { class: "was", text: ` (changed; before: ${c.was})` }));
-    return dd;
-  };
-  const rows = [];
-  for (const section of state.questionnaire.sections) {
-    for (const item of section.items) {
-      const dot = item.id.indexOf(".");
-      const v = dot < 0 ? answers[item.id] : answers[item.id.slice(0, dot)]?.[item.id.slice(dot + 1)];
-      if (item.type === "list" && Array.isArray(v) && v.length) {
-        v.forEach((entry, i) => {
-          rows.push(h("dt", { text: `${item.item_label || "Entry"} ${i + 1}` }),
-            mark(item.id, h("dd", { text: item.fields.map((f) => `${f.question}: ${valueText(entry[f.id], f)}`).join("; ") }), i === 0));
-        });
-        continue;
-      }
-      rows.push(h("dt", { text: item.question }), mark(item.id, h("dd", { text: valueText(v, item) })));
-    }
-  }
-  return h("dl", {}, rows);
-}
 
 // With `before` (the screening shown when a decision was refused with 412)
 // and `changed` (the service's account of the change), the screening as it
