@@ -182,8 +182,8 @@ pub struct ReviewRequest {
     #[validate(nested)]
     pub reason: Option<ReviewReason>,
     /// The clinician's identifier (name or staff number): printable
-    /// characters, as a key's label (no control characters, line breaks or
-    /// bidirectional overrides); trimmed.
+    /// characters, as a key's label (no control characters, line breaks,
+    /// bidirectional overrides or invisible characters); trimmed.
     #[validate(length(min = 1, max = 128), custom(function = "clinician_name"))]
     #[schema(example = "dr-okafor")]
     pub clinician: String,
@@ -200,7 +200,7 @@ fn clinician_name(s: &str) -> Result<(), validator::ValidationError> {
     }
     if !printable(name) {
         return Err(validator::ValidationError::new("printable").with_message(
-            "expected printable characters: no control characters, line breaks or bidirectional overrides"
+            "Type the name with letters, spaces and punctuation only: it holds a hidden character"
                 .into(),
         ));
     }

@@ -138,3 +138,79 @@ async fn review_reasons_read_in_us_english_and_keep_their_codes() {
     let reviewed: Value = res.json().await.unwrap();
     assert_eq!(reviewed["review"]["reason"]["code"], "clinical_judgement");
 }
+
+/// Characters no one sees and no script needs in a name, each of which
+/// makes one name look like another ("Dr. O\u{200b}kafor" reads as "Dr.
+/// Okafor"): a zero-width space, the word joiner, the byte order mark, a
+/// soft hyphen, the Mongolian vowel separator, and other default-ignorable
+/// characters (a combining grapheme joiner, Hangul fillers, the Arabic
+/// letter mark and the left-to-right mark, an invisible operator, a tag).
+const INVISIBLE: [char; 13] = [
+    '\u{200b}',
+    '\u{2060}',
+    '\u{feff}',
+    '\u{ad}',
+    '\u{180e}',
+    '\u{34f}',
+    '\u{115f}',
+    '\u{3164}',
+    '\u{ffa0}',
+    '\u{61c}',
+    '\u{200e}',
+    '\u{2062}',
+    '\u{e0041}',
+];
+
+/// What a refused name is told, in the words of the person who typed it.
+const PLAIN: &str =
+    "Type the name with letters, spaces and punctuation only: it holds a hidden character";
+
+#[tokio::test]
+async fn a_name_with_an_invisible_character_is_refused_in_plain_words() {
+    let app = spawn_app().await;
+    let id = app.create_screening(&case_answers("ideal-candidate")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/screenings/{id}/review");
+    for c in INVISIBLE.into_iter().chain(['\n', '\u{202e}']) {
+        let name = hiding(c);
+        let res = app
+            .post_as(
+                &app.keys.clinician,
+                &path,
+                &json!({"decision": "confirm", "clinician": name}),
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{c:?}");
+        let text = res.text().await.unwrap();
+        assert!(!text.contains("SECRET"), "{c:?} echoed: {text}");
+        let problem: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(problem["errors"][0]["field"], "clinician", "{c:?}: {text}");
+        assert_eq!(problem["errors"][0]["message"], PLAIN, "{c:?}: {text}");
+        // A key's label follows the same rule.
+        let res = app
+            .post_as(
+                &app.keys.admin,
+                "/v1/keys",
+                &json!({"role": "intake", "label": name}),
+            )
+            .await;
+        assert_eq!(res.status(), 422, "label {c:?}");
+    }
+    // The joiners and variation selectors scripts and emoji need are taken:
+    // a Persian name with a zero-width non-joiner, a kanji with its
+    // ideographic variation selector, an emoji joined with U+200D.
+    let name =
+        "\u{645}\u{647}\u{200c}\u{633}\u{627} \u{845b}\u{e0100} \u{1f469}\u{200d}\u{2695}\u{fe0f}";
+    let res = app
+        .post_as(
+            &app.keys.clinician,
+            &path,
+            &json!({"decision": "confirm", "clinician": name}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let reviewed: Value = res.json().await.unwrap();
+    assert_eq!(reviewed["review"]["clinician"], name);
+}
