@@ -40,19 +40,21 @@ export async function reviewView(id, { before = null, changed = null, clinicianI
     Object.entries(REASONS).map(([code, label]) => h("option", { value: code, text: label })));
   const reasonText = h("textarea", { id: "reason-text", rows: "3", maxlength: "2000", "aria-describedby": "q-reason-text-error" });
   const overrideFields = h("div", { hidden: true },
-    h("div", { class: "item" }, h("label", { for: "final-outcome", text: "Final outcome" }), h("p", { class: "error", id: "q-final_outcome-error", hidden: true }), finalOutcome),
-    h("div", { class: "item" }, h("label", { for: "reason-code", text: "Reason" }), h("p", { class: "error", id: "q-reason-error", hidden: true }), reasonCode),
-    h("div", { class: "item" }, h("label", { for: "reason-text", text: "Explain (kept on the record; required for reason Other)" }), h("p", { class: "error", id: "q-reason-text-error", hidden: true }), reasonText));
+    h("div", { class: "item" }, h("label", { for: "final-outcome", text: "Final outcome" }), h("p", { class: "error", id: "q-final_outcome-error", role: "alert", hidden: true }), finalOutcome),
+    h("div", { class: "item" }, h("label", { for: "reason-code", text: "Reason" }), h("p", { class: "error", id: "q-reason-error", role: "alert", hidden: true }), reasonCode),
+    h("div", { class: "item" }, h("label", { for: "reason-text", text: "Explain (kept on the record; required for reason Other)" }), h("p", { class: "error", id: "q-reason-text-error", role: "alert", hidden: true }), reasonText));
   const clinician = h("input", { id: "q-clinician", type: "text", autocomplete: "off", required: true, value: clinicianId, "aria-describedby": "q-clinician-error" });
+  const problem = h("p", { class: "error", id: "decision-problem", role: "alert", tabindex: "-1", hidden: true });
   const form = h("form", { novalidate: true, "aria-labelledby": "decide-title" },
     h("h2", { id: "decide-title", text: "Your decision" }),
     h("fieldset", { "aria-describedby": "q-decision-error" },
       h("legend", { text: "Decision" }),
-      h("p", { class: "error", id: "q-decision-error", hidden: true }),
+      h("p", { class: "error", id: "q-decision-error", role: "alert", hidden: true }),
       radios(decisionName, "decision", [["confirm", `Confirm: ${OUTCOMES[s.suggested_outcome].label}`], ["override", "Override"]], null,
         () => { overrideFields.hidden = checkedValue(decisionName) !== "override"; })),
     overrideFields,
-    h("div", { class: "item" }, h("label", { for: "q-clinician", text: "Your clinician identifier" }), h("p", { class: "error", id: "q-clinician-error", hidden: true }), clinician),
+    h("div", { class: "item" }, h("label", { for: "q-clinician", text: "Your clinician identifier" }), h("p", { class: "error", id: "q-clinician-error", role: "alert", hidden: true }), clinician),
+    problem,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", text: "Record decision" })));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -66,6 +68,17 @@ export async function reviewView(id, { before = null, changed = null, clinicianI
       body.reason = { code: reasonCode.value };
       if (text) body.reason.text = text;
     }
+    // Each problem: [the error's id, the control, the message]. The
+    // service's are shown as the page's own are: next to the field, the
+    // field marked invalid, the first one focused.
+    const mark = (problems) => {
+      for (const [errId, control, message] of problems) {
+        const err = document.getElementById(errId);
+        err.textContent = message; err.hidden = false;
+        control.setAttribute("aria-invalid", "true");
+      }
+      problems[0][1].focus();
+    };
     // Nothing is sent until every choice is made by the clinician.
     const problems = [];
     if (!decision) problems.push(["q-decision-error", form.querySelector(`input[name="${decisionName}"]`), "choose Confirm or Override"]);
@@ -73,25 +86,28 @@ export async function reviewView(id, { before = null, changed = null, clinicianI
     if (decision === "override" && !reasonCode.value) problems.push(["q-reason-error", reasonCode, "choose the reason for the override"]);
     if (decision === "override" && reasonCode.value === "other" && !text) problems.push(["q-reason-text-error", reasonText, "say what the reason is"]);
     if (!body.clinician) problems.push(["q-clinician-error", clinician, "enter your clinician identifier"]);
-    if (problems.length) {
-      for (const [errId, control, message] of problems) {
-        const err = document.getElementById(errId);
-        err.textContent = message; err.hidden = false;
-        control.setAttribute("aria-invalid", "true");
-      }
-      problems[0][1].focus();
-      return;
-    }
+    if (problems.length) return mark(problems);
     const r = await api("POST", `/v1/screenings/${encodeURIComponent(id)}/review`, body, shown ? { "If-Match": shown } : {});
     if (r.status === 200) {
       navigate("#/queue");
       return queueView(`Screening ${r.data.status === "confirmed" ? "confirmed" : "overridden"}: it has left the queue.`);
     }
     if (r.status === 412) return reviewView(id, { before: s, changed: r.data?.changed, clinicianId: clinician.value });
-    const first = r.data?.errors?.[0];
-    const field = first?.field || "clinician";
-    const err = document.getElementById(`q-${field.replace(".", "-")}-error`) || document.getElementById(`q-${field.split(".")[0]}-error`);
-    if (err) { err.textContent = first?.message || r.data?.detail || `the service answered ${r.status}`; err.hidden = false; }
+    // The fields the service names, by the name it gives them.
+    const fields = {
+      decision: ["q-decision-error", form.querySelector(`input[name="${decisionName}"]`)],
+      final_outcome: ["q-final_outcome-error", finalOutcome],
+      reason: ["q-reason-error", reasonCode],
+      "reason.code": ["q-reason-error", reasonCode],
+      "reason.text": ["q-reason-text-error", reasonText],
+      clinician: ["q-clinician-error", clinician],
+    };
+    const named = (r.data?.errors || []).filter((e) => fields[e.field]).map((e) => [...fields[e.field], e.message]);
+    if (named.length) return mark(named);
+    // Not about a field (a 409, a 5xx): said above the button.
+    problem.textContent = r.data?.detail || (r.unreachable ? "The service cannot be reached: nothing was recorded. Try again." : `The service answered ${r.status}: nothing was recorded.`);
+    problem.hidden = false;
+    problem.focus();
   });
   const notice = before
     ? changedNotice({
