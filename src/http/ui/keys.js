@@ -50,7 +50,41 @@ async function revoke(k) {
   if (!window.confirm(`Revoke the key “${k.label}”? It stops working at once, on every instance.`)) return;
   const res = await api("DELETE", `/v1/keys/${encodeURIComponent(k.id)}`);
   if (res.unreachable) return showUnreachable(() => revoke(k));
-  keysView(res.status === 200 ? `Revoked “${k.label}”.` : res.data?.detail || `The service answered ${res.status}.`);
+  if (res.status === 200) return keysView(`Revoked “${k.label}”.`);
+  // The page offers no button for the key it is signed in with, so a 409
+  // on an administrator key is the clinic's last one (another
+  // administrator revoked the others meanwhile).
+  const why = res.status === 409 && k.role === "admin"
+    ? "This is the clinic's last active administrator key: make another administrator key first."
+    : sentence(res.data?.detail) || `The service answered ${res.status}.`;
+  const box = refused(`“${k.label}” was not revoked`, why);
+  // Refused as the last one: the key this page is signed in with is no
+  // longer active either (another administrator revoked it meanwhile).
+  const me = await api("GET", "/v1/me");
+  if (me.status === 401) {
+    box.append(h("p", { text: "The key you are signed in with no longer works either: it was revoked meanwhile, or it has expired. Your next step will ask you to sign in; ask the other administrator for a new key." }));
+  }
+}
+
+// An API message as a sentence: capital first, full stop last.
+function sentence(text) {
+  if (!text) return null;
+  const s = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(s) ? s : s + ".";
+}
+
+// A refusal, as an error that takes the focus, in place of any earlier
+// message; the list is left as shown (reading it again could sign out an
+// administrator whose own key was revoked meanwhile, and lose the reason).
+function refused(title, why) {
+  const section = document.querySelector("main section[aria-labelledby=keys-title]");
+  section.querySelector("main .status, #revoke-error")?.remove();
+  const box = h("div", { class: "error-summary", id: "revoke-error", role: "alert", tabindex: "-1", "aria-labelledby": "revoke-error-title" },
+    h("h2", { id: "revoke-error-title", text: title }),
+    h("p", { text: why }));
+  document.getElementById("keys-title").after(box);
+  box.focus();
+  return box;
 }
 
 function createForm() {
