@@ -162,3 +162,35 @@ test("an answer both nurses changed differently is hers to choose, side by side,
   assert.deepEqual(bea.jsErrors, []);
   await bea.context().close();
 });
+
+test("discarding her answers opens theirs, and keeps nothing of hers", async () => {
+  const answers = caseAnswers("ideal-candidate");
+  delete answers.pain.duration_months;
+  const saved = await createScreening(answers, "MRN-MERGE-3");
+  const ana = await open(h.intakeKey, saved.id, "MRN-MERGE-3");
+  const bea = await open(await nurse("Nurse Bea 3"), saved.id, "MRN-MERGE-3");
+  await byId(ana, "q-pain.duration_months").fill("14");
+  await save(ana);
+  await ana.context().close();
+  await byId(bea, "q-pain.duration_months").fill("20");
+  await byId(bea, "q-readiness.bmi").fill("31");
+  await save(bea);
+  await byId(bea, "changed").waitFor();
+  await bea.getByRole("button", { name: "Discard mine and open theirs" }).click();
+  await bea.getByRole("heading", { name: "Complete the screening of MRN-MERGE-3" }).waitFor();
+  await bea.locator("#changed").waitFor({ state: "detached" });
+  assert.equal(await byId(bea, "q-pain.duration_months").inputValue(), "14", "theirs");
+  assert.equal(await byId(bea, "q-readiness.bmi").inputValue(), String(answers.readiness.bmi), "nothing of hers");
+  assert.equal(await byId(bea, "draft-restored").count(), 0);
+  assert.deepEqual(await bea.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith("facet-screen-draft"))), []);
+  // The same for her changes discarded after a reload.
+  await byId(bea, "q-readiness.bmi").fill("33");
+  await bea.reload();
+  await byId(bea, "draft-restored").waitFor();
+  await bea.getByRole("button", { name: "Discard my changes" }).click();
+  await bea.locator("#draft-restored").waitFor({ state: "detached" });
+  assert.equal(await byId(bea, "q-readiness.bmi").inputValue(), String(answers.readiness.bmi));
+  assert.deepEqual(await bea.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith("facet-screen-draft"))), []);
+  assert.deepEqual(bea.jsErrors, []);
+  await bea.context().close();
+});

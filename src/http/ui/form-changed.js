@@ -15,7 +15,7 @@ import { changedBy } from "./changed.js";
 import { formState } from "./form-state.js";
 import { collect, nest, setItem } from "./form-values.js";
 import { showErrorSummary } from "./form-checks.js";
-import { saveDraft, clearDraft } from "./form-draft.js";
+import { saveDraft, discardDraft } from "./form-draft.js";
 import { threeWay } from "./form-merge.js";
 import { showDecided } from "./form-decided.js";
 import { intakeView } from "./form.js";
@@ -101,7 +101,7 @@ export async function showMerge(changed) {
       : null,
     h("div", { class: "actions" },
       h("button", { type: "submit", value: "save", class: "primary", text: "Save the combined answers" }),
-      h("button", { type: "button", text: "Discard mine and open theirs", onclick: () => { clearDraft(); intakeView(id); } })));
+      h("button", { type: "button", text: "Discard mine and open theirs", onclick: () => { discardDraft(); intakeView(id); } })));
   formState.form.querySelector("#changed")?.remove();
   formState.form.prepend(notice);
   notice.focus();

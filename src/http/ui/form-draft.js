@@ -1,7 +1,7 @@
 // The draft of the form open (drafts.js keeps it in this tab): saved at
 // each change, removed once the answers are saved or discarded.
 
-import { formState } from "./form-state.js";
+import { formState, setFormState } from "./form-state.js";
 import { collect, nest } from "./form-values.js";
 import { storeDraft, removeDraft } from "./drafts.js";
 
@@ -26,4 +26,12 @@ export function saveDraft() {
 
 export function clearDraft() {
   removeDraft(draftTarget());
+}
+
+// Her answers discarded: the draft removed and the form closed, so that
+// no save still queued (a click in the form saves the draft after it is
+// handled) writes them back while the next view loads.
+export function discardDraft() {
+  clearDraft();
+  setFormState(null);
 }

@@ -19,7 +19,7 @@ import { formState, setFormState } from "./form-state.js";
 import { control } from "./form-controls.js";
 import { answerOf, fillForm, refresh } from "./form-values.js";
 import { focusField } from "./form-checks.js";
-import { saveDraft, clearDraft } from "./form-draft.js";
+import { saveDraft, discardDraft } from "./form-draft.js";
 import { submit } from "./form-submit.js";
 import { showDecided } from "./form-decided.js";
 
@@ -61,7 +61,7 @@ export async function intakeView(screeningId) {
     form.append(h("div", { class: "status", role: "status", id: "draft-restored" },
       h("p", { text: `Unsaved answers from ${new Date(draft.savedAt).toLocaleTimeString()} are restored.` }),
       h("button", { type: "button", text: screening ? "Discard my changes" : "Discard them and start empty", onclick: () => {
-        clearDraft(); intakeView(screeningId);
+        discardDraft(); intakeView(screeningId);
       } })));
   }
   for (const section of q.sections) {
