@@ -1,7 +1,8 @@
 //! Names people read on the record: a clinician's name on a review, a key's
-//! label. Both are refused, by field and never echoed, when they hold a
-//! character that is not shown as itself (a control character, a line
-//! break, a bidirectional override); both by the same one check.
+//! label. Both are refused, by field, in plain words and never echoed, when
+//! they hold a character that is not shown as itself (a control character,
+//! a line break, a bidirectional override, an invisible character); both
+//! by the same one check.
 
 use serde_json::{Value, json};
 
