@@ -129,7 +129,8 @@ pub fn serve_after(prefix: &str, env: &[(&str, &str)]) -> Served {
             break address;
         }
         if let Some(status) = child.try_wait().unwrap() {
-            std::thread::sleep(Duration::from_millis(100));
+            // All it wrote: the pipe ends when the process has exited.
+            err_reader.join().unwrap();
             panic!(
                 "the server exited ({status}) before listening:\n{}",
                 stderr.lock().unwrap()
@@ -145,7 +146,7 @@ pub fn serve_after(prefix: &str, env: &[(&str, &str)]) -> Served {
     };
     // Listening is not yet serving: wait until it answers (by then it also
     // handles SIGTERM gracefully).
-    while !answers_health(&address) {
+    while !answers_health(&address, Duration::from_secs(2)) {
         if started.elapsed() > START_DEADLINE {
             let _ = child.kill();
             panic!(
@@ -165,12 +166,12 @@ pub fn serve_after(prefix: &str, env: &[(&str, &str)]) -> Served {
 }
 
 /// `GET /healthz` answers 200 (plain HTTP/1.0 over a socket: no runtime).
-fn answers_health(address: &str) -> bool {
+fn answers_health(address: &str, within: Duration) -> bool {
     use std::io::Write;
     let Ok(mut s) = std::net::TcpStream::connect(address) else {
         return false;
     };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = s.set_read_timeout(Some(within));
     let _ = s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n");
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
@@ -185,6 +186,26 @@ impl Served {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// After a hostile scenario: the process is still running, it has not
+    /// panicked (std's hook writes `panicked at` to stderr, also for a
+    /// handler's panic answered 500), and it answers `/healthz`. A test then
+    /// checks that it still answers its own question correctly.
+    pub fn assert_unharmed(&mut self) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!("the server exited ({status}):\n{}", self.stderr());
+        }
+        let stderr = self.stderr();
+        assert!(
+            !stderr.contains("panicked"),
+            "the server panicked:\n{stderr}"
+        );
+        let address = self.base.trim_start_matches("http://");
+        assert!(
+            answers_health(address, Duration::from_secs(10)),
+            "the server no longer answers /healthz:\n{stderr}"
+        );
     }
 
     /// SIGKILL: no chance to finish anything.

@@ -8,9 +8,31 @@ use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::binary;
-use crate::helpers::{spawn_app, spawn_with};
+use crate::helpers::{case_answers, spawn_app, spawn_with};
 
 const FHIR: &str = "application/fhir+json";
+
+/// After a hostile scenario, the same server still answers a real question
+/// correctly: the worked case `ideal-candidate` is a likely candidate.
+async fn still_evaluates(client: &reqwest::Client, base: &str, key: &str) {
+    let res = client
+        .post(format!("{base}/v1/evaluations"))
+        .bearer_auth(key)
+        .json(&case_answers("ideal-candidate"))
+        .send()
+        .await
+        .expect("the server still answers");
+    assert_eq!(res.status(), 200);
+    let ev: Value = res.json().await.unwrap();
+    assert_eq!(ev["outcome"], "likely_candidate", "{ev}");
+}
+
+/// The real binary after a hostile scenario: still running, no panic on
+/// its stderr, and a real question answered correctly.
+async fn unharmed(server: &mut binary::Served, key: &str) {
+    server.assert_unharmed();
+    still_evaluates(&reqwest::Client::new(), &server.base, key).await;
+}
 
 /// 6,000 unknown answers in one body just under 64 KiB.
 fn many_unknown_answers() -> Value {
@@ -51,6 +73,7 @@ async fn thousands_of_bad_answers_give_a_small_422_for_json_and_fhir_clients() {
         issues[50]["diagnostics"],
         "5950 more field(s) are not valid"
     );
+    still_evaluates(&app.client, &app.address, &app.keys.intake).await;
 }
 
 #[tokio::test]
@@ -73,6 +96,7 @@ async fn a_clients_request_id_is_echoed_only_when_short_and_visible() {
         assert_ne!(got, bad);
         assert!(uuid::Uuid::parse_str(&got).is_ok(), "a new id: {got}");
     }
+    still_evaluates(&app.client, &app.address, &app.keys.intake).await;
 }
 
 #[tokio::test]
@@ -122,6 +146,7 @@ async fn preflights_and_timeouts_carry_the_security_headers_and_408_is_a_problem
     );
     assert!(answer.contains("content-security-policy:"), "{answer}");
     assert!(answer.contains("\"status\":408"), "{answer}");
+    still_evaluates(&app.client, &app.address, &app.keys.intake).await;
 }
 
 #[test]
@@ -215,21 +240,29 @@ const HALF_HEADERS: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let dir = tempfile::tempdir().unwrap();
-    let server = binary::serve(&[("FACET_SCREEN_DATA_DIR", dir.path().to_str().unwrap())]);
+    let key = binary::make_key(dir.path(), "intake");
+    let mut server = binary::serve(&[("FACET_SCREEN_DATA_DIR", dir.path().to_str().unwrap())]);
     let address = server.base.trim_start_matches("http://").to_string();
     let mut s = tokio::net::TcpStream::connect(&address).await.unwrap();
     s.write_all(HALF_HEADERS).await.unwrap();
     let started = std::time::Instant::now();
     let mut rest = Vec::new();
-    // The server closes it (with or without a word) well within 15 s.
-    tokio::time::timeout(Duration::from_secs(15), s.read_to_end(&mut rest))
+    // The server closes it (with or without a word) well within 15 s: the
+    // end of the stream, or a reset.
+    let closed = tokio::time::timeout(Duration::from_secs(15), s.read_to_end(&mut rest))
         .await
-        .expect("closed within 15 s")
-        .ok();
+        .expect("closed within 15 s");
+    let said = String::from_utf8_lossy(&rest);
+    assert!(
+        said.is_empty() || said.starts_with("HTTP/1.1 408"),
+        "cut off with at most a 408: {closed:?} {said}"
+    );
     println!(
-        "a half-header connection was closed after {:?}",
+        "a half-header connection was closed after {:?} ({closed:?})",
         started.elapsed()
     );
+    // Closed by the server, not by its end.
+    unharmed(&mut server, &key).await;
     server.kill();
 }
 
@@ -240,7 +273,8 @@ async fn slow_clients_beyond_the_descriptor_limit_do_not_shut_everyone_out() {
         "this test needs 2,200 descriptors"
     );
     let dir = tempfile::tempdir().unwrap();
-    let server = binary::serve_after(
+    let key = binary::make_key(dir.path(), "intake");
+    let mut server = binary::serve_after(
         "ulimit -Sn 1024;",
         &[("FACET_SCREEN_DATA_DIR", dir.path().to_str().unwrap())],
     );
@@ -277,5 +311,6 @@ async fn slow_clients_beyond_the_descriptor_limit_do_not_shut_everyone_out() {
         started.elapsed()
     );
     drop(slow);
+    unharmed(&mut server, &key).await;
     server.kill();
 }
