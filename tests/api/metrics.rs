@@ -1,34 +1,77 @@
 //! `/metrics` on an address of its own: the Prometheus text format, with
 //! labels that never carry a patient value, a key, a key id or a raw path.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::binary;
-use crate::helpers::{TestDb, case_answers, spawn_with};
+use crate::helpers::{Keys, TestDb, case_answers};
 
+/// Each sample of a scrape (`series value`), by its series.
+fn samples(scraped: &str) -> BTreeMap<String, f64> {
+    scraped
+        .lines()
+        .filter(|l| l.starts_with("facet_"))
+        .filter_map(|l| l.rsplit_once(' '))
+        .map(|(series, value)| (series.to_string(), value.parse().unwrap()))
+        .collect()
+}
+
+/// The real binary's own scrape, which only this test's requests reach:
+/// every count is exact (a recorder shared by the tests running in this
+/// process could only be read as "at least").
 #[tokio::test]
 async fn metrics_are_served_apart_with_route_templates_and_no_patient_data() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
+    let db = TestDb::new().await;
+    let keys = Keys::make(&db, "default").await;
+    let server = binary::serve(&[
+        ("DATABASE_URL", db.url.as_str()),
+        ("FACET_SCREEN_METRICS_ADDR", "127.0.0.1:0"),
+    ]);
+    let metrics = metrics_address(&server);
+    let client = reqwest::Client::new();
+    let get = async |key: &str, path: &str| {
+        client
+            .get(server.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
     };
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let app = spawn_with(|s| s.metrics_addr = Some(addr)).await;
+    let post = async |path: &str, answers: &Value| {
+        client
+            .post(server.url(path))
+            .bearer_auth(&keys.intake)
+            .json(answers)
+            .send()
+            .await
+            .unwrap()
+    };
     // Not on the API's address.
-    assert_eq!(app.get("/metrics").await.status(), 404);
+    assert_eq!(get(&keys.clinician, "/metrics").await.status(), 404);
     let mut answers = case_answers("ideal-candidate");
     answers["patient"]["external_ref"] = json!("MRN-SECRET-4711");
-    let created = app.create_screening(&answers).await;
+    let res = post("/v1/screenings", &answers).await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["suggested_outcome"], "likely_candidate");
     let id = created["id"].as_str().unwrap();
-    app.get(&format!("/v1/screenings/{id}")).await;
-    app.evaluate(&case_answers("fracture-risk")).await;
-    let res = app
-        .client
-        .get(format!("http://{addr}/metrics"))
+    assert_eq!(
+        get(&keys.clinician, &format!("/v1/screenings/{id}"))
+            .await
+            .status(),
+        200
+    );
+    let res = post("/v1/evaluations", &case_answers("fracture-risk")).await;
+    assert_eq!(res.status(), 200);
+    let me: Value = get(&keys.clinician, "/v1/me").await.json().await.unwrap();
+    let ready = server.get_json("/readyz").await;
+
+    let res = client
+        .get(format!("http://{metrics}/metrics"))
         .send()
         .await
         .unwrap();
@@ -40,23 +83,112 @@ async fn metrics_are_served_apart_with_route_templates_and_no_patient_data() {
             .starts_with("text/plain; version=0.0.4")
     );
     let text = res.text().await.unwrap();
-    for expected in [
-        r#"facet_http_requests_total{route="/v1/screenings/{id}",method="GET",status="200"}"#,
-        r#"facet_http_requests_total{route="/v1/screenings",method="POST",status="201"}"#,
-        r#"facet_evaluations_total{outcome="urgent_evaluation",profile="cms_lcd"}"#,
-        r#"facet_key_cache_total{result="miss"}"#,
-        "facet_http_request_duration_seconds_bucket{",
-        "facet_db_write_duration_seconds_bucket{",
-        r#"facet_ruleset_info{version=""#,
-    ] {
-        assert!(text.contains(expected), "{expected} in\n{text}");
-    }
-    let me: Value = app.get("/v1/me").await.json().await.unwrap();
+    let scraped = samples(&text);
+    let count = |series: &str| {
+        *scraped
+            .get(series)
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    // One of each request this test made, under its route template.
+    let requests: BTreeMap<&str, f64> = scraped
+        .iter()
+        .filter(|(s, _)| s.starts_with("facet_http_requests_total{"))
+        // `/healthz`: the start's own readiness checks, as many as it took.
+        .filter(|(s, _)| !s.contains(r#"route="/healthz""#))
+        .map(|(s, v)| (s.as_str(), *v))
+        .collect();
+    assert_eq!(
+        requests,
+        BTreeMap::from([
+            (
+                r#"facet_http_requests_total{route="/readyz",method="GET",status="200"}"#,
+                1.0
+            ),
+            (
+                r#"facet_http_requests_total{route="/v1/evaluations",method="POST",status="200"}"#,
+                1.0
+            ),
+            (
+                r#"facet_http_requests_total{route="/v1/me",method="GET",status="200"}"#,
+                1.0
+            ),
+            (
+                r#"facet_http_requests_total{route="/v1/screenings",method="POST",status="201"}"#,
+                1.0
+            ),
+            (
+                r#"facet_http_requests_total{route="/v1/screenings/{id}",method="GET",status="200"}"#,
+                1.0
+            ),
+            (
+                r#"facet_http_requests_total{route="unmatched",method="GET",status="404"}"#,
+                1.0
+            ),
+        ]),
+        "{text}"
+    );
+    assert_eq!(
+        count(
+            r#"facet_http_request_duration_seconds_count{route="/v1/screenings/{id}",method="GET"}"#
+        ),
+        1.0
+    );
+    // The creation and the evaluation, each evaluated once.
+    let evaluations: BTreeMap<&str, f64> = scraped
+        .iter()
+        .filter(|(s, _)| s.starts_with("facet_evaluations_total{"))
+        .map(|(s, v)| (s.as_str(), *v))
+        .collect();
+    assert_eq!(
+        evaluations,
+        BTreeMap::from([
+            (
+                r#"facet_evaluations_total{outcome="likely_candidate",profile="cms_lcd"}"#,
+                1.0
+            ),
+            (
+                r#"facet_evaluations_total{outcome="urgent_evaluation",profile="cms_lcd"}"#,
+                1.0
+            ),
+        ]),
+        "{text}"
+    );
+    // Four requests with a key: each looked up once, in the cache or not;
+    // the first use of each of the two keys cannot have been cached.
+    let lookups = |result: &str| {
+        scraped
+            .get(&format!(r#"facet_key_cache_total{{result="{result}"}}"#))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    assert_eq!(lookups("hit") + lookups("miss"), 4.0, "{text}");
+    assert!(lookups("miss") >= 2.0, "{text}");
+    // One screening stored durably.
+    let backend = if db.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(
+        count(&format!(
+            r#"facet_db_write_duration_seconds_count{{backend="{backend}"}}"#
+        )),
+        1.0
+    );
+    assert_eq!(
+        count(&format!(
+            r#"facet_ruleset_info{{version="{}",digest="{}",profile="cms_lcd"}}"#,
+            ready["ruleset"]["version"].as_str().unwrap(),
+            ready["ruleset"]["digest"].as_str().unwrap()
+        )),
+        1.0
+    );
     for secret in [
         id,
         "MRN-SECRET-4711",
         me["key_id"].as_str().unwrap(),
-        &app.keys.clinician[4..],
+        &keys.clinician[4..],
+        &keys.intake[4..],
     ] {
         assert!(!text.contains(secret), "a label carries {secret}");
     }
@@ -181,38 +313,64 @@ async fn idle(address: &str) -> tokio::net::TcpStream {
 /// The connections `/metrics` serves at once (`monitoring::MAX_CONNECTIONS`).
 const METRICS_CONNECTIONS: usize = 16;
 
+/// Whether the server has closed `s` (the end of the stream or a reset),
+/// without waiting.
+fn closed(s: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 1024];
+    match s.try_read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+        Err(_) => true,
+    }
+}
+
+/// The header timeout the server is given here, in seconds.
+const HEADER_TIMEOUT: u64 = 5;
+
 #[tokio::test]
 async fn idle_connections_to_the_metrics_port_are_capped_and_closed_after_the_header_timeout() {
     let db = TestDb::new().await;
     let server = binary::serve(&[
         ("DATABASE_URL", db.url.as_str()),
         ("FACET_SCREEN_METRICS_ADDR", "127.0.0.1:0"),
-        ("FACET_SCREEN_HEADER_TIMEOUT_SECS", "2"),
+        (
+            "FACET_SCREEN_HEADER_TIMEOUT_SECS",
+            &HEADER_TIMEOUT.to_string(),
+        ),
     ]);
     let metrics = metrics_address(&server);
-    // One less than the cap: a scrape is still answered at once.
+    // One less than the cap: a scrape is still answered beside them, while
+    // every one of them is still open (had it waited for the header
+    // timeout to close them, they would be closed by now).
     let opened = Instant::now();
     let mut held = Vec::new();
     for _ in 0..METRICS_CONNECTIONS - 1 {
         held.push(idle(&metrics).await);
     }
-    tokio::time::timeout(Duration::from_secs(1), scrape(&metrics))
+    tokio::time::timeout(Duration::from_secs(60), scrape(&metrics))
         .await
-        .expect("a scrape beside 15 idle connections is answered at once");
+        .expect("a scrape beside 15 idle connections is answered");
+    let open = held.iter().filter(|s| !closed(s)).count();
+    assert_eq!(
+        open,
+        METRICS_CONNECTIONS - 1,
+        "the scrape waited until idle connections were closed"
+    );
     // One more: the cap is reached, and a scrape waits until the idle ones
     // are closed, which the header timeout does.
     held.push(idle(&metrics).await);
-    tokio::time::timeout(Duration::from_secs(10), scrape(&metrics))
+    tokio::time::timeout(Duration::from_secs(60), scrape(&metrics))
         .await
         .expect("the idle connections are closed after the header timeout");
     let waited = opened.elapsed();
     assert!(
-        waited >= Duration::from_secs(2),
+        waited >= Duration::from_secs(HEADER_TIMEOUT),
         "answered after {waited:?}: the 17th connection was served beside 16 others"
     );
     for mut s in held {
         let mut rest = Vec::new();
-        let n = tokio::time::timeout(Duration::from_secs(1), s.read_to_end(&mut rest))
+        let n = tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut rest))
             .await
             .expect("closed by the server")
             .unwrap_or(0);
