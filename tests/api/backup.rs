@@ -9,12 +9,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::binary;
-use crate::helpers::case_answers;
+use crate::helpers::{case_answers, wait_until};
 
 fn run(data: &Path, args: &[&str]) -> std::process::Output {
     binary::command()
@@ -80,7 +80,10 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_screening_with_it
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    wait_until("20 creations acknowledged before the backup", || {
+        acked.lock().unwrap().len() >= 20
+    })
+    .await;
     let began = Instant::now();
     let out = {
         let (data, dest) = (data.clone(), dest.clone());
@@ -95,7 +98,11 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_screening_with_it
     );
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(said.contains("integrity ok"), "{said}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let done = Instant::now();
+    wait_until("a creation acknowledged after the backup", || {
+        acked.lock().unwrap().iter().any(|(at, _, _)| *at > done)
+    })
+    .await;
     stop.store(true, Ordering::Relaxed);
     for task in load {
         task.await.unwrap();

@@ -8,7 +8,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::binary;
-use crate::helpers::TestDb;
+use crate::helpers::{PATIENCE, TestDb};
 
 /// `serve` with stderr redirected by `redirect` (a shell's `exec 2>...`);
 /// its exit status, or `None` when it started listening instead, and its
@@ -34,7 +34,7 @@ fn serve_with_stderr(db: &TestDb, redirect: &str) -> (Option<ExitStatus>, String
             let _ = tx.send(line);
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + PATIENCE;
     let mut log = String::new();
     let status = loop {
         while let Ok(line) = rx.try_recv() {
@@ -52,11 +52,17 @@ fn serve_with_stderr(db: &TestDb, redirect: &str) -> (Option<ExitStatus>, String
         assert!(Instant::now() < deadline, "neither exited nor listened");
         std::thread::sleep(Duration::from_millis(20));
     };
-    // What it wrote last.
-    std::thread::sleep(Duration::from_millis(50));
-    while let Ok(line) = rx.try_recv() {
-        log.push_str(&line);
-        log.push('\n');
+    // What it wrote last: every line until its stdout ends, which it does
+    // now that the process has exited.
+    loop {
+        match rx.recv_timeout(PATIENCE) {
+            Ok(line) => {
+                log.push_str(&line);
+                log.push('\n');
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(e) => panic!("its stdout did not end: {e}"),
+        }
     }
     (status, log)
 }
@@ -103,7 +109,7 @@ async fn a_first_key_that_stderr_cannot_show_is_not_made_and_the_service_refuses
         let server = binary::serve(&env);
         let client = reqwest::Client::new();
         let (_, _, stderr) = {
-            let deadline = Instant::now() + Duration::from_secs(5);
+            let deadline = Instant::now() + PATIENCE;
             let key = loop {
                 if let Some(key) = server
                     .stderr()

@@ -5,32 +5,32 @@
 //! rule set that produced it. A rule set that does not load, or whose worked
 //! cases fail, is refused with the reason logged, and the one in use stays.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::binary;
-use crate::helpers::{case_answers, edit, rules_copy, rules_dir};
+use crate::helpers::{PATIENCE, case_answers, edit, rules_copy, rules_dir, wait_until};
 
-/// Polls `/readyz` until its digest is not `old` (or 10 s pass).
+/// Polls `/readyz` until its digest is not `old` (or `PATIENCE` passes).
 async fn digest_after(server: &binary::Served, old: &str) -> String {
     let started = Instant::now();
     loop {
         let ready = server.get_json("/readyz").await;
         let digest = ready["ruleset"]["digest"].as_str().unwrap().to_string();
-        if digest != old || started.elapsed() > Duration::from_secs(10) {
+        if digest != old || started.elapsed() > PATIENCE {
             return digest;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
-/// Waits until the log holds `line` (or 10 s pass); whether it does.
+/// Waits until the log holds `line` (or `PATIENCE` passes); whether it does.
 async fn logged(server: &binary::Served, line: &str) -> bool {
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(10) {
+    while started.elapsed() < PATIENCE {
         if server.log().contains(line) {
             return true;
         }
@@ -78,16 +78,17 @@ async fn sighup_switches_to_a_checked_rule_set_without_a_failed_request_and_refu
         (200, Some("likely_candidate"))
     );
 
-    // A steady stream of evaluations from four clients throughout.
+    // A steady stream of evaluations from four clients throughout: each
+    // answer's status, outcome and rule set digest, as they come.
     let stop = Arc::new(AtomicBool::new(false));
+    let seen: Arc<Mutex<Vec<(u16, String, String)>>> = Arc::default();
     let mut load = Vec::new();
     for _ in 0..4 {
-        let (stop, evaluate) = (stop.clone(), evaluate.clone());
+        let (stop, evaluate, seen) = (stop.clone(), evaluate.clone(), seen.clone());
         load.push(tokio::spawn(async move {
-            let mut seen = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let (status, ev) = evaluate().await;
-                seen.push((
+                seen.lock().unwrap().push((
                     status,
                     ev["outcome"].as_str().unwrap_or_default().to_string(),
                     ev["ruleset"]["digest"]
@@ -96,10 +97,12 @@ async fn sighup_switches_to_a_checked_rule_set_without_a_failed_request_and_refu
                         .to_string(),
                 ));
             }
-            seen
         }));
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_until("20 evaluations before the change", || {
+        seen.lock().unwrap().len() >= 20
+    })
+    .await;
 
     // The programme moves the block threshold from 80% to 90%.
     edit(
@@ -131,12 +134,16 @@ async fn sighup_switches_to_a_checked_rule_set_without_a_failed_request_and_refu
         "the OpenAPI document names the new digest"
     );
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let switched = seen.lock().unwrap().len();
+    wait_until("20 evaluations after the switch", || {
+        seen.lock().unwrap().len() >= switched + 20
+    })
+    .await;
     stop.store(true, Ordering::Relaxed);
-    let mut seen = Vec::new();
     for task in load {
-        seen.extend(task.await.unwrap());
+        task.await.unwrap();
     }
+    let seen = seen.lock().unwrap().clone();
     // Not one failed request, and each response is whole: the outcome of
     // the rule set it names, never the outcome of one with the other's name.
     let failed: Vec<_> = seen.iter().filter(|(s, _, _)| *s != 200).collect();
@@ -200,12 +207,10 @@ async fn sighup_switches_to_a_checked_rule_set_without_a_failed_request_and_refu
     .unwrap();
     let refusals = server.log().matches("was not reloaded").count();
     server.signal("HUP");
-    let started = Instant::now();
-    while server.log().matches("was not reloaded").count() == refusals
-        && started.elapsed() < Duration::from_secs(10)
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("the third SIGHUP's refusal", || {
+        server.log().matches("was not reloaded").count() > refusals
+    })
+    .await;
     let log = server.log();
     let last = log
         .lines()

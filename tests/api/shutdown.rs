@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::binary;
-use crate::helpers::{Keys, TestDb, case_answers};
+use crate::helpers::{Keys, TestDb, case_answers, wait_until};
 
 /// A creation's idempotency key, and its id when it was acknowledged.
 type Outcome = (String, Option<String>);
@@ -70,12 +70,29 @@ async fn creations_in_flight_at_sigterm_are_acknowledged_and_stored_or_refused_a
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Under load: more creations acknowledged than there are clients.
+    let acknowledged = |o: &Mutex<Vec<Outcome>>| {
+        o.lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, id)| id.is_some())
+            .count()
+    };
+    wait_until("17 creations acknowledged", || acknowledged(&outcomes) > 16).await;
     let (status, _, stderr) = tokio::task::spawn_blocking(move || server.terminate())
         .await
         .unwrap();
     assert!(status.success(), "SIGTERM exits 0: {status}; {stderr}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The service is gone: each client goes on until it has been refused.
+    let sent_before = outcomes.lock().unwrap().len();
+    wait_until("16 creations refused after the exit", || {
+        outcomes.lock().unwrap()[sent_before..]
+            .iter()
+            .filter(|(_, id)| id.is_none())
+            .count()
+            >= 16
+    })
+    .await;
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.await.unwrap();
