@@ -348,12 +348,15 @@ async fn two_processes_on_one_database_agree_and_a_revocation_reaches_both() {
     );
     let revoked = Instant::now();
     loop {
+        // Measured to when the request was sent: one sent within the second
+        // may pass, however late its answer comes back.
+        let sent = revoked.elapsed();
         if me(b.base.clone()).await.unwrap().status() == 401 {
             break;
         }
         assert!(
-            revoked.elapsed() < Duration::from_secs(1),
-            "still accepted 1 s after its revocation"
+            sent < Duration::from_secs(1),
+            "still accepted when sent {sent:?} after its revocation"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
