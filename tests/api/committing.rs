@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::binary;
 use crate::cds::SERVICE;
 use crate::cds_cards::{hook_call, issuers_file, token_for};
-use crate::helpers::{Keys, TestDb, case_answers};
+use crate::helpers::{Keys, TestDb, case_answers, wait_until};
 
 /// Holds off every writer (readers go on) from a connection of the test's
 /// own until the returned sender is used or dropped; returns once the lock
@@ -261,10 +261,15 @@ async fn every_write_that_waits_past_the_deadline_is_answered_with_its_outcome_n
     ];
     let mut names = Vec::new();
     let mut answered = Vec::new();
+    let held = |n: usize| format!("held-{n}");
     for group in groups {
         let (group_names, requests): (Vec<_>, Vec<_>) = group
             .into_iter()
-            .map(|(name, req, expected)| (name, (req, expected)))
+            .enumerate()
+            .map(|(i, (name, req, expected))| {
+                let id = held(names.len() + i);
+                (name, (req.header("x-request-id", id), expected))
+            })
             .unzip();
         let (requests, expected): (Vec<_>, Vec<_>) = requests.into_iter().unzip();
         let got = sent_while_held(&db, requests).await;
@@ -288,6 +293,33 @@ async fn every_write_that_waits_past_the_deadline_is_answered_with_its_outcome_n
         "answered otherwise than by the write's outcome after the deadline:\n{}",
         wrong.join("\n")
     );
+    // Each was in the server past the deadline, as its own log line says: a
+    // request that reached it late would have tested nothing.
+    let request_lines = || -> Vec<Value> {
+        server
+            .log()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["fields"]["message"] == "request")
+            .collect()
+    };
+    let line_of = |lines: &[Value], n: usize| {
+        lines
+            .iter()
+            .find(|l| l["fields"]["request_id"] == held(n).as_str())
+            .cloned()
+    };
+    wait_until("a log line for each request", || {
+        let lines = request_lines();
+        (0..names.len()).all(|n| line_of(&lines, n).is_some())
+    })
+    .await;
+    let lines = request_lines();
+    for (n, name) in names.iter().enumerate() {
+        let line = line_of(&lines, n).unwrap();
+        let ms = line["fields"]["latency_ms"].as_f64().unwrap();
+        assert!(ms > 1000.0, "{name}: {ms} ms in the server: {line}");
+    }
 
     // Each write happened once: the key made is shown and works, ...
     let made: Value = serde_json::from_str(&answered[0].2).unwrap();
