@@ -1,5 +1,7 @@
-// The harness of the browser tests: the real binary on a free port with its
-// own data directory, headless Chromium (Debian's package) driven by
+// The harness of the browser tests: the real binary on a port of its own
+// choosing (port 0, read back from its "listening" log line: no port is
+// picked and then bound later, which another process could take between)
+// with its own data directory, headless Chromium (Debian's package) driven by
 // playwright-core, keys made with the binary's own `keys create`, axe-core
 // allowing no violation of any impact. It fails, never skips, when the
 // browser or the binary is missing.
@@ -13,7 +15,8 @@ import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
+import { createInterface } from "node:readline";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,13 +41,6 @@ let server, dataDir;
 const outside = [];
 const extra = [];
 
-export function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
 export function makeKey(role, dir = dataDir, clinic = "browser-test") {
   const env = { ...process.env, FACET_SCREEN_DATA_DIR: dir };
   delete env.DATABASE_URL;
@@ -52,26 +48,89 @@ export function makeKey(role, dir = dataDir, clinic = "browser-test") {
     .toString().trim();
 }
 
-// Starts the binary on `port` with `dir`; resolves once it is ready.
-export async function startServer(dir, port) {
-  const env = { ...process.env, FACET_SCREEN_DATA_DIR: dir, FACET_SCREEN_ADDR: `127.0.0.1:${port}` };
+// How long the harness waits for the service before it fails: generous, so
+// that a loaded machine is only slower, never wrong.
+const PATIENCE_MS = 60000;
+
+// Starts the binary with `dir` on a port it chooses itself; resolves once it
+// is ready, with the child and its URL (from its own "listening" line).
+export async function startServer(dir) {
+  const env = { ...process.env, FACET_SCREEN_DATA_DIR: dir, FACET_SCREEN_ADDR: "127.0.0.1:0", FACET_SCREEN_LOG_FORMAT: "json" };
   delete env.DATABASE_URL;
-  const child = spawn(bin, ["serve"], { env, stdio: "ignore" });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`${url}/readyz`)).ok) return child; } catch { /* not yet */ }
+  delete env.RUST_LOG;
+  const child = spawn(bin, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => { stderr += d; });
+  // Its log is read to the end, so that it never waits on a full pipe.
+  const lines = createInterface({ input: child.stdout });
+  const address = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the service did not listen within ${PATIENCE_MS} ms:\n${stderr}`)), PATIENCE_MS);
+    const exited = (code) => { clearTimeout(timer); reject(new Error(`the service exited (${code}) before listening:\n${stderr}`)); };
+    child.once("exit", exited);
+    lines.on("line", (line) => {
+      let entry;
+      try { entry = JSON.parse(line); } catch { return; }
+      if (entry.fields?.message === "facet-screen listening") {
+        clearTimeout(timer);
+        child.off("exit", exited);
+        resolve(entry.fields.address);
+      }
+    });
+  });
+  const url = `http://${address}`;
+  const deadline = Date.now() + PATIENCE_MS;
+  for (;;) {
+    try { if ((await fetch(`${url}/readyz`)).ok) return { child, url }; } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error(`the service was not ready within ${PATIENCE_MS} ms:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error("the service did not start");
 }
 
-// A second service of the test's own (to stop and start again).
+// A front of the test's own, on a port it holds from start to end: it
+// passes each connection to the service behind it, and resets it while
+// there is none. The service can stop and start again (on a port of its own
+// each time) while the page keeps one address, and no other process can
+// take that address meanwhile.
+async function front() {
+  let target = null;
+  const open = new Set();
+  const server = createServer((client) => {
+    open.add(client);
+    client.on("close", () => open.delete(client));
+    client.on("error", () => {});
+    if (!target) { client.resetAndDestroy(); return; }
+    const upstream = connect(target.port, target.host);
+    upstream.on("error", () => client.resetAndDestroy());
+    client.on("close", () => upstream.destroy());
+    // Each side's end is passed on (by the pipes) once what it sent is.
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    to: (url) => { target = url ? { host: new URL(url).hostname, port: Number(new URL(url).port) } : null; },
+    close: () => new Promise((resolve) => { server.close(resolve); for (const c of open) c.destroy(); }),
+  };
+}
+
+// A second service of the test's own (to stop and start again), behind a
+// front that keeps its address.
 export async function ownServer() {
   const dir = mkdtempSync(join(tmpdir(), "facet-screen-browser-own-"));
-  const port = await freePort();
-  const own = { dir, port, url: `http://127.0.0.1:${port}`, child: null, key: makeKey("intake", dir, "own-clinic") };
-  own.start = async () => { own.child = await startServer(dir, port); };
-  own.stop = () => new Promise((resolve) => { own.child.once("exit", resolve); own.child.kill("SIGTERM"); });
+  const door = await front();
+  const own = { dir, url: door.url, child: null, key: makeKey("intake", dir, "own-clinic"), door };
+  own.start = async () => {
+    const { child, url } = await startServer(dir);
+    own.child = child;
+    door.to(url);
+  };
+  own.stop = () => new Promise((resolve) => {
+    door.to(null);
+    own.child.once("exit", resolve);
+    own.child.kill("SIGTERM");
+  });
   extra.push(own);
   await own.start();
   return own;
@@ -86,9 +145,7 @@ export function setup() {
     intakeKey = makeKey("intake");
     clinicianKey = makeKey("clinician");
     adminKey = makeKey("admin");
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = await startServer(dataDir, port);
+    ({ child: server, url: base } = await startServer(dataDir));
     browser = await chromium.launch({
       executablePath: chromiumPath,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
@@ -98,7 +155,7 @@ export function setup() {
   after(async () => {
     await browser?.close();
     server?.kill("SIGTERM");
-    for (const own of extra) { own.child?.kill("SIGTERM"); rmSync(own.dir, { recursive: true, force: true }); }
+    for (const own of extra) { own.child?.kill("SIGTERM"); await own.door.close(); rmSync(own.dir, { recursive: true, force: true }); }
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     assert.deepEqual(outside, [], "the pages requested nothing from elsewhere");
   });
@@ -118,7 +175,7 @@ export async function newPage({ viewport = DESKTOP, origin = () => base, permiss
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => {
-    if (m.type() === "error" && !/status of (401|404|409|422)|Failed to load resource|ERR_CONNECTION_REFUSED/.test(m.text())) errors.push(m.text());
+    if (m.type() === "error" && !/status of (401|404|409|422)|Failed to load resource|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE/.test(m.text())) errors.push(m.text());
   });
   page.jsErrors = errors;
   page.dialogs = [];
