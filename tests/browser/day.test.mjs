@@ -66,20 +66,35 @@ test("an administrator makes a key in the page, sees it once, and revokes it", a
   await page.context().close();
 });
 
+// Records, in the page, the URL of each answer whose JSON the page has read,
+// once every continuation of that read has run (a task queued after it).
+const RECORD_READS = () => {
+  window.__read = [];
+  const json = Response.prototype.json;
+  Response.prototype.json = async function () {
+    try { return await json.call(this); } finally { const url = this.url; setTimeout(() => window.__read.push(url), 0); }
+  };
+};
+
 test("a slow answer for a page the user has left never replaces the page they went to", async () => {
   const page = await newPage();
-  // The review queue's list is held for a second and a half in the browser;
-  // the clinician opens the statistics before it arrives.
+  await page.addInitScript(RECORD_READS);
+  // The review queue's list is held in the browser until the clinician has
+  // opened the statistics: the test lets it go, not a timer.
+  let release;
+  const held = new Promise((r) => { release = r; });
   await page.route(/\/v1\/screenings\?status=pending_review&sort=priority/, async (route) => {
-    await new Promise((r) => setTimeout(r, 1500));
+    await held;
     await route.continue();
   });
   const late = page.waitForResponse(/\/v1\/screenings\?status=pending_review&sort=priority/);
   await signIn(page, h.clinicianKey);
   await page.getByRole("link", { name: "Statistics" }).click();
   await page.getByRole("heading", { name: "Statistics" }).waitFor();
+  release();
   await late;
-  await page.waitForTimeout(300);
+  // The page has read the late answer and done all it would with it.
+  await page.waitForFunction(() => window.__read.some((u) => /status=pending_review&sort=priority/.test(u)));
   assert.equal(await page.getByRole("heading", { name: "Statistics" }).count(), 1);
   assert.equal(await page.getByRole("heading", { name: "Review queue" }).count(), 0);
   assert.match(await page.locator("nav [aria-current=page]").textContent(), /Statistics/);
@@ -87,27 +102,82 @@ test("a slow answer for a page the user has left never replaces the page they we
   await page.context().close();
 });
 
+// The Monday (UTC) of the week of `at`, as the dashboard names a week.
+const mondayOf = (at) => {
+  const d = new Date(at);
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  return d.toISOString().slice(0, 10);
+};
+
+// The rows of a table, each the text of its cells.
+const rowsOf = (table) => table.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+
 test("the dashboard shows outcomes per week and the override rate per criterion", async () => {
-  const likely = await createScreening(caseAnswers("ideal-candidate"), "MRN-STAT-1");
-  await createScreening(caseAnswers("acute-pain"), "MRN-STAT-2");
-  const res = await call("POST", `/v1/screenings/${likely.id}/review`, h.clinicianKey,
+  // A clinic of its own: its figures are exactly what this test made, not
+  // what the same service's /v1/stats says (which a page could only copy).
+  const clinic = "dashboard-clinic";
+  const intake = h.makeKey("intake", undefined, clinic);
+  const clinician = h.makeKey("clinician", undefined, clinic);
+  const overridden = await createScreening(caseAnswers("ideal-candidate"), "MRN-STAT-1", intake);
+  const pending = await createScreening(caseAnswers("ideal-candidate"), "MRN-STAT-2", intake);
+  const confirmed = await createScreening(caseAnswers("acute-pain"), "MRN-STAT-3", intake);
+  assert.deepEqual([overridden, pending, confirmed].map((s) => s.suggested_outcome), ["likely_candidate", "likely_candidate", "not_yet_eligible"]);
+  let res = await call("POST", `/v1/screenings/${overridden.id}/review`, clinician,
     { decision: "override", final_outcome: "not_yet_eligible", clinician: "dr-okafor", reason: { code: "clinical_judgement" } });
   assert.equal(res.status, 200);
+  res = await call("POST", `/v1/screenings/${confirmed.id}/review`, clinician, { decision: "confirm", clinician: "dr-okafor" });
+  assert.equal(res.status, 200);
+
   const page = await newPage();
-  await signIn(page, h.clinicianKey);
+  await signIn(page, clinician);
   await page.getByRole("link", { name: "Statistics" }).click();
   await page.getByRole("heading", { name: "Statistics" }).waitFor();
-  const figures = await page.locator(".figures").textContent();
-  const stats = (await call("GET", "/v1/stats", h.clinicianKey)).data;
-  assert.match(figures, new RegExp(`Screenings${stats.screenings}`));
-  assert.match(figures, new RegExp(`Overridden${stats.overridden}`));
-  assert.match(figures, /Override rate\d+%/);
-  // Two charts, each with its table; the overridden criterion is there.
-  assert.equal(await page.locator("svg.chart").count(), 2);
-  assert.ok(await page.locator("svg.chart rect").count() > 1);
-  const code = likely.evaluation.supports[0].code;
-  assert.match(await page.locator("table", { hasText: "Criteria" }).textContent(), new RegExp(code));
-  assert.match(await page.locator("svg.chart").nth(1).textContent(), new RegExp(code));
+  // Three screenings, two reviewed: one confirmed, one overridden, each
+  // reviewed within seconds of its creation.
+  const figures = Object.fromEntries(await page.locator(".figures > div").evaluateAll((divs) =>
+    divs.map((d) => [d.querySelector("dt").textContent, d.querySelector("dd").textContent])));
+  assert.deepEqual(figures, {
+    Screenings: "3", Reviewed: "2", Confirmed: "1", Overridden: "1", "Override rate": "50%", "Median time to review": "0 min",
+  });
+
+  // One week, this one: two likely candidates and one not yet eligible, in
+  // the chart (a bar each) and in its table.
+  const week = mondayOf(overridden.created_at);
+  const bars = await page.locator("svg.chart").nth(0).locator("rect title").allTextContents();
+  assert.deepEqual(bars.sort(), [`${week}: Likely candidate 2`, `${week}: Not yet eligible 1`]);
+  const weeks = page.locator("table", { hasText: "Suggested outcomes per week" });
+  const heads = await weeks.locator("thead th").allTextContents();
+  const [row, ...others] = await rowsOf(weeks);
+  assert.equal(others.length, 0, "one week");
+  const cell = Object.fromEntries(heads.map((k, i) => [k, row[i]]));
+  assert.equal(cell.Week, week);
+  assert.equal(cell["Likely candidate"], "2");
+  assert.equal(cell["Not yet eligible"], "1");
+  assert.equal(cell.All, "3");
+  assert.equal(heads.slice(1, -1).reduce((n, k) => n + Number(cell[k]), 0), 3, "no other outcome counted");
+
+  // Per criterion: what drove each suggestion is its reasons (acute pain's
+  // CHRONIC_PAIN) or, for a likely candidate, its supporting findings.
+  // Each was reviewed once; the likely candidate's were overridden.
+  const codes = (s) => ["reasons", "held_findings", "cautions", "supports"].flatMap((k) => (s.evaluation[k] || []).map((f) => f.code));
+  const fired = (code) => String([overridden, pending, confirmed].filter((s) => codes(s).includes(code)).length);
+  const supports = overridden.evaluation.supports.map((f) => f.code);
+  assert.ok(supports.length > 0, "a likely candidate has supporting findings");
+  assert.deepEqual(confirmed.evaluation.reasons.map((f) => f.code), ["CHRONIC_PAIN"]);
+  const expected = [
+    ...supports.map((code) => [code, fired(code), "2", "1", "1", "100%"]),
+    ["CHRONIC_PAIN", fired("CHRONIC_PAIN"), "1", "1", "0", "0%"],
+  ];
+  const criteria = await rowsOf(page.locator("table", { hasText: "Criteria" }));
+  for (const want of expected) {
+    assert.deepEqual(criteria.find((r) => r[0] === want[0]), want, `the row of ${want[0]}`);
+  }
+  // The chart holds the criteria that drove a reviewed suggestion, each
+  // with its rate and how many reviews it rests on.
+  const chart = await page.locator("svg.chart").nth(1).locator("text").allTextContents();
+  const pairs = [];
+  for (let i = 0; i < chart.length; i += 2) pairs.push([chart[i], chart[i + 1]]);
+  assert.deepEqual(pairs.sort(), expected.map(([code, , , , , rate]) => [code, `${rate} of 1`]).sort());
   await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
   await expectAccessible(page, "the dashboard");
   // An earlier period holds nothing.
@@ -287,9 +357,21 @@ test("the small faults: New screening, the mouse wheel, Enter, a pasted tab", as
   await page.mouse.wheel(0, -300);
   await page.mouse.wheel(0, 300);
   assert.equal(await age.inputValue(), "54");
-  // Enter in a number field runs nothing.
+  // Enter in a number field runs nothing: no request and no navigation
+  // before a request the test sends after it (the browser reports requests
+  // in order, so one Enter sent would come first).
+  const sent = [];
+  const record = (req) => sent.push(req.url());
+  const navigated = (f) => { if (f === page.mainFrame()) sent.push(`navigated to ${f.url()}`); };
+  page.on("request", record);
+  page.on("framenavigated", navigated);
   await age.press("Enter");
-  await new Promise((r) => setTimeout(r, 300));
+  const marker = page.waitForRequest(/\/healthz\?after-enter$/);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => fetch("/healthz?after-enter").then(r))));
+  await marker;
+  page.off("request", record);
+  page.off("framenavigated", navigated);
+  assert.deepEqual(sent, [`${h.base}/healthz?after-enter`], "Enter sent nothing");
   assert.equal(await page.locator("#outcome").count(), 0);
   assert.equal(await page.locator("form").count(), 1);
   // Letters in a number are reported, not dropped as unknown.
