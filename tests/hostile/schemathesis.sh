@@ -19,10 +19,20 @@ unset DATABASE_URL
 INTAKE=$("$BIN" keys create --clinic hostile --role intake --label schemathesis 2>/dev/null)
 CLINICIAN=$("$BIN" keys create --clinic hostile --role clinician --label schemathesis 2>/dev/null)
 ADMIN=$("$BIN" keys create --clinic hostile --role admin --label schemathesis 2>/dev/null)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-FACET_SCREEN_ADDR="127.0.0.1:$PORT" FACET_SCREEN_RATE_LIMIT=1000000 "$BIN" serve >"$DATA/server.log" 2>&1 &
+# The service chooses its port (port 0) and its log says which: a port
+# picked here and bound there later could be taken in between.
+FACET_SCREEN_ADDR=127.0.0.1:0 FACET_SCREEN_LOG_FORMAT=json FACET_SCREEN_RATE_LIMIT=1000000 \
+  "$BIN" serve >"$DATA/server.log" 2>"$DATA/server.err" &
 PID=$!
-for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.05; done
+ADDRESS=""
+for _ in $(seq 1200); do   # 60 s
+  ADDRESS=$(grep -F '"message":"facet-screen listening"' "$DATA/server.log" | grep -o '"address":"[^"]*"' | cut -d'"' -f4 || true)
+  [ -n "$ADDRESS" ] && curl -sf "http://$ADDRESS/readyz" >/dev/null && break
+  kill -0 "$PID" 2>/dev/null || { cat "$DATA/server.err"; exit 1; }
+  sleep 0.05
+done
+curl -sf "http://$ADDRESS/readyz" >/dev/null || { echo "the service did not start"; cat "$DATA/server.err"; exit 1; }
+PORT=${ADDRESS##*:}
 # The CDS Hooks service and feedback routes need a fresh signed JWT per
 # request, which this harness cannot give: every case would be a 401 (their
 # own tests are tests/api/cds.rs). Generating for the feedback schema also
@@ -35,4 +45,8 @@ for KEY in "$INTAKE" "$CLINICIAN" "$ADMIN"; do
     --mode all --max-examples "$EXAMPLES" --seed 20261125 --generation-deterministic \
     --workers 2 --request-timeout 10 --suppress-health-check all
 done
-kill -0 "$PID" || { echo "the service crashed"; cat "$DATA/server.log"; exit 1; }
+# Still running, with no panic (std's hook writes it to stderr, also for a
+# handler's panic answered 500), and still answering.
+kill -0 "$PID" || { echo "the service crashed"; cat "$DATA/server.err"; exit 1; }
+if grep -q panicked "$DATA/server.err"; then echo "the service panicked"; cat "$DATA/server.err"; exit 1; fi
+curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "the service no longer answers"; exit 1; }
