@@ -105,7 +105,10 @@ async fn the_document_is_served_and_describes_every_route() {
     let mut ids = std::collections::BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let id = op["operationId"].as_str().unwrap_or_default();
+            let id = op["operationId"]
+                .as_str()
+                .filter(|id| !id.is_empty())
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             assert!(
                 ids.insert(id.to_string()),
                 "{method} {path}: operationId {id:?} again"
