@@ -17,7 +17,20 @@ impl TestDb {
     pub async fn new() -> TestDb {
         match std::env::var("FACET_SCREEN_TEST_POSTGRES") {
             Ok(base) if !base.is_empty() => {
-                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                // `t_<run>_<uuid>`: a run that names itself
+                // (FACET_SCREEN_TEST_RUN, as .ci/run does) drops its own
+                // schemas at its end and no other run's.
+                let run = std::env::var("FACET_SCREEN_TEST_RUN")
+                    .ok()
+                    .filter(|r| {
+                        !r.is_empty()
+                            && r.len() <= 24
+                            && r.bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                    })
+                    .map(|r| format!("{r}_"))
+                    .unwrap_or_default();
+                let schema = format!("t_{run}{}", uuid::Uuid::new_v4().simple());
                 sqlx::any::install_default_drivers();
                 let pool = sqlx::AnyPool::connect(&base).await.unwrap_or_else(|e| {
                     panic!("PostgreSQL at {base} is required by FACET_SCREEN_TEST_POSTGRES: {e}")
