@@ -6,7 +6,8 @@
 
 use serde::Deserialize;
 
-use super::{Effect, FILES, RuleDoc};
+use super::yaml::RuleDoc;
+use super::{Effect, FILES};
 use crate::problem_list::{Problem, Problems};
 use crate::questionnaire::Fields;
 

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{
-    FILES, Outcome, OutcomesFile, ParametersFile, Problems, RuleDoc, RuleFiles, RulesFile, parse,
-};
+use super::yaml::{OutcomesFile, ParametersFile, RuleDoc, RulesFile, parse};
+use super::{FILES, Outcome, RuleFiles};
+use crate::problem_list::Problems;
 use crate::questionnaire::{AnswerType, Questionnaire};
 
 #[derive(Debug, Default, Serialize, PartialEq)]

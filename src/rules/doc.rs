@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{FILES, ParametersFile, RuleFiles, RuleSet, RulesFile, parse};
+use super::yaml::{ParametersFile, RulesFile, parse};
+use super::{FILES, RuleFiles, RuleSet};
 use crate::condition::{CmpOp, Condition, Literal, Test};
 use crate::problem_list::Problems;
 use crate::questionnaire::{Field, Kind};
