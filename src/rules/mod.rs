@@ -6,12 +6,13 @@
 //! The way through: `files` (the five files' text) → `yaml` (as written) →
 //! `load`, which checks each against the others (`profile`, `outcome`,
 //! `template`, `rule`, `compile`, `contract`) and makes the `set` that
-//! evaluations read.
+//! evaluations read; `eval` decides a compiled condition on answers.
 
 pub mod compile;
 pub mod contract;
 pub mod diff;
 pub mod doc;
+pub mod eval;
 mod files;
 pub mod live;
 mod load;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::questionnaire::Answers;
 pub use crate::rules::RulesetRef;
-use crate::rules::compile::Gap;
+use crate::rules::eval::Gap;
 use crate::rules::logic::Truth;
 pub use crate::rules::text::Citation;
 use crate::rules::text::Text;
