@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::yaml::{ParametersFile, RulesFile, parse};
+use super::yaml::{ParametersFile, parse};
 use super::{FILES, RuleFiles, RuleSet};
 use crate::condition::{CmpOp, Condition, Literal, Test};
 use crate::problem_list::Problems;
@@ -14,7 +14,6 @@ use crate::questionnaire::{Field, Kind};
 /// The Markdown of CONTRACT.md for the rule set in `files`.
 pub fn contract_markdown(files: &RuleFiles) -> Result<String, Problems> {
     let set = RuleSet::load(files, None)?;
-    let written: RulesFile = parse(FILES[1], &files.texts[1])?;
     let params: ParametersFile = parse(FILES[2], &files.texts[2])?;
     let default = &params.profiles[&params.default_profile].values;
     let c = &set.contract;
@@ -42,7 +41,7 @@ pub fn contract_markdown(files: &RuleFiles) -> Result<String, Problems> {
     let _ = writeln!(w, "| id | type | range / values | required | question |");
     let _ = writeln!(w, "|---|---|---|---|---|");
     for (i, field) in set.fields.iter() {
-        row(w, field, &field.id, set.required[i]);
+        row(w, field, &field.id, set.per_field[i].required);
         if let Kind::List { fields, .. } = &field.kind {
             for sub in fields {
                 row(w, sub, &format!("{}[].{}", field.id, sub.id), false);
@@ -93,8 +92,9 @@ pub fn contract_markdown(files: &RuleFiles) -> Result<String, Problems> {
     );
     let _ = writeln!(w, "| code | effect | criterion | when | sources |");
     let _ = writeln!(w, "|---|---|---|---|---|");
-    for (rule, doc) in set.rules.iter().zip(&written.rules) {
+    for rule in &set.rules {
         let effect = serde_json::to_value(rule.effect).unwrap_or_default();
+        let sources: Vec<&str> = rule.sources.iter().map(|s| s.id.as_str()).collect();
         let _ = writeln!(
             w,
             "| `{}` | {}{} | {} | {} | {} |",
@@ -102,8 +102,8 @@ pub fn contract_markdown(files: &RuleFiles) -> Result<String, Problems> {
             effect.as_str().unwrap_or_default(),
             if rule.required { "; required" } else { "" },
             cell(&rule.title),
-            cell(&describe(&doc.when, default)),
-            cell(&rule.sources.join(", "))
+            cell(&describe(&rule.when, default)),
+            cell(&sources.join(", "))
         );
     }
 

@@ -8,8 +8,10 @@ use super::contract::ContractFile;
 use super::outcome::check_outcomes;
 use super::profile::check_parameters;
 use super::rule::compile_rules;
+use super::set::FieldRules;
+use super::text::Text;
 use super::yaml::{OutcomesFile, ParametersFile, RulesFile, parse};
-use super::{FILES, RuleFiles, RuleSet, text};
+use super::{FILES, OutcomeText, RuleFiles, RuleSet, RulesetRef};
 use crate::problem_list::{Problem, Problems};
 use crate::questionnaire::Questionnaire;
 
@@ -68,7 +70,8 @@ impl RuleSet {
             c.check_reads(&rule.code, &ids, &mut problems);
         }
 
-        let mut visibility = vec![None; fields.len()];
+        let mut per_field: Vec<FieldRules> =
+            fields.iter().map(|(_, f)| FieldRules::new(f)).collect();
         for item in questionnaire.sections.iter().flat_map(|s| &s.items) {
             let (Some(cond), Some(i)) = (&item.show_when, fields.find(&item.id)) else {
                 continue;
@@ -84,7 +87,7 @@ impl RuleSet {
                 ));
             }
             let mut found = Vec::new();
-            visibility[i] = scope.compile(cond, "show_when", &mut found);
+            per_field[i].shown_when = scope.compile(cond, "show_when", &mut found);
             for (path, msg) in found {
                 problems.push(Problem::at_path(
                     FILES[0],
@@ -95,38 +98,39 @@ impl RuleSet {
             }
         }
 
-        let mut required = vec![false; fields.len()];
-        let mut read_by = vec![Vec::new(); fields.len()];
         for rule in &rules {
             for &i in &rule.reads {
-                required[i] |= rule.required;
-                read_by[i].push(rule.code.clone());
+                let field = &mut per_field[i];
+                field.required |= rule.required;
+                field.read_by.push(rule.code.clone());
             }
         }
-        questionnaire.mark_required(|id| fields.find(id).is_some_and(|i| required[i]));
+        questionnaire.mark_required(|id| fields.find(id).is_some_and(|i| per_field[i].required));
 
         let mut profiles: Vec<String> = p.profiles.keys().cloned().collect();
         profiles.sort();
-        let mut set = RuleSet {
+        let digest = files.digest();
+        let set = RuleSet {
+            questionnaire_version: Text::shared(&questionnaire.version),
+            reference: RulesetRef {
+                version: Text::shared(&r.version),
+                digest: Text::shared(&digest),
+                profile: Text::shared(&profile),
+            },
             questionnaire,
             fields,
-            visibility,
+            per_field,
             rules,
             sources: r.sources,
-            outcomes: o.outcomes,
+            outcomes: o.outcomes.into_iter().map(OutcomeText::new).collect(),
             notes: o.notes,
             contract: c,
-            disclaimer: o.disclaimer.trim().to_string(),
+            disclaimer: Text::shared(o.disclaimer.trim()),
             version: r.version,
-            digest: files.digest(),
+            digest,
             profile,
             profiles,
-            required,
-            read_by,
-            // Made from the rest, just below.
-            words: text::Words::default(),
         };
-        set.words = text::Words::new(&set);
         problems.into_result(set)
     }
 

@@ -27,7 +27,7 @@ mod yaml;
 
 pub use files::{FILES, RuleFiles};
 pub use outcome::{Note, Notes, Outcome, OutcomeText};
-pub use rule::{Effect, Rule};
-pub use set::{RuleSet, RulesetRef};
+pub use rule::{Citation, Effect, Rule};
+pub use set::{FieldRules, RuleSet, RulesetRef};
 pub use template::{COUNTS, fill_counts, fill_params};
 pub use yaml::Source;

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use super::FILES;
 use super::template::{NOTE_PLACEHOLDERS, OUTCOME_PLACEHOLDERS, check_placeholders};
-use super::yaml::OutcomesFile;
+use super::text::Text;
+use super::yaml::{OutcomeDoc, OutcomesFile};
 use crate::problem_list::{Problem, Problems};
 
 /// One of the six outcome codes of the contract, in the contract's default
@@ -60,17 +61,28 @@ impl Outcome {
     }
 }
 
-/// What an outcome says to a nurse.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What an outcome says to a nurse. The label and the summary are shared:
+/// an evaluation carries the summary as written when nothing is filled in
+/// or added to it.
+#[derive(Debug, Clone)]
 pub struct OutcomeText {
     pub code: Outcome,
-    pub label: String,
-    pub summary: String,
+    pub label: Text,
+    pub summary: Text,
     /// The outcome's own first step; `needs_more_information` has none, its
     /// steps come from what is missing and from its reasons.
-    #[serde(default)]
     pub next_step: Option<String>,
+}
+
+impl OutcomeText {
+    pub(super) fn new(doc: OutcomeDoc) -> Self {
+        OutcomeText {
+            code: doc.code,
+            label: Text::shared(&doc.label),
+            summary: Text::shared(&doc.summary),
+            next_step: doc.next_step,
+        }
+    }
 }
 
 /// A sentence added to the summary, and a step to the next steps, when the

@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 use super::FILES;
 use super::compile::{Cond, Scope};
 use super::template::{COUNTS, fill_params};
+use super::text::Text;
 use super::yaml::RulesFile;
+use crate::condition::Condition;
 use crate::problem_list::{Problem, Problems};
 
 /// What a rule does when its condition is true.
@@ -30,21 +32,38 @@ pub enum Effect {
     Supports,
 }
 
-/// A checked rule.
+/// A checked rule. Its words are shared texts, with the profile's numbers
+/// filled in: findings carry them as they are (`counts` aside).
 #[derive(Debug, Clone)]
 pub struct Rule {
-    pub code: String,
-    pub title: String,
+    pub code: Text,
+    pub title: Text,
     pub effect: Effect,
     pub required: bool,
-    pub message: String,
-    pub next_step: Option<String>,
-    pub sources: Vec<String>,
+    pub message: Text,
+    pub next_step: Option<Text>,
+    /// The sources it cites, in the rule's order.
+    pub sources: Vec<Citation>,
+    /// The condition as written, for CONTRACT.md.
+    pub when: Condition,
     pub cond: Cond,
     /// Top-level fields the condition reads.
     pub reads: Vec<usize>,
     /// Its words use `{matched}` or `{listed}`.
     pub counts: bool,
+}
+
+// A published source a finding cites, as evaluations carry it (a plain
+// comment: a doc comment would become the schema's description).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Citation {
+    #[schema(value_type = String)]
+    pub id: Text,
+    #[schema(value_type = String)]
+    pub citation: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub url: Option<Text>,
 }
 
 fn is_code(s: &str) -> bool {
@@ -141,14 +160,26 @@ pub(super) fn compile_rules(r: &RulesFile, scope: &Scope, problems: &mut Problem
         }
         let mut reads = Vec::new();
         cond.reads(&mut reads);
+        let shared = |s: &String| Text::shared(s);
         rules.push(Rule {
-            code: doc.code.clone(),
-            title,
+            code: shared(&doc.code),
+            title: shared(&title),
             effect: doc.effect,
             required: doc.required,
-            message,
-            next_step,
-            sources: doc.sources.clone(),
+            message: shared(&message),
+            next_step: next_step.as_ref().map(shared),
+            sources: doc
+                .sources
+                .iter()
+                .filter_map(|id| {
+                    r.sources.get(id).map(|s| Citation {
+                        id: shared(id),
+                        citation: shared(&s.citation),
+                        url: s.url.as_ref().map(shared),
+                    })
+                })
+                .collect(),
+            when: doc.when.clone(),
             cond,
             reads,
             counts,

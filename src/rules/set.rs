@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 
 use super::compile::Cond;
 use super::contract::ContractFile;
-use super::text::{self, Text};
+use super::text::Text;
 use super::{Notes, Outcome, OutcomeText, Rule, Source};
-use crate::questionnaire::{Fields, Kind, Questionnaire};
+use crate::questionnaire::{Field, Fields, Kind, Questionnaire};
 
 /// Which rules produced an evaluation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -30,8 +30,8 @@ pub struct RuleSet {
     /// The questionnaire as served (with `required` filled in).
     pub questionnaire: Questionnaire,
     pub fields: Fields,
-    /// When each field is asked (`show_when`), compiled; `None`: always.
-    pub visibility: Vec<Option<Cond>>,
+    /// What the rules make of each field, in the order of `fields`.
+    pub per_field: Vec<FieldRules>,
     pub rules: Vec<Rule>,
     pub sources: BTreeMap<String, Source>,
     /// The outcome texts in precedence order, highest first, as written in
@@ -39,23 +39,50 @@ pub struct RuleSet {
     pub outcomes: Vec<OutcomeText>,
     pub notes: Notes,
     pub contract: ContractFile,
-    pub disclaimer: String,
+    /// Shared, as every evaluation carries it.
+    pub disclaimer: Text,
+    /// The questionnaire's version, shared, as every evaluation carries it.
+    pub questionnaire_version: Text,
     pub version: String,
     pub digest: String,
     pub profile: String,
     pub profiles: Vec<String>,
-    /// Per field: read by a required rule.
-    pub required: Vec<bool>,
-    /// Per field: the codes of the rules that read it.
-    pub read_by: Vec<Vec<String>>,
-    /// The texts above that evaluations carry, shared and escaped once.
-    pub words: text::Words,
+    /// Version, digest and profile, shared (`reference`).
+    pub(super) reference: RulesetRef,
+}
+
+/// What the rule set makes of one field of the questionnaire.
+#[derive(Debug, Clone)]
+pub struct FieldRules {
+    /// The field's id and question, shared, as findings and missing
+    /// answers carry them.
+    pub id: Text,
+    pub question: Text,
+    /// When it is asked (`show_when`), compiled; `None`: always.
+    pub shown_when: Option<Cond>,
+    /// Read by a required rule.
+    pub required: bool,
+    /// The codes of the rules that read it, in rule order.
+    pub read_by: Vec<Text>,
+}
+
+impl FieldRules {
+    /// Before the rules that read it are known.
+    pub(super) fn new(field: &Field) -> Self {
+        FieldRules {
+            id: Text::shared(&field.id),
+            question: Text::shared(&field.question),
+            shown_when: None,
+            required: false,
+            read_by: Vec::new(),
+        }
+    }
 }
 
 impl RuleSet {
     /// Which rules these are: version, content digest and profile.
     pub fn reference(&self) -> RulesetRef {
-        self.words.reference.clone()
+        self.reference.clone()
     }
 
     /// The outcomes, highest precedence first (outcomes.yaml's order).
@@ -71,29 +98,14 @@ impl RuleSet {
     }
 
     pub fn outcome_text(&self, outcome: Outcome) -> &OutcomeText {
-        &self.outcomes[self.outcome_index(outcome)]
-    }
-
-    /// The outcome's label, shared.
-    pub fn outcome_label(&self, outcome: Outcome) -> text::Text {
-        self.words.labels[self.outcome_index(outcome)].clone()
-    }
-
-    /// The outcome's summary as written, shared: for an evaluation whose
-    /// summary says nothing more (no placeholder filled, no note added).
-    pub fn outcome_summary(&self, outcome: Outcome) -> Text {
-        self.words.summaries[self.outcome_index(outcome)].clone()
-    }
-
-    fn outcome_index(&self, outcome: Outcome) -> usize {
         self.outcomes
             .iter()
-            .position(|t| t.code == outcome)
+            .find(|t| t.code == outcome)
             .expect("load checks that every outcome has a text")
     }
 
     /// The list's entry fields, when field `i` is a list.
-    pub fn entry_fields(&self, i: usize) -> Option<&[crate::questionnaire::Field]> {
+    pub fn entry_fields(&self, i: usize) -> Option<&[Field]> {
         match &self.fields.get(i).kind {
             Kind::List { fields, .. } => Some(fields),
             _ => None,

@@ -1,6 +1,6 @@
-//! The rule set's words as evaluations carry them: shared rather than
-//! copied into each evaluation, and escaped for JSON once, when the rule
-//! set loads, rather than on every response.
+//! A text of an evaluation, shared with the rule set that holds it: the rule
+//! set's words are copied into no evaluation, and escaped for JSON once,
+//! when the rule set loads, rather than on every response.
 //!
 //! Measured on `POST /v1/evaluations` (ideal candidate, 2 KB answered):
 //! escaping the rule set's texts again for each response was the largest
@@ -136,98 +136,6 @@ impl fmt::Debug for Text {
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// The rule set's texts that evaluations carry, each made once when the
-/// rule set loads.
-#[derive(Debug, Clone, Default)]
-pub struct Words {
-    /// Per rule, in rule order.
-    pub rules: Vec<RuleWords>,
-    /// Per field: its id and its question.
-    pub fields: Vec<(Text, Text)>,
-    /// Per field: the codes of the rules that read it.
-    pub read_by: Vec<Vec<Text>>,
-    /// Per outcome, in precedence order: its label.
-    pub labels: Vec<Text>,
-    /// Per outcome, in precedence order: its summary as written, which an
-    /// evaluation carries when nothing is filled in or added to it.
-    pub summaries: Vec<Text>,
-    pub disclaimer: Text,
-    pub questionnaire_version: Text,
-    /// Which rules these are: version, content digest and profile.
-    pub reference: super::RulesetRef,
-}
-
-#[derive(Debug, Clone)]
-pub struct RuleWords {
-    pub code: Text,
-    pub title: Text,
-    pub message: Text,
-    pub next_step: Option<Text>,
-    /// The sources it cites that the rule set lists, in the rule's order.
-    pub sources: Vec<Citation>,
-}
-
-// A published source a finding cites, as evaluations carry it (a plain
-// comment: a doc comment would become the schema's description).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Citation {
-    #[schema(value_type = String)]
-    pub id: Text,
-    #[schema(value_type = String)]
-    pub citation: Text,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
-    pub url: Option<Text>,
-}
-
-impl Words {
-    pub(super) fn new(set: &super::RuleSet) -> Words {
-        let shared = |s: &String| Text::shared(s);
-        Words {
-            rules: set
-                .rules
-                .iter()
-                .map(|rule| RuleWords {
-                    code: shared(&rule.code),
-                    title: shared(&rule.title),
-                    message: shared(&rule.message),
-                    next_step: rule.next_step.as_ref().map(shared),
-                    sources: rule
-                        .sources
-                        .iter()
-                        .filter_map(|id| {
-                            set.sources.get(id).map(|s| Citation {
-                                id: shared(id),
-                                citation: shared(&s.citation),
-                                url: s.url.as_ref().map(shared),
-                            })
-                        })
-                        .collect(),
-                })
-                .collect(),
-            fields: set
-                .fields
-                .iter()
-                .map(|(_, f)| (shared(&f.id), shared(&f.question)))
-                .collect(),
-            read_by: set
-                .read_by
-                .iter()
-                .map(|codes| codes.iter().map(shared).collect())
-                .collect(),
-            labels: set.outcomes.iter().map(|o| shared(&o.label)).collect(),
-            summaries: set.outcomes.iter().map(|o| shared(&o.summary)).collect(),
-            disclaimer: shared(&set.disclaimer),
-            questionnaire_version: shared(&set.questionnaire.version),
-            reference: super::RulesetRef {
-                version: shared(&set.version),
-                digest: shared(&set.digest),
-                profile: shared(&set.profile),
-            },
-        }
     }
 }
 

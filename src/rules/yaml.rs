@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Effect, Notes, OutcomeText};
+use super::{Effect, Notes, Outcome};
 use crate::condition::Condition;
 use crate::problem_list::{Problem, Problems};
 
@@ -80,6 +80,17 @@ pub(crate) struct ProfileDoc {
 #[serde(deny_unknown_fields)]
 pub(crate) struct OutcomesFile {
     pub(super) disclaimer: String,
-    pub(super) outcomes: Vec<OutcomeText>,
+    pub(super) outcomes: Vec<OutcomeDoc>,
     pub(super) notes: Notes,
+}
+
+/// What an outcome says, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutcomeDoc {
+    pub(super) code: Outcome,
+    pub(super) label: String,
+    pub(super) summary: String,
+    #[serde(default)]
+    pub(super) next_step: Option<String>,
 }

@@ -9,10 +9,10 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::questionnaire::Answers;
+pub use crate::rules::Citation;
 pub use crate::rules::RulesetRef;
 use crate::rules::eval::Gap;
 use crate::rules::logic::Truth;
-pub use crate::rules::text::Citation;
 use crate::rules::text::Text;
 use crate::rules::{Effect, Outcome, Rule, RuleSet, fill_counts};
 
@@ -102,8 +102,6 @@ pub struct Missing {
 
 /// One rule's verdict on the answers.
 pub(super) struct Verdict<'r> {
-    /// The rule's place in the rule set.
-    pub index: usize,
     pub rule: &'r Rule,
     pub truth: Truth,
     /// Listed entries the rule cannot decide yet.
@@ -198,9 +196,7 @@ pub(super) fn verdicts<'r>(rules: &'r RuleSet, answers: &Answers) -> Vec<Verdict
     rules
         .rules
         .iter()
-        .enumerate()
-        .map(|(index, rule)| Verdict {
-            index,
+        .map(|rule| Verdict {
             rule,
             truth: rule.cond.eval(answers),
             gaps: rule.cond.gaps(answers),
@@ -237,7 +233,7 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
         verdicts
             .iter()
             .filter(|v| effects.iter().any(|&e| v.fired(e)))
-            .map(|v| finding(rules, v.index, answers))
+            .map(|v| finding(rules, v.rule, answers))
             .collect()
     };
     let reasons = driving.map_or_else(Vec::new, |e| findings(&[e]));
@@ -260,7 +256,7 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
             rules
                 .rules
                 .iter()
-                .any(|r| r.code == code.as_str() && r.effect == Effect::Urgent)
+                .any(|r| r.code == *code && r.effect == Effect::Urgent)
         };
         let undecided = verdicts
             .iter()
@@ -287,7 +283,7 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
                 && effect_outcome(v.rule.effect)
                     .is_some_and(|o| rules.rank(o) < rules.rank(outcome))
         })
-        .map(|v| finding(rules, v.index, answers))
+        .map(|v| finding(rules, v.rule, answers))
         .collect();
     let words = Words {
         rules,
@@ -317,7 +313,7 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
     }
     Evaluation {
         outcome,
-        outcome_label: rules.outcome_label(outcome),
+        outcome_label: rules.outcome_text(outcome).label.clone(),
         summary,
         reasons,
         held_findings,
@@ -326,8 +322,8 @@ pub fn evaluate(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Evalua
         missing,
         next_steps,
         requires_clinician_confirmation: true,
-        disclaimer: rules.words.disclaimer.clone(),
-        questionnaire_version: rules.words.questionnaire_version.clone(),
+        disclaimer: rules.disclaimer.clone(),
+        questionnaire_version: rules.questionnaire_version.clone(),
         ruleset: rules.reference(),
         evaluated_at: at,
     }
@@ -383,45 +379,44 @@ impl Words<'_> {
         let mut summary = text.summary.contains('{').then(|| self.fill(&text.summary));
         let mut steps: Vec<Text> = text.next_step.iter().map(|s| self.fill(s).into()).collect();
         for (_, note) in applying.iter().filter(|(applies, _)| *applies) {
-            let summary = summary.get_or_insert_with(|| text.summary.clone());
+            let summary = summary.get_or_insert_with(|| text.summary.to_string());
             summary.push(' ');
             summary.push_str(&self.fill(&note.summary));
             steps.extend(note.next_step.iter().map(|s| self.fill(s).into()));
         }
-        let summary = summary.map_or_else(|| self.rules.outcome_summary(outcome), Text::from);
+        let summary = summary.map_or_else(|| text.summary.clone(), Text::from);
         (summary, steps)
     }
 }
 
-/// The finding of rule `index` (in rule-set order): its words shared with
-/// the rule set, unless the rule fills counts in.
-pub(super) fn finding(rules: &RuleSet, index: usize, answers: &Answers) -> Finding {
-    let (rule, words) = (&rules.rules[index], &rules.words.rules[index]);
+/// The finding of `rule`: its words shared with the rule set, unless the
+/// rule fills counts in.
+pub(super) fn finding(rules: &RuleSet, rule: &Rule, answers: &Answers) -> Finding {
     let counts = |text: &Text| match rule.counts {
         false => text.clone(),
         true => fill_counts(text, rule.cond.matched(answers).unwrap_or((0, 0))).into(),
     };
     Finding {
-        code: words.code.clone(),
-        title: counts(&words.title),
+        code: rule.code.clone(),
+        title: counts(&rule.title),
         effect: rule.effect,
-        message: counts(&words.message),
+        message: counts(&rule.message),
         answers: rule
             .reads
             .iter()
             .map(|&i| {
-                let (id, question) = &rules.words.fields[i];
+                let field = &rules.per_field[i];
                 AnswerRead {
-                    id: id.clone(),
-                    question: question.clone(),
+                    id: field.id.clone(),
+                    question: field.question.clone(),
                     value: answers
                         .get(i)
                         .map_or(Value::Null, |v| v.to_json(&rules.fields.get(i).kind)),
                 }
             })
             .collect(),
-        sources: words.sources.clone(),
-        next_step: words.next_step.as_ref().map(counts),
+        sources: rule.sources.clone(),
+        next_step: rule.next_step.as_ref().map(counts),
     }
 }
 
@@ -431,21 +426,22 @@ pub(super) fn finding(rules: &RuleSet, index: usize, answers: &Answers) -> Findi
 pub(super) fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) -> Vec<Missing> {
     let mut out = Vec::new();
     for (i, field) in rules.fields.iter() {
-        if rules.read_by[i].is_empty() {
+        let rules_of = &rules.per_field[i];
+        if rules_of.read_by.is_empty() {
             continue;
         }
         // Unanswered, and asked (its `show_when` is not false).
         let missing = answers.get(i).is_none()
-            && rules.visibility[i]
+            && rules_of
+                .shown_when
                 .as_ref()
                 .is_none_or(|c| c.eval(answers) != Truth::False);
         if missing {
-            let (id, question) = &rules.words.fields[i];
             out.push(Missing {
-                id: id.clone(),
-                question: question.clone(),
-                required: rules.required[i],
-                needed_by: rules.words.read_by[i].clone(),
+                id: rules_of.id.clone(),
+                question: rules_of.question.clone(),
+                required: rules_of.required,
+                needed_by: rules_of.read_by.clone(),
             });
         }
         // Entry fields, only for lists where a verdict has a gap: in entry
@@ -464,14 +460,11 @@ pub(super) fn missing(rules: &RuleSet, answers: &Answers, verdicts: &[Verdict]) 
                     match entries.iter_mut().find(|e| (e.0, e.1) == (gap.entry, j)) {
                         Some(e) => {
                             e.2 |= v.rule.required;
-                            e.3.push(rules.words.rules[v.index].code.clone());
+                            e.3.push(v.rule.code.clone());
                         }
-                        None => entries.push((
-                            gap.entry,
-                            j,
-                            v.rule.required,
-                            vec![rules.words.rules[v.index].code.clone()],
-                        )),
+                        None => {
+                            entries.push((gap.entry, j, v.rule.required, vec![v.rule.code.clone()]))
+                        }
                     }
                 }
             }

@@ -52,12 +52,12 @@ pub fn explain(rules: &RuleSet, answers: &Answers, at: DateTime<Utc>) -> Explana
     let trace: Vec<RuleTrace> = verdicts
         .iter()
         .map(|v| RuleTrace {
-            code: v.rule.code.clone(),
+            code: v.rule.code.to_string(),
             effect: v.rule.effect,
             required: v.rule.required,
             truth: v.truth,
             undecided: v.holds(),
-            answers: evaluation::finding(rules, v.index, answers).answers,
+            answers: evaluation::finding(rules, v.rule, answers).answers,
             incomplete: v
                 .gaps
                 .iter()

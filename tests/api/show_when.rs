@@ -41,7 +41,7 @@ fn the_page_and_the_server_agree_on_every_show_when() {
     let mut cases = Vec::new();
     let mut expected = Vec::new();
     for (i, field) in rules.fields.iter() {
-        let Some(cond) = &rules.visibility[i] else {
+        let Some(cond) = &rules.per_field[i].shown_when else {
             continue;
         };
         // The condition as the page receives it.
