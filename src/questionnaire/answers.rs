@@ -109,7 +109,7 @@ impl Answers {
         };
         for (key, value) in obj {
             let Some(members) = fields.group(key) else {
-                errors.push(unknown(key, fields.groups.iter().map(|(g, _)| g.as_str())));
+                errors.push(unknown(key, fields.groups().map(|(g, _)| g)));
                 continue;
             };
             if let [(name, slot)] = members
