@@ -301,8 +301,7 @@ fn rules_impact(
             Err(_) => f.to_string(),
         });
         let mut errors = Vec::new();
-        let period =
-            facet_screen::screening::record::Period::parse(from.as_deref(), None, &mut errors);
+        let period = facet_screen::screening::Period::parse(from.as_deref(), None, &mut errors);
         if let Some(e) = errors.first() {
             anyhow::bail!("--from: {}", e.message);
         }

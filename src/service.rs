@@ -16,10 +16,10 @@ use crate::auth::Role;
 use crate::questionnaire::{Answers, FieldError};
 use crate::rules::live::LiveRules;
 use crate::rules::{Outcome, RuleSet};
-use crate::screening::record::{
-    Actor, Clinic, EventKind, IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp,
-};
+use crate::screening::events::{Actor, EventKind};
+use crate::screening::review::ReviewRequest;
 use crate::screening::version::{IfMatch, Version};
+use crate::screening::{Clinic, IdempotencyKey, ScreeningSummary, timestamp};
 use crate::screening::{Evaluation, Screening, ScreeningId, Status, evaluate};
 use crate::store::{
     Created, HistoryCursor, HistoryPage, ListFilter, NewScreening, Store, StoreError,

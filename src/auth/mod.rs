@@ -24,10 +24,11 @@ pub use cache::KeyCache;
 pub use limit::RateLimiter;
 
 use crate::questionnaire::FieldError;
+use crate::screening::Actor;
 pub use crate::screening::Clinic;
 use crate::screening::ScreeningId;
 use crate::screening::printable::printable;
-use crate::screening::record::{Actor, Invalid, from_json};
+use crate::screening::validation::{Invalid, from_json};
 
 /// What a key may do.
 #[derive(

@@ -26,7 +26,9 @@ use crate::auth::{Clinic, RateLimiter};
 use crate::fhir;
 use crate::questionnaire::FieldError;
 use crate::screening::ScreeningId;
-use crate::screening::record::{Actor, IdempotencyKey, Invalid, ReasonCode, from_json, timestamp};
+use crate::screening::review::ReasonCode;
+use crate::screening::validation::{Invalid, from_json};
+use crate::screening::{Actor, IdempotencyKey, timestamp};
 use crate::service::ServiceError;
 use crate::service::Submitted;
 

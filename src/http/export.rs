@@ -29,7 +29,7 @@ use super::request_log::current_id;
 use super::serve::CutConnection;
 use crate::auth::{Action, Caller};
 use crate::questionnaire::FieldError;
-use crate::screening::record::{Period, timestamp};
+use crate::screening::{Period, timestamp};
 use crate::store::{ExportLine, ExportPages};
 
 /// What a refused export is told: come back in this many seconds.

@@ -16,7 +16,7 @@ use super::problem::{ApiError, Problem};
 use crate::auth::{Action, Caller};
 use crate::questionnaire::FieldError;
 use crate::screening::ScreeningId;
-use crate::screening::record::Event;
+use crate::screening::events::Event;
 use crate::store::HistoryCursor;
 
 pub const DEFAULT_PAGE: u32 = 100;

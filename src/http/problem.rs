@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::questionnaire::FieldError;
-use crate::screening::record::EventKind;
+use crate::screening::events::EventKind;
 use crate::service::Changed;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";

@@ -22,8 +22,9 @@ use super::{AppState, LoggedOutcome};
 use crate::auth::{Action, Caller, Clinic};
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
-use crate::screening::record::{IdempotencyKey, ReviewRequest, ScreeningSummary, timestamp};
+use crate::screening::review::ReviewRequest;
 use crate::screening::version::{IfMatch, Version};
+use crate::screening::{IdempotencyKey, ScreeningSummary, timestamp};
 use crate::screening::{Screening, ScreeningId, Status};
 use crate::store::{Cursor, ListFilter, Order};
 

@@ -10,7 +10,7 @@ use super::AppState;
 use super::json::Json;
 use super::problem::{ApiError, Problem};
 use crate::auth::{Action, Caller};
-use crate::screening::record::Period;
+use crate::screening::Period;
 use crate::screening::stats::Stats;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

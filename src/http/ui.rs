@@ -10,7 +10,7 @@ use strum::VariantArray as _;
 
 use super::AppState;
 use crate::rules::Outcome;
-use crate::screening::record::ReasonCode;
+use crate::screening::review::ReasonCode;
 
 fn file(content_type: &'static str, body: impl IntoResponse) -> Response {
     let mut res = body.into_response();

@@ -3,12 +3,20 @@
 //! screenings are `crate::service`'s.
 
 pub mod evaluation;
+pub mod events;
 pub mod explain;
+pub mod id;
 pub mod impact;
+pub mod period;
 pub mod printable;
 pub mod record;
+pub mod review;
 pub mod stats;
+pub mod validation;
 pub mod version;
 
 pub use evaluation::{Evaluation, evaluate};
-pub use record::{Clinic, Screening, ScreeningId, Status};
+pub use events::Actor;
+pub use id::{Clinic, IdempotencyKey, ScreeningId};
+pub use period::Period;
+pub use record::{Screening, ScreeningSummary, Status, timestamp};

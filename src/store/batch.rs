@@ -29,8 +29,9 @@ use tokio::sync::mpsc;
 
 use super::StoreError;
 use super::screenings::{Inserted, Job, NewScreening, created_event_data, to_json};
+use crate::screening::IdempotencyKey;
 use crate::screening::ScreeningId;
-use crate::screening::record::{EventKind, IdempotencyKey};
+use crate::screening::events::EventKind;
 
 const MAX_BATCH: usize = 64;
 

@@ -23,7 +23,8 @@ use sqlx::{Connection, Executor, Row};
 use super::history::{change_event, merge_history, view_event};
 use super::screenings::screening;
 use super::{Store, StoreError};
-use crate::screening::record::{Actor, Clinic, Event, Period, Screening, timestamp};
+use crate::screening::events::Event;
+use crate::screening::{Actor, Clinic, Period, Screening, timestamp};
 
 /// Screenings read in one page.
 const PAGE: i64 = 100;

@@ -18,7 +18,8 @@ use sqlx::any::AnyRow;
 use super::screenings::{json, raw, to_json};
 use super::{Store, StoreError};
 use crate::screening::ScreeningId;
-use crate::screening::record::{Actor, Clinic, Event, EventKind, timestamp};
+use crate::screening::events::{Event, EventKind};
+use crate::screening::{Actor, Clinic, timestamp};
 
 /// How long after a key's last read of a record its next read is still
 /// counted with it; `None`: every read is an event of its own.
@@ -259,7 +260,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::screening::record::Actor;
 
     fn event(kind: EventKind, at: &str) -> Event {
         Event {

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use super::screenings::clinic;
 use super::{Store, StoreError};
 use crate::auth::{AuthError, Clinic, KeyDirectory, KeyInfo, NewKey, Role};
-use crate::screening::record::timestamp;
+use crate::screening::timestamp;
 
 fn key(row: &AnyRow) -> Result<KeyInfo, StoreError> {
     let role: String = row.try_get("role")?;

@@ -27,8 +27,9 @@ use tokio::sync::{Mutex, mpsc};
 
 use super::StoreError;
 use super::screenings::{Inserted, Job, NewScreening, created_event_data, to_json};
+use crate::screening::IdempotencyKey;
 use crate::screening::ScreeningId;
-use crate::screening::record::{EventKind, IdempotencyKey};
+use crate::screening::events::EventKind;
 
 /// Connections writing creations, per instance, each opened when first
 /// needed. Paired runs at 32 clients on 2 cores: 4 gave about 3,600

@@ -6,7 +6,7 @@ use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::screening::record::Period;
+use crate::screening::Period;
 
 /// One stored screening as the replay needs it.
 pub struct Replayed<'a> {

@@ -7,10 +7,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Store, StoreError, Writer};
 use crate::rules::Outcome;
-use crate::screening::record::{
-    Actor, Clinic, EventKind, IdempotencyKey, Review, Screening, ScreeningSummary, Status,
-};
+use crate::screening::events::EventKind;
+use crate::screening::review::Review;
 use crate::screening::stats::{FiredCodes, Stats, StatsBuilder, StatsRow};
+use crate::screening::{Actor, Clinic, IdempotencyKey, Screening, ScreeningSummary, Status};
 use crate::screening::{Evaluation, ScreeningId};
 
 /// Answers as stored: the normalized JSON text, and the clinic's patient
@@ -584,7 +584,7 @@ impl Store {
     pub async fn stats(
         &self,
         clinic: &Clinic,
-        period: &crate::screening::record::Period,
+        period: &crate::screening::Period,
     ) -> Result<Stats, StoreError> {
         use futures_util::TryStreamExt;
         let (from, to) = period.bounds();

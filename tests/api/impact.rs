@@ -10,7 +10,7 @@ use crate::helpers::{TestDb, case_answers, edit, rules_copy, rules_dir};
 use facet_screen::rules::RuleFiles;
 use facet_screen::rules::RuleSet;
 use facet_screen::rules::live::LiveRules;
-use facet_screen::screening::record::{Actor, Clinic};
+use facet_screen::screening::{Actor, Clinic};
 use facet_screen::service::Screenings;
 use facet_screen::store::Store;
 

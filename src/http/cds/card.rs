@@ -10,7 +10,7 @@ use super::{Cds, REASON_SYSTEM};
 use crate::http::problem::ApiError;
 use crate::http::request_log::current_id;
 use crate::rules::Outcome;
-use crate::screening::record::ReasonCode;
+use crate::screening::review::ReasonCode;
 use crate::screening::{Evaluation, Screening};
 
 /// CDS Hooks asks for a "<140-character summary message".
