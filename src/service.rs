@@ -16,7 +16,7 @@ use crate::auth::Role;
 use crate::questionnaire::{Answers, FieldError};
 use crate::rules::live::LiveRules;
 use crate::rules::{Outcome, RuleSet};
-use crate::screening::events::{Actor, EventKind};
+use crate::screening::events::{Actor, EventData, EventKind};
 use crate::screening::review::ReviewRequest;
 use crate::screening::version::{IfMatch, Version};
 use crate::screening::{Clinic, IdempotencyKey, ScreeningSummary, timestamp};
@@ -395,7 +395,7 @@ impl Screenings {
         &self,
         clinic: &Clinic,
         actor: &Actor,
-        feedback: Vec<(ScreeningId, Value)>,
+        feedback: Vec<(ScreeningId, EventData)>,
     ) -> Result<(), ServiceError> {
         for (id, _) in &feedback {
             let creator = self.store.created_by(clinic, *id).await?;
@@ -404,12 +404,8 @@ impl Screenings {
             }
         }
         let at = timestamp(chrono::Utc::now());
-        let events: Vec<(ScreeningId, String)> = feedback
-            .into_iter()
-            .map(|(id, data)| (id, data.to_string()))
-            .collect();
         self.store
-            .record_events(clinic, &events, EventKind::CdsFeedback, &at, actor)
+            .record_events(clinic, &feedback, &at, actor)
             .await?;
         Ok(())
     }

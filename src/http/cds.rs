@@ -26,6 +26,7 @@ use crate::auth::{Clinic, RateLimiter};
 use crate::fhir;
 use crate::questionnaire::FieldError;
 use crate::screening::ScreeningId;
+use crate::screening::events::{CdsFeedbackData, EventData, FeedbackOutcome};
 use crate::screening::review::ReasonCode;
 use crate::screening::validation::{Invalid, from_json};
 use crate::screening::{Actor, IdempotencyKey, timestamp};
@@ -391,13 +392,6 @@ struct FeedbackItem {
     extension: Option<Value>,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize, PartialEq, Eq, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-enum FeedbackOutcome {
-    Accepted,
-    Overridden,
-}
-
 #[derive(Debug, Deserialize, serde::Serialize, Validate)]
 #[serde(deny_unknown_fields)]
 struct AcceptedSuggestion {
@@ -470,12 +464,18 @@ fn a_timestamp(s: &str) -> Result<(), validator::ValidationError> {
         })
 }
 
-fn a_reason_code(s: &str) -> Result<(), validator::ValidationError> {
+/// The review reason a card's override reason code names.
+fn reason_code(code: &str) -> Option<ReasonCode> {
     use strum::VariantArray as _;
     ReasonCode::VARIANTS
         .iter()
-        .any(|r| r.as_str() == s)
-        .then_some(())
+        .copied()
+        .find(|r| r.as_str() == code)
+}
+
+fn a_reason_code(s: &str) -> Result<(), validator::ValidationError> {
+    reason_code(s)
+        .map(|_| ())
         .ok_or_else(|| invalid("reason", "expected one of the card's overrideReasons codes"))
 }
 
@@ -526,11 +526,13 @@ pub async fn feedback(
         .map(|item| {
             let card = ScreeningId::parse(&item.card).expect("validated");
             let reason = item.override_reason.as_ref();
-            let data = json!({
-                "outcome": item.outcome,
-                "override_reason": reason.and_then(|r| r.reason.as_ref()).map(|c| &c.code),
-                "user_comment": reason.and_then(|r| r.user_comment.as_ref()),
-                "outcome_timestamp": item.outcome_timestamp,
+            let data = EventData::CdsFeedback(CdsFeedbackData {
+                outcome: item.outcome,
+                outcome_timestamp: item.outcome_timestamp.clone(),
+                override_reason: reason
+                    .and_then(|r| r.reason.as_ref())
+                    .and_then(|c| reason_code(&c.code)),
+                user_comment: reason.and_then(|r| r.user_comment.clone()),
             });
             (card, data)
         })

@@ -15,10 +15,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::screenings::{json, raw, to_json};
+use super::screenings::{json, to_json};
 use super::{Store, StoreError};
 use crate::screening::ScreeningId;
-use crate::screening::events::{Event, EventKind};
+use crate::screening::events::{Event, EventData, EventKind, ViewedData};
 use crate::screening::{Actor, Clinic, timestamp};
 
 /// How long after a key's last read of a record its next read is still
@@ -59,14 +59,19 @@ pub struct HistoryPage {
     pub next: Option<HistoryCursor>,
 }
 
-/// A change on a screening's history, from its row.
+/// A change on a screening's history, from its row: its data read as its
+/// kind's.
 pub(super) fn change_event(row: &AnyRow) -> Result<Event, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let kind: EventKind = kind
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("event kind {kind}")))?;
     Ok(Event {
         seq: 0,
-        kind: json(&format!("\"{}\"", row.try_get::<String, _>("kind")?))?,
+        data: EventData::read(kind, row.try_get("data")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         at: row.try_get("at")?,
         actor: json(&row.try_get::<String, _>("actor")?)?,
-        data: raw(row.try_get("data")?)?,
     })
 }
 
@@ -74,17 +79,15 @@ pub(super) fn change_event(row: &AnyRow) -> Result<Event, StoreError> {
 /// and the first and last.
 pub(super) fn view_event(row: &AnyRow) -> Result<Event, StoreError> {
     let at: String = row.try_get("at")?;
-    let data = serde_json::json!({
-        "count": row.try_get::<i64, _>("reads")?,
-        "first": &at,
-        "last": row.try_get::<String, _>("last_at")?,
-    });
     Ok(Event {
         seq: 0,
-        kind: EventKind::Viewed,
-        actor: json(&row.try_get::<String, _>("actor")?)?,
+        data: EventData::Viewed(ViewedData {
+            count: row.try_get("reads")?,
+            first: at.clone(),
+            last: row.try_get("last_at")?,
+        }),
         at,
-        data: raw(data.to_string())?,
+        actor: json(&row.try_get::<String, _>("actor")?)?,
     })
 }
 
@@ -264,14 +267,13 @@ mod tests {
     fn event(kind: EventKind, at: &str) -> Event {
         Event {
             seq: 0,
-            kind,
+            data: EventData::read(kind, "{}".into()).unwrap(),
             at: at.into(),
             actor: Actor {
                 key_id: "k".into(),
                 label: "l".into(),
                 clinician: None,
             },
-            data: raw("{}".into()).unwrap(),
         }
     }
 
@@ -293,7 +295,7 @@ mod tests {
         ];
         let merged: Vec<(i64, EventKind, String)> = merge_history(changes, reads)
             .into_iter()
-            .map(|e| (e.seq, e.kind, e.at))
+            .map(|e| (e.seq, e.data.kind(), e.at))
             .collect();
         let expected = [
             (Viewed, "0"),

@@ -7,7 +7,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Store, StoreError, Writer};
 use crate::rules::Outcome;
-use crate::screening::events::EventKind;
+use crate::screening::events::{
+    AnswersCorrectedData, CreatedData, EventData, EventKind, ReviewedData,
+};
 use crate::screening::review::Review;
 use crate::screening::stats::{FiredCodes, Stats, StatsBuilder, StatsRow};
 use crate::screening::{Actor, Clinic, IdempotencyKey, Screening, ScreeningSummary, Status};
@@ -176,12 +178,13 @@ pub(super) fn screening(row: &AnyRow) -> Result<Screening, StoreError> {
     })
 }
 
-/// The data of a screening's `created` event.
+/// The data of a screening's `created` event, as stored.
 pub(super) fn created_event_data(suggested: Outcome) -> String {
-    format!(
-        r#"{{"suggested_outcome":"{}","answers_version":1}}"#,
-        suggested.as_str()
-    )
+    EventData::Created(CreatedData {
+        suggested_outcome: suggested,
+        answers_version: 1,
+    })
+    .stored()
 }
 
 pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -191,10 +194,9 @@ pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
 async fn append_event(
     tx: &mut Transaction<'_, Any>,
     id: ScreeningId,
-    kind: EventKind,
+    data: &EventData,
     at: &str,
     actor: &Actor,
-    data: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO screening_events (id, screening_id, seq, kind, at, actor, data) \
@@ -202,10 +204,10 @@ async fn append_event(
     )
     .bind(ScreeningId::new().to_string())
     .bind(id.to_string())
-    .bind(kind.as_str())
+    .bind(data.kind().as_str())
     .bind(at)
     .bind(to_json(actor))
-    .bind(data)
+    .bind(data.stored())
     .bind(id.to_string())
     .execute(&mut **tx)
     .await?;
@@ -415,23 +417,15 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let data = serde_json::json!({
-            "previous_answers_version": current.answers_version,
-            "answers_version": current.answers_version + 1,
-            "previous_answers": &current.answers,
-            "previous_evaluation": &current.evaluation,
-            "suggested_outcome": suggested,
+        let data = EventData::AnswersCorrected(AnswersCorrectedData {
+            previous_answers_version: current.answers_version,
+            answers_version: current.answers_version + 1,
+            previous_answers: current.answers.clone(),
+            previous_evaluation: current.evaluation.clone(),
+            suggested_outcome: suggested,
         });
-        self.finish_change(
-            tx,
-            changed,
-            current,
-            EventKind::AnswersCorrected,
-            at,
-            actor,
-            &data,
-        )
-        .await
+        self.finish_change(tx, changed, current, &data, at, actor)
+            .await
     }
 
     /// Records a clinician's review of a screening pending review, if it is
@@ -459,43 +453,33 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let data = serde_json::json!({
-            "status": status,
-            "suggested_outcome": current.suggested_outcome,
-            "answers_version": current.answers_version,
-            "review": review,
+        let data = EventData::Reviewed(ReviewedData {
+            status,
+            suggested_outcome: current.suggested_outcome,
+            answers_version: current.answers_version,
+            review: review.clone(),
         });
-        self.finish_change(
-            tx,
-            changed,
-            current,
-            EventKind::Reviewed,
-            &review.reviewed_at,
-            actor,
-            &data,
-        )
-        .await
+        self.finish_change(tx, changed, current, &data, &review.reviewed_at, actor)
+            .await
     }
 
     /// Ends a guarded change of `current`: when the update changed nothing
     /// (no such screening, or not in the state the caller saw), undoes it and
     /// says why; otherwise appends the event, commits, and reads the record.
-    #[allow(clippy::too_many_arguments)]
     async fn finish_change(
         &self,
         mut tx: Transaction<'_, Any>,
         changed: u64,
         current: &Screening,
-        kind: EventKind,
+        data: &EventData,
         at: &str,
         actor: &Actor,
-        data: &serde_json::Value,
     ) -> Result<Screening, StoreError> {
         if changed == 0 {
             tx.rollback().await?;
             return Err(self.explain_no_change(&current.clinic, current.id).await);
         }
-        append_event(&mut tx, current.id, kind, at, actor, &data.to_string()).await?;
+        append_event(&mut tx, current.id, data, at, actor).await?;
         tx.commit().await?;
         self.get(&current.clinic, current.id)
             .await?
@@ -552,8 +536,7 @@ impl Store {
     pub async fn record_events(
         &self,
         clinic: &Clinic,
-        events: &[(ScreeningId, String)],
-        kind: EventKind,
+        events: &[(ScreeningId, EventData)],
         at: &str,
         actor: &Actor,
     ) -> Result<(), StoreError> {
@@ -571,7 +554,7 @@ impl Store {
                 tx.rollback().await?;
                 return Err(StoreError::NotFound);
             }
-            append_event(&mut tx, *id, kind, at, actor, data).await?;
+            append_event(&mut tx, *id, data, at, actor).await?;
         }
         tx.commit().await?;
         Ok(())
