@@ -28,7 +28,8 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use tokio::sync::mpsc;
 
 use super::StoreError;
-use super::screenings::{Inserted, Job, NewScreening, created_event_data, to_json};
+use super::rows::{created_event_data, to_json};
+use super::screenings::{Inserted, Job, NewScreening};
 use crate::screening::IdempotencyKey;
 use crate::screening::ScreeningId;
 use crate::screening::events::EventKind;

@@ -21,7 +21,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Connection, Executor, Row};
 
 use super::history::{change_event, merge_history, view_event};
-use super::screenings::screening;
+use super::rows::screening;
 use super::{Store, StoreError};
 use crate::screening::events::Event;
 use crate::screening::{Actor, Clinic, Period, Screening, timestamp};

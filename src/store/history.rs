@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::screenings::{json, to_json};
+use super::rows::{json, to_json};
 use super::{Store, StoreError};
 use crate::screening::ScreeningId;
 use crate::screening::events::{Event, EventData, EventKind, ViewedData};

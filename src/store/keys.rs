@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::screenings::clinic;
+use super::rows::clinic;
 use super::{Store, StoreError};
 use crate::auth::{AuthError, Clinic, KeyDirectory, KeyInfo, NewKey, Role};
 use crate::screening::timestamp;

@@ -9,6 +9,7 @@
 
 pub mod backup;
 mod batch;
+mod changes;
 mod committing;
 mod export;
 mod history;
@@ -16,7 +17,9 @@ mod keys;
 mod pg_writer;
 pub mod replay;
 pub mod restore;
+mod rows;
 mod screenings;
+mod stats;
 
 use std::path::Path;
 use std::time::Duration;
@@ -25,11 +28,12 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
+pub use changes::LastChange;
 pub use committing::Committing;
 pub use export::{ExportLine, ExportPages};
 pub use history::{HistoryCursor, HistoryPage, ViewWindow};
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
-pub use screenings::{Created, Cursor, LastChange, ListFilter, NewScreening, Order, StoredAnswers};
+pub use screenings::{Created, Cursor, ListFilter, NewScreening, Order, StoredAnswers};
 
 /// This binary's migrations, for each backend.
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -26,7 +26,8 @@ use sqlx::{Connection, Executor, PgConnection, Postgres};
 use tokio::sync::{Mutex, mpsc};
 
 use super::StoreError;
-use super::screenings::{Inserted, Job, NewScreening, created_event_data, to_json};
+use super::rows::{created_event_data, to_json};
+use super::screenings::{Inserted, Job, NewScreening};
 use crate::screening::IdempotencyKey;
 use crate::screening::ScreeningId;
 use crate::screening::events::EventKind;
