@@ -272,8 +272,8 @@ pub struct Settings {
     /// A key's reads of a record less than this many seconds apart (and
     /// with no change in between) are one `viewed` event with a count, the
     /// first and the last time; 0 keeps every read apart. At most a day.
-    #[arg(long, env = "FACET_SCREEN_VIEW_WINDOW_SECS", default_value_t = crate::store::ViewWindow::DEFAULT_SECONDS,
-        value_parser = clap::value_parser!(u64).range(0..=crate::store::ViewWindow::MAX_SECONDS))]
+    #[arg(long, env = "FACET_SCREEN_VIEW_WINDOW_SECS", default_value_t = crate::screening::history::ViewWindow::DEFAULT_SECONDS,
+        value_parser = clap::value_parser!(u64).range(0..=crate::screening::history::ViewWindow::MAX_SECONDS))]
     pub view_window_secs: u64,
     /// Serve Prometheus metrics at `/metrics` on this address, apart from
     /// the API (say 127.0.0.1:9464); off when unset.

@@ -14,8 +14,9 @@ use crate::http::cds::Cds;
 use crate::http::{self, App, AppState};
 use crate::rules::RuleSet;
 use crate::rules::live::LiveRules;
+use crate::screening::history::ViewWindow;
 use crate::service::Screenings;
-use crate::store::{Store, ViewWindow};
+use crate::store::Store;
 
 pub struct Application {
     listener: TcpListener,

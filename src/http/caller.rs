@@ -1,6 +1,6 @@
-//! The caller of a request, from its `Authorization` header, and how the
-//! domain's refusals (`AuthError`, `ServiceError`, `StoreError`) become
-//! problem+json. Authentication itself is `crate::auth`'s.
+//! The caller of a request, from its `Authorization` header, and how a
+//! refusal to authenticate (`AuthError`) becomes problem+json.
+//! Authentication itself is `crate::auth`'s.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -10,7 +10,6 @@ use super::AppState;
 use super::problem::ApiError;
 use super::request_log::current_id;
 use crate::auth::{AuthError, Caller};
-use crate::service::ServiceError;
 use crate::store::StoreError;
 
 impl FromRequestParts<AppState> for Caller {
@@ -76,20 +75,6 @@ impl From<StoreError> for ApiError {
                 tracing::error!(request_id = current_id().as_str(), error = %e, "storage failed");
                 ApiError::Internal
             }
-        }
-    }
-}
-
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::InvalidAnswers(errors) => ApiError::InvalidAnswers(errors),
-            ServiceError::Invalid(errors) => ApiError::Invalid(errors),
-            ServiceError::NotFound => ApiError::NotFound("screening"),
-            ServiceError::Conflict(why) => ApiError::Conflict(why.into()),
-            ServiceError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
-            ServiceError::Changed(changed) => ApiError::PreconditionFailed(changed),
-            ServiceError::Store(e) => e.into(),
         }
     }
 }

@@ -30,7 +30,7 @@ use crate::screening::events::{CdsFeedbackData, EventData, FeedbackOutcome};
 use crate::screening::review::ReasonCode;
 use crate::screening::validation::{Invalid, from_json};
 use crate::screening::{Actor, IdempotencyKey, timestamp};
-use crate::service::ServiceError;
+use crate::service::ScreeningError;
 use crate::service::Submitted;
 
 pub const SERVICE_ID: &str = "facet-screen-neurectomy";
@@ -541,7 +541,7 @@ pub async fn feedback(
         .record_feedback(&client.clinic, &client.actor(), items)
         .await
         .map_err(|e| match e {
-            ServiceError::NotFound => ApiError::NotFound("card"),
+            ScreeningError::NotFound => ApiError::NotFound("card"),
             other => other.into(),
         })?;
     Ok(Json(json!({})))

@@ -17,7 +17,7 @@ use crate::auth::{Action, Caller};
 use crate::questionnaire::FieldError;
 use crate::screening::ScreeningId;
 use crate::screening::events::Event;
-use crate::store::HistoryCursor;
+use crate::screening::history::HistoryCursor;
 
 pub const DEFAULT_PAGE: u32 = 100;
 pub const MAX_PAGE: u32 = 500;

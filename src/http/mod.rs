@@ -3,6 +3,7 @@
 
 pub mod caller;
 pub mod cds;
+mod errors;
 pub mod evaluations;
 pub mod export;
 pub mod extract;

@@ -22,11 +22,11 @@ use super::{AppState, LoggedOutcome};
 use crate::auth::{Action, Caller, Clinic};
 use crate::questionnaire::FieldError;
 use crate::rules::Outcome;
+use crate::screening::queue::{Cursor, ListFilter, Order};
 use crate::screening::review::ReviewRequest;
 use crate::screening::version::{IfMatch, Version};
 use crate::screening::{IdempotencyKey, ScreeningSummary, timestamp};
 use crate::screening::{Screening, ScreeningId, Status};
-use crate::store::{Cursor, ListFilter, Order};
 
 const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
@@ -194,10 +194,10 @@ pub struct ScreeningPage {
 
 /// Where a page ended: the row's priority, creation time and id, opaque to
 /// the client.
-fn encode_cursor(last: &ScreeningSummary) -> String {
+fn encode_cursor(next: &Cursor) -> String {
     URL_SAFE_NO_PAD.encode(format!(
         "{}\n{}\n{}",
-        last.priority, last.created_at, last.id
+        next.priority, next.created_at, next.id
     ))
 }
 
@@ -338,20 +338,20 @@ pub async fn list(
     caller.may(Action::ListScreenings)?;
     let Query(params) =
         query.map_err(|_| ApiError::InvalidHeader("query", "malformed query string"))?;
-    let (mut filter, mut params) = params.filter(caller.clinic)?;
-    let page = filter.limit;
-    filter.limit = page + 1;
-    let mut items = app.screenings.list(&filter).await?;
-    let next = if items.len() > page as usize {
-        items.truncate(page as usize);
-        let last = items.last().expect("a full page has a last item");
-        params.push(("cursor".into(), encode_cursor(last)));
-        let query = serde_urlencoded::to_string(&params).map_err(|_| ApiError::Internal)?;
-        Some(format!("/v1/screenings?{query}"))
-    } else {
-        None
+    let (filter, mut params) = params.filter(caller.clinic)?;
+    let page = app.screenings.list(filter).await?;
+    let next = match page.next {
+        Some(cursor) => {
+            params.push(("cursor".into(), encode_cursor(&cursor)));
+            let query = serde_urlencoded::to_string(&params).map_err(|_| ApiError::Internal)?;
+            Some(format!("/v1/screenings?{query}"))
+        }
+        None => None,
     };
-    Ok(Json(ScreeningPage { items, next }))
+    Ok(Json(ScreeningPage {
+        items: page.items,
+        next,
+    }))
 }
 
 /// Confirm or override a suggestion.

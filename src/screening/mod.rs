@@ -5,10 +5,12 @@
 pub mod evaluation;
 pub mod events;
 pub mod explain;
+pub mod history;
 pub mod id;
 pub mod impact;
 pub mod period;
 pub mod printable;
+pub mod queue;
 pub mod record;
 pub mod review;
 pub mod stats;

@@ -43,21 +43,10 @@ async fn append_event(
 }
 
 impl Store {
-    /// Why a guarded update changed nothing: no such screening, or not in
-    /// the state the caller saw.
-    async fn explain_no_change(&self, clinic: &Clinic, id: ScreeningId) -> StoreError {
-        match self.get(clinic, id).await {
-            Ok(None) => StoreError::NotFound,
-            Ok(Some(s)) if s.status != Status::PendingReview => {
-                StoreError::Conflict("the screening has already been reviewed")
-            }
-            Ok(Some(_)) => StoreError::Conflict("the screening changed meanwhile: read it again"),
-            Err(e) => e,
-        }
-    }
-
-    /// Replaces the answers of a screening pending review, if it is still at
-    /// `version`; the previous answers and evaluation go to the history.
+    /// Replaces the answers of `current` if it is still pending review at
+    /// its answers version, and reads it again; the previous answers and
+    /// evaluation go to the history. `None` when the guarded update changed
+    /// nothing: there is no such screening, or it is not as `current` was.
     pub async fn correct_answers(
         &self,
         current: &Screening,
@@ -65,7 +54,7 @@ impl Store {
         evaluation: &Evaluation,
         at: &str,
         actor: &Actor,
-    ) -> Result<Screening, StoreError> {
+    ) -> Result<Option<Screening>, StoreError> {
         let suggested = evaluation.outcome;
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
@@ -96,16 +85,17 @@ impl Store {
             .await
     }
 
-    /// Records a clinician's review of a screening pending review, if it is
-    /// still at the answers version the clinician saw. The database settles
-    /// a race: of two reviews, one changes the row and the other `Conflict`s.
+    /// Records a clinician's review of `current` if it is still pending
+    /// review at the answers version the clinician saw, and reads it again.
+    /// The database settles a race: of two reviews, one changes the row and
+    /// the other changes nothing (`None`).
     pub async fn review(
         &self,
         current: &Screening,
         status: Status,
         review: &Review,
         actor: &Actor,
-    ) -> Result<Screening, StoreError> {
+    ) -> Result<Option<Screening>, StoreError> {
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE screenings SET status = $1, final_outcome = $2, review = $3, updated_at = $4 \
@@ -132,8 +122,8 @@ impl Store {
     }
 
     /// Ends a guarded change of `current`: when the update changed nothing
-    /// (no such screening, or not in the state the caller saw), undoes it and
-    /// says why; otherwise appends the event, commits, and reads the record.
+    /// (no such screening, or not in the state the caller saw), undoes it
+    /// (`None`); otherwise appends the event, commits, and reads the record.
     async fn finish_change(
         &self,
         mut tx: Transaction<'_, Any>,
@@ -142,16 +132,17 @@ impl Store {
         data: &EventData,
         at: &str,
         actor: &Actor,
-    ) -> Result<Screening, StoreError> {
+    ) -> Result<Option<Screening>, StoreError> {
         if changed == 0 {
             tx.rollback().await?;
-            return Err(self.explain_no_change(&current.clinic, current.id).await);
+            return Ok(None);
         }
         append_event(&mut tx, current.id, data, at, actor).await?;
         tx.commit().await?;
-        self.get(&current.clinic, current.id)
-            .await?
-            .ok_or(StoreError::NotFound)
+        let changed = self.get(&current.clinic, current.id).await?;
+        changed
+            .ok_or_else(|| StoreError::Corrupt("a screening just changed is missing".into()))
+            .map(Some)
     }
 
     /// The last change of a screening of the clinic (its creation, a
@@ -200,14 +191,15 @@ impl Store {
     /// Appends events that change nothing else (CDS feedback), all in one
     /// transaction, each under its screening's row lock like every other
     /// event, so that its number is the next one whatever else is written
-    /// at the same time.
+    /// at the same time. `false`, and nothing written, when a screening is
+    /// not one of `clinic`'s.
     pub async fn record_events(
         &self,
         clinic: &Clinic,
         events: &[(ScreeningId, EventData)],
         at: &str,
         actor: &Actor,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         for (id, data) in events {
             let locked = sqlx::query(
@@ -220,11 +212,11 @@ impl Store {
             .rows_affected();
             if locked == 0 {
                 tx.rollback().await?;
-                return Err(StoreError::NotFound);
+                return Ok(false);
             }
             append_event(&mut tx, *id, data, at, actor).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }

@@ -20,10 +20,11 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Connection, Executor, Row};
 
-use super::history::{change_event, merge_history, view_event};
+use super::history::{change_event, view_event};
 use super::rows::screening;
 use super::{Store, StoreError};
 use crate::screening::events::Event;
+use crate::screening::history::merge;
 use crate::screening::{Actor, Clinic, Period, Screening, timestamp};
 
 /// Screenings read in one page.
@@ -181,7 +182,7 @@ impl ExportPages {
                 let screening = screening(row)?;
                 let id = screening.id.to_string();
                 Ok(ExportLine {
-                    history: merge_history(
+                    history: merge(
                         changes.remove(&id).unwrap_or_default(),
                         reads.remove(&id).unwrap_or_default(),
                     ),

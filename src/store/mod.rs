@@ -31,9 +31,8 @@ use sqlx::{AnyPool, Executor, Row};
 pub use changes::LastChange;
 pub use committing::Committing;
 pub use export::{ExportLine, ExportPages};
-pub use history::{HistoryCursor, HistoryPage, ViewWindow};
 pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
-pub use screenings::{Created, Cursor, ListFilter, NewScreening, Order, StoredAnswers};
+pub use screenings::{Creation, NewScreening, StoredAnswers};
 
 /// This binary's migrations, for each backend.
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

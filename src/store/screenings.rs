@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::rows::{outcome, screening, screening_id, status};
 use super::{Store, StoreError, Writer};
 use crate::rules::Outcome;
+use crate::screening::queue::{ListFilter, Order};
 use crate::screening::{Actor, Clinic, IdempotencyKey, Screening, ScreeningSummary, Status};
 use crate::screening::{Evaluation, ScreeningId};
 
@@ -66,62 +67,16 @@ async fn submit(
     answer.await.map_err(|_| stopped())?
 }
 
-pub struct Created {
-    pub screening: Screening,
-    /// An earlier request with the same idempotency key created it.
-    pub replayed: bool,
-}
-
-/// The review queue's filters, oldest first, keyset-paginated.
-#[derive(Debug, Clone)]
-pub struct ListFilter {
-    /// Always one clinic: nothing is listed across clinics.
-    pub clinic: Clinic,
-    pub status: Option<Status>,
-    pub outcome: Option<Outcome>,
-    pub created_from: Option<String>,
-    pub created_before: Option<String>,
-    /// The clinic's patient reference, exactly.
-    pub external_ref: Option<String>,
-    pub order: Order,
-    /// Strictly after this row, in `order`.
-    pub after: Option<Cursor>,
-    pub limit: u32,
-}
-
-/// The order of a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Order {
-    /// Oldest first.
-    #[default]
-    Created,
-    /// Urgent first, then by the outcome's precedence, then oldest.
-    Priority,
-}
-
-/// Where the previous page ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    pub priority: i64,
-    pub created_at: String,
-    pub id: String,
-}
-
-impl ListFilter {
-    /// Every screening of `clinic`, `limit` at a time.
-    pub fn for_clinic(clinic: Clinic, limit: u32) -> Self {
-        ListFilter {
-            clinic,
-            status: None,
-            outcome: None,
-            created_from: None,
-            created_before: None,
-            external_ref: None,
-            order: Order::Created,
-            after: None,
-            limit,
-        }
-    }
+/// What a creation did.
+pub enum Creation {
+    /// Stored, as written.
+    New(Screening),
+    /// The idempotency key was already used for the same answers: the
+    /// screening that request created, as it is now.
+    Replayed(Screening),
+    /// The idempotency key was already used for other answers: nothing was
+    /// stored.
+    KeyReused,
 }
 
 impl Store {
@@ -135,7 +90,7 @@ impl Store {
         &self,
         new: NewScreening,
         key: Option<&IdempotencyKey>,
-    ) -> Result<Created, StoreError> {
+    ) -> Result<Creation, StoreError> {
         let clinic = new.clinic.clone();
         let hash = new.request_hash.clone();
         let written = (
@@ -162,22 +117,19 @@ impl Store {
         match inserted {
             // Exactly what was written, as a read would give it: no second
             // trip to the database.
-            Inserted::New(id) => Ok(Created {
-                screening: Screening {
-                    id,
-                    clinic,
-                    status: Status::PendingReview,
-                    suggested_outcome: written.1,
-                    final_outcome: None,
-                    review: None,
-                    answers_version: 1,
-                    created_at: written.2.clone(),
-                    updated_at: written.2,
-                    answers: written.0,
-                    evaluation: written.3,
-                },
-                replayed: false,
-            }),
+            Inserted::New(id) => Ok(Creation::New(Screening {
+                id,
+                clinic,
+                status: Status::PendingReview,
+                suggested_outcome: written.1,
+                final_outcome: None,
+                review: None,
+                answers_version: 1,
+                created_at: written.2.clone(),
+                updated_at: written.2,
+                answers: written.0,
+                evaluation: written.3,
+            })),
             Inserted::KeyTaken(key) => {
                 // Another request with this key committed first.
                 let row = sqlx::query(
@@ -189,17 +141,13 @@ impl Store {
                 .await?;
                 let stored: String = row.try_get("request_hash")?;
                 if stored != hash {
-                    return Err(StoreError::IdempotencyMismatch);
+                    return Ok(Creation::KeyReused);
                 }
                 let earlier = screening_id(&row.try_get::<String, _>("screening_id")?)?;
-                let screening = self
-                    .get(&clinic, earlier)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                Ok(Created {
-                    screening,
-                    replayed: true,
-                })
+                let screening = self.get(&clinic, earlier).await?.ok_or_else(|| {
+                    StoreError::Corrupt("an idempotency key's screening is missing".into())
+                })?;
+                Ok(Creation::Replayed(screening))
             }
         }
     }
