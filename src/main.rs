@@ -5,8 +5,9 @@ use clap::Parser;
 use facet_screen::auth::{Clinic, Expiry, Label, NewKey, Role};
 use facet_screen::config::{Cli, Command, Database, KeysCommand, RulesCommand, Settings};
 use facet_screen::rules::{RuleFiles, RuleSet};
+use facet_screen::service::{KeyError, Keys};
 use facet_screen::startup::{self, Application, StartError};
-use facet_screen::store::{LastAdmin, Store, StoreError};
+use facet_screen::store::Store;
 use facet_screen::{cases, http, telemetry};
 
 /// jemalloc instead of glibc's malloc: measured on POST /v1/evaluations on
@@ -165,7 +166,7 @@ where
 
 fn keys(database: &Database, command: KeysCommand) -> ExitCode {
     let run = async {
-        let store = Store::connect(&database.url()?).await?;
+        let keys = Keys::new(Store::connect(&database.url()?).await?);
         match command {
             KeysCommand::Create {
                 clinic,
@@ -181,7 +182,7 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
                         .map_err(|e| anyhow::anyhow!("--expires: {e}"))?,
                 };
                 let (new, secret) = NewKey::mint(clinic, role, label, expires);
-                let key = store.insert_key(&new).await?;
+                let key = keys.create(&new).await?;
                 println!("{}", secret.expose());
                 eprintln!(
                     "made {} for clinic `{}`, role {} ({}). The key above is shown once: keep it now.",
@@ -196,7 +197,7 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
                     "{:<38} {:<16} {:<10} {:<28} {:<28} {:<28} {:<28} label",
                     "id", "clinic", "role", "created", "last used", "expires", "revoked"
                 );
-                for k in store.list_keys().await? {
+                for k in keys.list_all().await? {
                     println!(
                         "{:<38} {:<16} {:<10} {:<28} {:<28} {:<28} {:<28} {}",
                         k.id,
@@ -211,20 +212,10 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
                 }
             }
             KeysCommand::Revoke { id, force } => {
-                let last_admin = if force {
-                    LastAdmin::Revoke
-                } else {
-                    LastAdmin::Keep
-                };
-                let key = match store.revoke_key(&id, last_admin).await {
+                let key = match keys.revoke_any(&id, force).await {
                     Ok(key) => key,
-                    Err(StoreError::NotFound) => anyhow::bail!("no key {id}"),
-                    Err(StoreError::Conflict(_)) => {
-                        let clinic = store
-                            .key_by_id(&id)
-                            .await?
-                            .map(|k| k.clinic.to_string())
-                            .unwrap_or_default();
+                    Err(KeyError::NotFound) => anyhow::bail!("no key {id}"),
+                    Err(KeyError::LastAdmin(clinic)) => {
                         anyhow::bail!(
                             "{id} is the last active administrator key of clinic `{clinic}`: make another first \
                              (keys create --clinic {clinic} --role admin --label ...), or pass --force to revoke it \
@@ -239,13 +230,7 @@ fn keys(database: &Database, command: KeysCommand) -> ExitCode {
                     key.label,
                     key.revoked_at.as_deref().unwrap_or_default()
                 );
-                let now = chrono::Utc::now();
-                let admins_left = store
-                    .list_clinic_keys(&key.clinic)
-                    .await?
-                    .iter()
-                    .any(|k| k.role == Role::Admin && k.usable_at(now));
-                if key.role == Role::Admin && !admins_left {
+                if key.role == Role::Admin && !keys.has_active_admin(&key.clinic).await? {
                     eprintln!(
                         "clinic `{0}` has no active administrator key left: make one with \
                          keys create --clinic {0} --role admin --label ...",

@@ -15,7 +15,7 @@ use crate::http::{self, App, AppState};
 use crate::rules::RuleSet;
 use crate::rules::live::LiveRules;
 use crate::screening::history::ViewWindow;
-use crate::service::Screenings;
+use crate::service::{Callers, Keys, Screenings};
 use crate::store::Store;
 
 pub struct Application {
@@ -213,12 +213,13 @@ impl Application {
         tokio::spawn(watch_key_generation(store.clone(), auth.clone()));
         tokio::spawn(listen_for_revocations(store.clone(), auth.clone()));
         let state = AppState::new(App {
+            callers: Callers::new(auth.clone(), store.clone()),
+            keys: Keys::serving(store.clone(), auth),
             screenings: Screenings::new(rules.clone(), store.clone())
                 .with_view_window(ViewWindow::seconds(settings.view_window_secs)),
             rules,
             openapi: Default::default(),
             store,
-            auth,
             cds: Arc::new(cds),
             exports: http::export::Exports::new(
                 settings.max_exports as usize,

@@ -10,7 +10,6 @@ use super::AppState;
 use super::problem::ApiError;
 use super::request_log::current_id;
 use crate::auth::{AuthError, Caller};
-use crate::store::StoreError;
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -21,12 +20,11 @@ impl FromRequestParts<AppState> for Caller {
             None => None,
             Some(v) => Some(v.to_str().map_err(|_| AuthError::NotBearer)?),
         };
-        let caller = app.auth.authenticate(&app.store, authorization).await?;
-        if app.auth.last_used_due(&caller.key_id) {
-            let (store, id) = (app.store.clone(), caller.key_id.clone());
+        let (caller, last_use) = app.callers.authenticate(authorization).await?;
+        if let Some(last_use) = last_use {
             let request_id = current_id();
             tokio::spawn(async move {
-                if let Err(e) = store.touch_key(&id).await {
+                if let Err(e) = last_use.record().await {
                     tracing::warn!(
                         request_id = request_id.as_str(),
                         error = %e,
@@ -54,25 +52,6 @@ impl From<AuthError> for ApiError {
             AuthError::TooManyRequests(secs) => ApiError::TooManyRequests(secs),
             AuthError::Directory(why) => {
                 tracing::error!(request_id = current_id().as_str(), error = %why, "the keys could not be read");
-                ApiError::Internal
-            }
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::NotFound("screening"),
-            StoreError::Conflict(why) => ApiError::Conflict(why.into()),
-            StoreError::IdempotencyMismatch => ApiError::IdempotencyKeyReused,
-            StoreError::Unavailable(_) => {
-                tracing::warn!(request_id = current_id().as_str(), error = %e, "database unavailable");
-                ApiError::Unavailable
-            }
-            StoreError::Db(_) | StoreError::Corrupt(_) => {
-                // The error names tables and constraints, never values.
-                tracing::error!(request_id = current_id().as_str(), error = %e, "storage failed");
                 ApiError::Internal
             }
         }

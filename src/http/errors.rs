@@ -5,7 +5,14 @@
 
 use super::problem::ApiError;
 use super::request_log::current_id;
-use crate::service::{ScreeningError, Unexpected};
+use crate::service::{KeyError, ScreeningError, Unexpected};
+use crate::store::StoreError;
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Unexpected::from(e).into()
+    }
+}
 
 impl From<Unexpected> for ApiError {
     fn from(e: Unexpected) -> Self {
@@ -31,6 +38,16 @@ impl From<ScreeningError> for ApiError {
             ScreeningError::Changed(changed) => ApiError::PreconditionFailed(changed),
             ScreeningError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             ScreeningError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::NotFound => ApiError::NotFound("key"),
+            e @ (KeyError::OwnKey | KeyError::LastAdmin(_)) => ApiError::Conflict(e.to_string()),
+            KeyError::Unexpected(e) => e.into(),
         }
     }
 }

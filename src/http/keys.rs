@@ -14,7 +14,6 @@ use super::json::Json;
 use super::problem::{ApiError, Problem};
 use super::request_log::current_id;
 use crate::auth::{Action, Caller, KeyInfo, KeyRequest};
-use crate::store::StoreError;
 
 /// A key just made: the secret is in this answer and nowhere else.
 #[derive(Serialize, ToSchema)]
@@ -29,13 +28,6 @@ pub struct CreatedKey {
 pub struct KeyList {
     /// Oldest first, revoked and expired ones included.
     pub items: Vec<KeyInfo>,
-}
-
-fn key_not_found(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::NotFound("key"),
-        e => e.into(),
-    }
 }
 
 /// Make a key for the caller's clinic.
@@ -58,7 +50,7 @@ pub async fn create(
     caller.may(Action::ManageKeys)?;
     let (new, secret) = KeyRequest::parse(json, caller.clinic.clone(), chrono::Utc::now())
         .map_err(ApiError::Invalid)?;
-    let info = app.store.insert_key(&new).await?;
+    let info = app.keys.create(&new).await?;
     tracing::info!(
         request_id = current_id().as_str(),
         key_id = %info.id,
@@ -88,7 +80,7 @@ pub async fn create(
     ))]
 pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<Json<KeyList>, ApiError> {
     caller.may(Action::ManageKeys)?;
-    let items = app.store.list_clinic_keys(&caller.clinic).await?;
+    let items = app.keys.list(&caller.clinic).await?;
     Ok(Json(KeyList { items }))
 }
 
@@ -116,18 +108,7 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<Json<KeyInfo>, ApiError> {
     caller.may(Action::ManageKeys)?;
-    if id == caller.key_id {
-        return Err(ApiError::Conflict(
-            "this is the key you are signed in with: sign in with another administrator key to revoke it".into(),
-        ));
-    }
-    let info = app
-        .store
-        .revoke_clinic_key(&caller.clinic, &id)
-        .await
-        .map_err(key_not_found)?;
-    // Refused from the next request on, without waiting for the watcher.
-    app.auth.keys.invalidate();
+    let info = app.keys.revoke(&caller, &id).await?;
     tracing::info!(request_id = current_id().as_str(), key_id = %info.id, "key revoked");
     Ok(Json(info))
 }

@@ -40,9 +40,8 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::Auth;
 use crate::rules::live::LiveRules;
-use crate::service::Screenings;
+use crate::service::{Callers, Keys, Screenings};
 use crate::store::{Committing, Store};
 use json::Json;
 use problem::ApiError;
@@ -70,15 +69,18 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct App {
+    /// The caller of each request, from its API key.
+    pub callers: Callers,
     /// The operations on screenings.
     pub screenings: Screenings,
+    /// A clinic's API keys.
+    pub keys: Keys,
     /// The rule set in use: take `current()` once per request.
     pub rules: LiveRules,
     /// The OpenAPI document of the rule set it was made for (its digest and
     /// profile), made again after a reload.
     pub openapi: arc_swap::ArcSwap<(String, Value)>,
     pub store: Store,
-    pub auth: Arc<Auth>,
     pub cds: Arc<cds::Cds>,
     /// How many exports run at once, and how long one waits for its client.
     pub exports: export::Exports,

@@ -5,12 +5,16 @@
 //! the outcomes a caller acts on are its variants, and a failure of the
 //! storage beneath is one variant, `Unexpected`.
 
+pub mod callers;
 mod changes;
+pub mod keys;
 pub mod screenings;
 
 use crate::store::{Store, StoreError};
 
+pub use callers::{Callers, LastUse};
 pub use changes::Changed;
+pub use keys::{KeyError, Keys};
 pub use screenings::{Created, ListPage, ScreeningError, Screenings, Submitted};
 
 /// A failure of the storage beneath an operation: nothing the caller did

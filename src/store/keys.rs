@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::rows::clinic;
 use super::{Store, StoreError};
-use crate::auth::{AuthError, Clinic, KeyDirectory, KeyInfo, NewKey, Role};
+use crate::auth::{Clinic, KeyInfo, NewKey, Role};
 use crate::screening::timestamp;
 
 fn key(row: &AnyRow) -> Result<KeyInfo, StoreError> {
@@ -27,25 +27,34 @@ fn key(row: &AnyRow) -> Result<KeyInfo, StoreError> {
 /// Whether a revocation may end a clinic's last active administrator key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LastAdmin {
-    /// Refused (`Conflict`): the clinic would have no administrator left.
+    /// Refused (`Revocation::LastAdmin`): the clinic would have no
+    /// administrator left.
     Keep,
     /// Revoked all the same (the operator's `keys revoke --force`: say, a
     /// key that leaked); `keys create` makes another.
     Revoke,
 }
 
-const LAST_ADMIN: &str = "this is the last active administrator key of its clinic: make another administrator key before revoking it";
+/// What a revocation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The key as it is now: revoked (by this revocation or an earlier one).
+    Revoked(KeyInfo),
+    /// No such key (in the clinic named).
+    NotFound,
+    /// Kept: the last active administrator key of this clinic.
+    LastAdmin(Clinic),
+}
+
+/// What the revocation's transaction did.
+enum Revoked {
+    /// Revoked, now or before; or no such key.
+    Done,
+    LastAdmin(Clinic),
+}
 
 /// The PostgreSQL channel told of every revocation.
 pub const KEYS_CHANNEL: &str = "facet_screen_keys";
-
-impl KeyDirectory for Store {
-    async fn key_by_digest(&self, digest: &str) -> Result<Option<KeyInfo>, AuthError> {
-        self.key_by_hash(digest)
-            .await
-            .map_err(|e| AuthError::Directory(e.to_string()))
-    }
-}
 
 impl Store {
     /// Stores a key minted by `auth::NewKey::mint`: its digest, never the
@@ -61,7 +70,9 @@ impl Store {
             .bind(new.expires.at().map(timestamp))
             .execute(self.write_pool())
             .await?;
-        self.key_by_id(&new.id).await?.ok_or(StoreError::NotFound)
+        self.key_by_id(&new.id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a key just stored is missing".into()))
     }
 
     /// On a database with no key and no earlier first-run key, stores `new`
@@ -128,18 +139,20 @@ impl Store {
     }
 
     /// Ends a key of `clinic` at once (again: no change); `NotFound` for a
-    /// key of another clinic, exactly as for an unknown id; `Conflict` for
+    /// key of another clinic, exactly as for an unknown id; `LastAdmin` for
     /// the clinic's last active administrator key.
     pub async fn revoke_clinic_key(
         &self,
         clinic: &Clinic,
         id: &str,
-    ) -> Result<KeyInfo, StoreError> {
-        self.revoke(id, Some(clinic), LastAdmin::Keep).await?;
-        self.key_by_id(id)
-            .await?
-            .filter(|k| &k.clinic == clinic)
-            .ok_or(StoreError::NotFound)
+    ) -> Result<Revocation, StoreError> {
+        if let Revoked::LastAdmin(clinic) = self.revoke(id, Some(clinic), LastAdmin::Keep).await? {
+            return Ok(Revocation::LastAdmin(clinic));
+        }
+        Ok(match self.key_by_id(id).await? {
+            Some(key) if &key.clinic == clinic => Revocation::Revoked(key),
+            _ => Revocation::NotFound,
+        })
     }
 
     /// Revokes key `id` (of `clinic`, when given) and, in the same
@@ -159,7 +172,7 @@ impl Store {
         id: &str,
         clinic: Option<&Clinic>,
         last_admin: LastAdmin,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Revoked, StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE key_generation SET generation = generation + 1 WHERE id = 1")
             .execute(&mut *tx)
@@ -173,12 +186,12 @@ impl Store {
         .await?;
         let Some(target) = target.as_ref().map(key).transpose()? else {
             tx.rollback().await?;
-            return Ok(());
+            return Ok(Revoked::Done);
         };
         if target.revoked_at.is_some() {
             // Already revoked: nothing changes, not even the generation.
             tx.rollback().await?;
-            return Ok(());
+            return Ok(Revoked::Done);
         }
         let now = chrono::Utc::now();
         if last_admin == LastAdmin::Keep && target.role == Role::Admin && target.usable_at(now) {
@@ -193,7 +206,7 @@ impl Store {
             let others = others.iter().map(key).collect::<Result<Vec<_>, _>>()?;
             if !others.iter().any(|k| k.usable_at(now)) {
                 tx.rollback().await?;
-                return Err(StoreError::Conflict(LAST_ADMIN));
+                return Ok(Revoked::LastAdmin(target.clinic));
             }
         }
         sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
@@ -208,7 +221,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(Revoked::Done)
     }
 
     /// The key generation: it changes with every revocation.
@@ -241,12 +254,21 @@ impl Store {
         rows.iter().map(key).collect()
     }
 
-    /// Ends a key at once; `NotFound` for an unknown id; `Conflict` for the
-    /// last active administrator key of its clinic, unless
+    /// Ends a key at once; `NotFound` for an unknown id; `LastAdmin` for
+    /// the last active administrator key of its clinic, unless
     /// `LastAdmin::Revoke`.
-    pub async fn revoke_key(&self, id: &str, last_admin: LastAdmin) -> Result<KeyInfo, StoreError> {
-        self.revoke(id, None, last_admin).await?;
-        self.key_by_id(id).await?.ok_or(StoreError::NotFound)
+    pub async fn revoke_key(
+        &self,
+        id: &str,
+        last_admin: LastAdmin,
+    ) -> Result<Revocation, StoreError> {
+        if let Revoked::LastAdmin(clinic) = self.revoke(id, None, last_admin).await? {
+            return Ok(Revocation::LastAdmin(clinic));
+        }
+        Ok(match self.key_by_id(id).await? {
+            Some(key) => Revocation::Revoked(key),
+            None => Revocation::NotFound,
+        })
     }
 
     pub async fn touch_key(&self, id: &str) -> Result<(), StoreError> {

@@ -31,7 +31,7 @@ use sqlx::{AnyPool, Executor, Row};
 pub use changes::LastChange;
 pub use committing::Committing;
 pub use export::{ExportLine, ExportPages};
-pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged};
+pub use keys::{IDEMPOTENCY_KEYS_KEPT, LastAdmin, Purged, Revocation};
 pub use screenings::{Creation, NewScreening, StoredAnswers};
 
 /// This binary's migrations, for each backend.
@@ -44,14 +44,11 @@ enum Backend {
     Postgres,
 }
 
+/// A failure of the database: what the store answers when it could not do
+/// what was asked. Outcomes (not found, already reviewed, the last
+/// administrator key, ...) are answered as values, never as errors.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {0}")]
-    Conflict(&'static str),
-    #[error("the idempotency key was used with another request")]
-    IdempotencyMismatch,
     /// The database cannot take the request now (busy, locked, full, out of
     /// connections, unreachable): nothing was written; try again later.
     #[error("database unavailable: {0}")]
