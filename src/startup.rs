@@ -15,7 +15,7 @@ use crate::http::{self, App, AppState};
 use crate::rules::RuleSet;
 use crate::rules::live::LiveRules;
 use crate::screening::history::ViewWindow;
-use crate::service::{Callers, Keys, Screenings};
+use crate::service::{Callers, Exports, Keys, Screenings, Statistics};
 use crate::store::Store;
 
 pub struct Application {
@@ -213,6 +213,8 @@ impl Application {
         tokio::spawn(watch_key_generation(store.clone(), auth.clone()));
         tokio::spawn(listen_for_revocations(store.clone(), auth.clone()));
         let state = AppState::new(App {
+            stats: Statistics::new(store.clone()),
+            exports: Exports::new(store.clone(), rules.clone(), settings.max_exports as usize),
             callers: Callers::new(auth.clone(), store.clone()),
             keys: Keys::serving(store.clone(), auth),
             screenings: Screenings::new(rules.clone(), store.clone())
@@ -221,10 +223,7 @@ impl Application {
             openapi: Default::default(),
             store,
             cds: Arc::new(cds),
-            exports: http::export::Exports::new(
-                settings.max_exports as usize,
-                Duration::from_secs(settings.export_stall_secs),
-            ),
+            export_stall: Duration::from_secs(settings.export_stall_secs),
         });
         let router = http::router(
             state,

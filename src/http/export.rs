@@ -1,12 +1,12 @@
-//! `GET /v1/export`: the clinic's record as NDJSON, streamed (administrators).
+//! `GET /v1/export`: the clinic's record as NDJSON or a FHIR Bundle,
+//! streamed (administrators). What is exported, and how many exports run at
+//! once, is `service::export`'s; here, how its bytes reach the client.
 //!
-//! Bounded: at most `FACET_SCREEN_MAX_EXPORTS` run at once (one more is answered 429
-//! with Retry-After, before any body); each reads the record a page at a
-//! time, holding one database connection only while a page is read
-//! (`store::export`); one whose client reads nothing for the stall timeout
-//! is cut (its connection closed, its slot freed). An export that cannot
-//! start says so with its status (503 when the database cannot read its
-//! first page); one that fails or is cut midway ends without its last chunk
+//! One more export than may run at once is answered 429 with Retry-After,
+//! before any body. An export that cannot start says so with its status
+//! (503 when the database cannot read its first page); one whose client
+//! reads nothing for the stall timeout is cut (its connection closed, its
+//! slot freed); one that fails or is cut midway ends without its last chunk
 //! (an aborted chunked body), never as if complete.
 
 use std::sync::Arc;
@@ -19,7 +19,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -29,30 +28,14 @@ use super::request_log::current_id;
 use super::serve::CutConnection;
 use crate::auth::{Action, Caller};
 use crate::questionnaire::FieldError;
-use crate::screening::{Period, timestamp};
-use crate::store::{ExportLine, ExportPages};
+use crate::screening::Period;
+use crate::service::export::{ExportError, ExportFormat, Sink, Stopped};
 
 /// What a refused export is told: come back in this many seconds.
 const RETRY_AFTER_SECS: u64 = 10;
 
 /// Lines (or FHIR entries) handed to the connection ahead of the client.
 const QUEUED: usize = 16;
-
-/// The bounds on exports: how many run at once, how long one waits for
-/// its client to read.
-pub struct Exports {
-    slots: Arc<tokio::sync::Semaphore>,
-    stall: Duration,
-}
-
-impl Exports {
-    pub fn new(max: usize, stall: Duration) -> Exports {
-        Exports {
-            slots: Arc::new(tokio::sync::Semaphore::new(max.max(1))),
-            stall,
-        }
-    }
-}
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -69,43 +52,6 @@ pub struct ExportParams {
     /// records the clinician's decision.
     #[param(value_type = Option<String>, pattern = "^(ndjson|fhir)$")]
     format: Option<String>,
-}
-
-/// Each screening as a Bundle's two entries: the answers as a
-/// QuestionnaireResponse, the suggestion as a GuidanceResponse.
-fn fhir_entries(
-    rules: &crate::rules::RuleSet,
-    line: &crate::store::ExportLine,
-) -> [serde_json::Value; 2] {
-    use serde_json::{Value, json};
-    let s = &line.screening;
-    let answers: Value = serde_json::from_str(s.answers.get()).unwrap_or(Value::Null);
-    let evaluation: Value = serde_json::from_str(s.evaluation.get()).unwrap_or(Value::Null);
-    let review = s
-        .review
-        .as_ref()
-        .map(|r| serde_json::to_value(r).expect("a review serializes"));
-    let qr_id = s.id.to_string();
-    let gr_id = uuid::Uuid::new_v4().to_string();
-    // Under the questionnaire version they were answered under, with any
-    // answer the one in use does not ask kept apart, never dropped.
-    let qr = crate::fhir::response_from_answers(
-        rules,
-        &answers,
-        evaluation["questionnaire_version"].as_str(),
-        &qr_id,
-        &s.created_at,
-    );
-    let gr = crate::fhir::guidance_response(
-        &gr_id,
-        &format!("urn:uuid:{qr_id}"),
-        &evaluation,
-        review.as_ref(),
-    );
-    [
-        json!({"fullUrl": format!("urn:uuid:{qr_id}"), "resource": qr}),
-        json!({"fullUrl": format!("urn:uuid:{gr_id}"), "resource": gr}),
-    ]
 }
 
 /// Export the clinic's record.
@@ -143,81 +89,65 @@ pub async fn get(
         query.map_err(|_| ApiError::InvalidHeader("query", "malformed query string"))?;
     let mut errors = Vec::new();
     let period = Period::parse(params.from.as_deref(), params.to.as_deref(), &mut errors);
-    let fhir = match params.format.as_deref() {
-        None | Some("ndjson") => false,
-        Some("fhir") => true,
+    let format = match params.format.as_deref() {
+        None | Some("ndjson") => ExportFormat::Ndjson,
+        Some("fhir") => ExportFormat::Fhir,
         Some(_) => {
             errors.push(FieldError {
                 field: "format".into(),
                 message: "expected ndjson or fhir".into(),
             });
-            false
+            ExportFormat::Ndjson
         }
     };
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let Ok(slot) = app.exports.slots.clone().try_acquire_owned() else {
-        return Err(ApiError::TooManyExports(RETRY_AFTER_SECS));
-    };
-    app.store
-        .record_export(&caller.clinic, &caller.actor(), &period)
-        .await?;
-    // The first page before the status: an export that cannot read the
-    // record is answered so (503), not with a 200 and nothing after it.
-    let mut pages = app.store.export_pages(&caller.clinic, &period);
-    let first = pages.next().await?;
+    let mut export = app
+        .exports
+        .start(&caller.clinic, &caller.actor(), &period, format)
+        .await
+        .map_err(|e| match e {
+            ExportError::Busy => ApiError::TooManyExports(RETRY_AFTER_SECS),
+            ExportError::Unexpected(e) => e.into(),
+        })?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(QUEUED);
     let aborted = Arc::new(AtomicBool::new(false));
-    let export = Export {
-        pages,
-        out: Out {
-            format: if fhir {
-                Format::Fhir(app.rules.current())
-            } else {
-                Format::Ndjson
-            },
-            tx,
-            stall: app.exports.stall,
-            sent: 0,
-            head: fhir.then(bundle_head),
-        },
-    };
+    let stall = app.export_stall;
+    let mut out = Out { tx, stall };
     let (request_id, flag) = (current_id(), aborted.clone());
     tokio::spawn(async move {
-        let mut export = export;
-        let result = export.send_all(first).await;
+        let result = export.send_all(&mut out).await;
         if result.is_err() {
             // Before the sender goes: the body then ends in an error, not
             // as complete.
             flag.store(true, Ordering::Release);
         }
-        let (stall, sent) = (export.out.stall, export.out.sent);
+        let sent = export.sent();
+        // Its pages and its slot, then the body's sender.
         drop(export);
+        drop(out);
         match result {
             Ok(()) => {
-                drop(slot);
                 tracing::info!(
                     request_id = request_id.as_str(),
                     screenings = sent,
                     "export sent"
                 );
             }
-            Err(Stop::Gone) => {
-                drop(slot);
+            Err(Stopped::Sink(Gone)) => {
                 tracing::info!(
                     request_id = request_id.as_str(),
                     screenings = sent,
                     "export stopped: the client left"
                 );
             }
-            Err(Stop::Stalled) => {
+            Err(Stopped::Sink(Stalled)) => {
                 // Its client reads nothing: the connection no longer polls
                 // the body, so only closing the connection ends it.
                 if let Some(Extension(cut)) = cut {
                     cut.cut();
                 }
-                drop(slot);
                 tracing::warn!(
                     request_id = request_id.as_str(),
                     screenings = sent,
@@ -225,8 +155,7 @@ pub async fn get(
                     "export cut: its client read nothing for the stall timeout"
                 );
             }
-            Err(Stop::Failed(e)) => {
-                drop(slot);
+            Err(Stopped::Failed(e)) => {
                 tracing::error!(request_id = request_id.as_str(), screenings = sent, error = %e, "export failed midway");
             }
         }
@@ -250,7 +179,7 @@ pub async fn get(
     ));
     let mut res = (StatusCode::OK, body).into_response();
     let headers = res.headers_mut();
-    let (content_type, disposition) = if fhir {
+    let (content_type, disposition) = if format == ExportFormat::Fhir {
         (
             "application/fhir+json",
             "attachment; filename=\"facet-screen-export.json\"",
@@ -269,112 +198,31 @@ pub async fn get(
     Ok(res)
 }
 
-/// Why an export stopped before its end.
-enum Stop {
+/// Why the client's connection took no more of an export.
+enum Refused {
     /// The client went away.
     Gone,
     /// The client read nothing for the stall timeout.
     Stalled,
-    /// The database failed.
-    Failed(crate::store::StoreError),
 }
-
-enum Format {
-    Ndjson,
-    /// A Bundle; the rule set whose questionnaire the answers are written to.
-    Fhir(Arc<crate::rules::RuleSet>),
-}
-
-/// The FHIR Bundle's head without its closing brace, up to its entries.
-fn bundle_head() -> Vec<u8> {
-    let head = serde_json::json!({
-        "resourceType": "Bundle",
-        "id": uuid::Uuid::new_v4().to_string(),
-        "type": "collection",
-        "timestamp": timestamp(Utc::now()),
-    })
-    .to_string();
-    format!("{},\"entry\":[", &head[..head.len() - 1]).into_bytes()
-}
-
-/// One export being sent.
-struct Export {
-    pages: ExportPages,
-    out: Out,
-}
-
-impl Export {
-    /// Sends every page, starting with `first`; the next page is read
-    /// while one is sent.
-    async fn send_all(&mut self, first: Option<Vec<ExportLine>>) -> Result<(), Stop> {
-        let Export { pages, out } = self;
-        let mut page = first;
-        while let Some(lines) = page {
-            let (sent, next) = tokio::join!(out.lines(lines), pages.next());
-            sent?;
-            page = next.map_err(Stop::Failed)?;
-        }
-        out.end().await
-    }
-}
+use Refused::{Gone, Stalled};
 
 /// Where an export's bytes go: the connection, through a queue.
 struct Out {
-    format: Format,
     tx: tokio::sync::mpsc::Sender<Vec<u8>>,
     stall: Duration,
-    /// Screenings sent.
-    sent: u64,
-    /// The Bundle's head, until it goes with the first entries.
-    head: Option<Vec<u8>>,
 }
 
-impl Out {
-    async fn lines(&mut self, lines: Vec<ExportLine>) -> Result<(), Stop> {
-        for line in lines {
-            let mut out = self.head.take().unwrap_or_default();
-            self.render(line, &mut out);
-            self.send(out).await?;
-            self.sent += 1;
-        }
-        Ok(())
-    }
-
-    /// The end: the Bundle's tail (with its head, when there was no entry).
-    async fn end(&mut self) -> Result<(), Stop> {
-        if let Format::Fhir(_) = self.format {
-            let head = self.head.take().unwrap_or_default();
-            self.send([head.as_slice(), b"]}\n"].concat()).await?;
-        }
-        Ok(())
-    }
-
-    fn render(&self, line: ExportLine, out: &mut Vec<u8>) {
-        match &self.format {
-            Format::Ndjson => {
-                serde_json::to_writer(&mut *out, &line).expect("an export line serializes");
-                out.push(b'\n');
-            }
-            Format::Fhir(rules) => {
-                for (n, entry) in fhir_entries(rules, &line).iter().enumerate() {
-                    // Every entry but the Bundle's first follows a comma.
-                    if self.sent > 0 || n > 0 {
-                        out.push(b',');
-                    }
-                    serde_json::to_writer(&mut *out, entry).expect("an entry serializes");
-                    out.push(b'\n');
-                }
-            }
-        }
-    }
+impl Sink for Out {
+    type Refused = Refused;
 
     /// Hands `bytes` to the connection, waiting at most the stall timeout
     /// for room (the client reading).
-    async fn send(&self, bytes: Vec<u8>) -> Result<(), Stop> {
+    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), Refused> {
         match tokio::time::timeout(self.stall, self.tx.send(bytes)).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Stop::Gone),
-            Err(_) => Err(Stop::Stalled),
+            Ok(Err(_)) => Err(Gone),
+            Err(_) => Err(Stalled),
         }
     }
 }

@@ -41,7 +41,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::rules::live::LiveRules;
-use crate::service::{Callers, Keys, Screenings};
+use crate::service::{Callers, Exports, Keys, Screenings, Statistics};
 use crate::store::{Committing, Store};
 use json::Json;
 use problem::ApiError;
@@ -82,8 +82,12 @@ pub struct App {
     pub openapi: arc_swap::ArcSwap<(String, Value)>,
     pub store: Store,
     pub cds: Arc<cds::Cds>,
-    /// How many exports run at once, and how long one waits for its client.
-    pub exports: export::Exports,
+    /// The clinic's statistics.
+    pub stats: Statistics,
+    /// The clinic's record, exported.
+    pub exports: Exports,
+    /// How long an export waits for its client to read before it is cut.
+    pub export_stall: Duration,
 }
 
 impl App {

@@ -51,5 +51,5 @@ pub async fn get(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    Ok(Json(app.store.stats(&caller.clinic, &period).await?))
+    Ok(Json(app.stats.of(&caller.clinic, &period).await?))
 }

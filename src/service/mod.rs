@@ -7,15 +7,19 @@
 
 pub mod callers;
 mod changes;
+pub mod export;
 pub mod keys;
 pub mod screenings;
+pub mod stats;
 
 use crate::store::{Store, StoreError};
 
 pub use callers::{Callers, LastUse};
 pub use changes::Changed;
+pub use export::Exports;
 pub use keys::{KeyError, Keys};
 pub use screenings::{Created, ListPage, ScreeningError, Screenings, Submitted};
+pub use stats::Statistics;
 
 /// A failure of the storage beneath an operation: nothing the caller did
 /// wrong. Either passing (the database is busy, locked, full or out of
