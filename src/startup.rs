@@ -10,12 +10,12 @@ use tokio::net::TcpListener;
 
 use crate::auth::{Auth, Clinic, Expiry, KeyInfo, Label, NewKey, Role, Secret};
 use crate::config::Settings;
-use crate::http::cds::Cds;
 use crate::http::{self, App, AppState};
 use crate::rules::RuleSet;
 use crate::rules::live::LiveRules;
 use crate::screening::history::ViewWindow;
-use crate::service::{Callers, Exports, Keys, Screenings, Statistics};
+use crate::service::cds::{CdsHooks, CdsSettings};
+use crate::service::{Callers, Exports, Keys, Readiness, Screenings, Statistics};
 use crate::store::Store;
 
 pub struct Application {
@@ -136,7 +136,7 @@ impl Application {
                 listener.local_addr().map_err(|e| config(e.into()))?
             ),
         };
-        let cds = Cds::load(
+        let cds = CdsSettings::load(
             settings.cds_issuers.as_deref(),
             public_url,
             settings.cds_max_token_secs,
@@ -212,17 +212,18 @@ impl Application {
         let auth = Auth::new(settings.rate_limit);
         tokio::spawn(watch_key_generation(store.clone(), auth.clone()));
         tokio::spawn(listen_for_revocations(store.clone(), auth.clone()));
+        let screenings = Screenings::new(rules.clone(), store.clone())
+            .with_view_window(ViewWindow::seconds(settings.view_window_secs));
         let state = AppState::new(App {
             stats: Statistics::new(store.clone()),
             exports: Exports::new(store.clone(), rules.clone(), settings.max_exports as usize),
             callers: Callers::new(auth.clone(), store.clone()),
             keys: Keys::serving(store.clone(), auth),
-            screenings: Screenings::new(rules.clone(), store.clone())
-                .with_view_window(ViewWindow::seconds(settings.view_window_secs)),
+            screenings: screenings.clone(),
             rules,
             openapi: Default::default(),
-            store,
-            cds: Arc::new(cds),
+            cds: CdsHooks::new(cds, screenings, store.clone()),
+            readiness: Readiness::new(store),
             export_stall: Duration::from_secs(settings.export_stall_secs),
         });
         let router = http::router(

@@ -27,6 +27,16 @@ use governor::{NotUntil, Quota};
 
 use super::AuthError;
 
+/// Over the rate: retry after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait(pub u64);
+
+impl From<Wait> for AuthError {
+    fn from(Wait(secs): Wait) -> Self {
+        AuthError::TooManyRequests(secs)
+    }
+}
+
 /// How often the table is pruned, at most: on a request that finds the
 /// last prune this long ago (and on a new key when the table is full, at
 /// most once a second).
@@ -105,22 +115,20 @@ impl<K: Hash + Eq + Clone, C: Clock + Clone> RateLimiter<K, C> {
 }
 
 impl<K: Hash + Eq + Clone, C: Clock> RateLimiter<K, C> {
-    /// Counts a request of `key`: `TooManyRequests` (the seconds to wait)
-    /// when it is over its rate, or when it is new and the table is full.
-    pub fn check(&self, key: &K) -> Result<(), AuthError> {
+    /// Counts a request of `key`: `Wait` (the seconds to wait) when it is
+    /// over its rate, or when it is new and the table is full.
+    pub fn check(&self, key: &K) -> Result<(), Wait> {
         self.prune_if_due(PRUNE_EVERY);
         if self.table.len() >= self.max_keys && !self.table.contains_key(key) {
             self.prune_if_due(PRUNE_WHEN_FULL_EVERY);
             if self.table.len() >= self.max_keys {
-                return Err(AuthError::TooManyRequests(whole_seconds(self.period)));
+                return Err(Wait(whole_seconds(self.period)));
             }
         }
         self.limiter
             .check_key(key)
             .map_err(|not_until: NotUntil<C::Instant>| {
-                AuthError::TooManyRequests(whole_seconds(
-                    not_until.wait_time_from(self.clock.now()),
-                ))
+                Wait(whole_seconds(not_until.wait_time_from(self.clock.now())))
             })
     }
 
@@ -178,7 +186,7 @@ mod tests {
     fn each_key_has_its_own_quota() {
         let (l, _) = limiter(2, 10);
         assert!(l.check(&1).is_ok() && l.check(&1).is_ok());
-        assert!(matches!(l.check(&1), Err(AuthError::TooManyRequests(30))));
+        assert_eq!(l.check(&1), Err(Wait(30)));
         assert!(l.check(&2).is_ok());
     }
 
@@ -190,7 +198,7 @@ mod tests {
         }
         assert_eq!(l.len(), 100);
         // One more: refused for a whole period, and not remembered.
-        assert!(matches!(l.check(&100), Err(AuthError::TooManyRequests(60))));
+        assert_eq!(l.check(&100), Err(Wait(60)));
         assert_eq!(l.len(), 100);
         // Keys already counted are still counted, not refused for being new.
         assert!(l.check(&7).is_ok());

@@ -4,6 +4,7 @@
 //! extractor and the mapping of `AuthError` to problem+json live in `http`.
 
 pub mod cache;
+pub mod jwt;
 mod limit;
 
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 pub use cache::KeyCache;
-pub use limit::RateLimiter;
+pub use limit::{RateLimiter, Wait};
 
 use crate::questionnaire::FieldError;
 use crate::screening::Actor;

@@ -6,13 +6,6 @@
 use super::problem::ApiError;
 use super::request_log::current_id;
 use crate::service::{KeyError, ScreeningError, Unexpected};
-use crate::store::StoreError;
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        Unexpected::from(e).into()
-    }
-}
 
 impl From<Unexpected> for ApiError {
     fn from(e: Unexpected) -> Self {

@@ -39,7 +39,7 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(
     State(app): State<AppState>,
 ) -> Result<Json<Readiness>, super::problem::ApiError> {
-    app.store.ping().await.map_err(|e| {
+    app.readiness.check().await.map_err(|e| {
         tracing::warn!(request_id = current_id().as_str(), error = %e, "database not ready");
         super::problem::ApiError::Unavailable
     })?;

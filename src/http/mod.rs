@@ -41,8 +41,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::rules::live::LiveRules;
-use crate::service::{Callers, Exports, Keys, Screenings, Statistics};
-use crate::store::{Committing, Store};
+use crate::service::cds::CdsHooks;
+use crate::service::{Callers, Exports, Keys, Readiness, Screenings, Statistics};
+use crate::store::Committing;
 use json::Json;
 use problem::ApiError;
 use serde_json::Value;
@@ -80,8 +81,9 @@ pub struct App {
     /// The OpenAPI document of the rule set it was made for (its digest and
     /// profile), made again after a reload.
     pub openapi: arc_swap::ArcSwap<(String, Value)>,
-    pub store: Store,
-    pub cds: Arc<cds::Cds>,
+    /// Whether the service can serve (the readiness probe's).
+    pub readiness: Readiness,
+    pub cds: CdsHooks,
     /// The clinic's statistics.
     pub stats: Statistics,
     /// The clinic's record, exported.

@@ -347,7 +347,7 @@ fn protocol_schemas() -> Map<String, Value> {
         "CdsFeedback": {
             "description": "CDS Hooks 2.0 feedback on cards this service issued to the caller.",
             "type": "object", "required": ["feedback"], "additionalProperties": false,
-            "properties": {"feedback": {"type": "array", "minItems": 1, "maxItems": super::cds::MAX_FEEDBACK_ITEMS,
+            "properties": {"feedback": {"type": "array", "minItems": 1, "maxItems": crate::service::cds::MAX_FEEDBACK_ITEMS,
                 "items": {"type": "object", "required": ["card", "outcome", "outcomeTimestamp"], "additionalProperties": false,
                     "properties": {
                         "card": {"type": "string", "format": "uuid"},

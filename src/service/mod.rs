@@ -6,6 +6,7 @@
 //! storage beneath is one variant, `Unexpected`.
 
 pub mod callers;
+pub mod cds;
 mod changes;
 pub mod export;
 pub mod keys;

@@ -15,7 +15,6 @@ use super::changes::Changed;
 use crate::questionnaire::{Answers, FieldError};
 use crate::rules::RuleSet;
 use crate::rules::live::LiveRules;
-use crate::screening::events::EventData;
 use crate::screening::history::{self, HistoryCursor, HistoryPage, ViewWindow};
 use crate::screening::queue::{Cursor, ListFilter};
 use crate::screening::{
@@ -277,32 +276,6 @@ impl Screenings {
             _ => None,
         };
         Ok(ListPage { items, next })
-    }
-
-    /// Records CDS feedback, all items in one transaction or none. Each
-    /// card must be a screening that this CDS client (`actor`) created in
-    /// its clinic; any other is `NotFound`, exactly as if it did not exist.
-    pub async fn record_feedback(
-        &self,
-        clinic: &Clinic,
-        actor: &Actor,
-        feedback: Vec<(ScreeningId, EventData)>,
-    ) -> Result<(), ScreeningError> {
-        for (id, _) in &feedback {
-            let creator = self.store.created_by(clinic, *id).await?;
-            if creator.is_none_or(|c| c.key_id != actor.key_id) {
-                return Err(ScreeningError::NotFound);
-            }
-        }
-        let at = timestamp(chrono::Utc::now());
-        if !self
-            .store
-            .record_events(clinic, &feedback, &at, actor)
-            .await?
-        {
-            return Err(ScreeningError::NotFound);
-        }
-        Ok(())
     }
 
     /// Up to `limit` events of a screening of the clinic after `after`,

@@ -1,17 +1,17 @@
 //! The cards the screening service answers with: one per call, from the
-//! screening's evaluation as issued.
+//! screening's evaluation as issued. Their words, and which indicator each
+//! outcome shows, are decided here.
 
 use std::borrow::Cow;
 
 use serde_json::{Value, json};
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::{Cds, REASON_SYSTEM};
-use crate::http::problem::ApiError;
-use crate::http::request_log::current_id;
+use super::REASON_SYSTEM;
 use crate::rules::Outcome;
 use crate::screening::review::ReasonCode;
 use crate::screening::{Evaluation, Screening};
+use crate::store::StoreError;
 
 /// CDS Hooks asks for a "<140-character summary message".
 const SUMMARY_MAX_CHARS: usize = 139;
@@ -70,22 +70,26 @@ fn override_reasons() -> Value {
 }
 
 /// The card when the patient has not answered the questionnaire yet.
-pub(super) fn no_response_card(cds: &Cds) -> Value {
+pub(super) fn no_response_card(public_url: &str) -> Value {
     json!({"cards": [{
         "uuid": uuid::Uuid::new_v4().to_string(),
         "summary": "facet-screen: no questionnaire response for this patient yet",
         "indicator": "info",
         "source": {"label": "facet-screen"},
-        "links": [{"label": "Open the facet-screen intake form", "url": format!("{}/#/intake", cds.public_url), "type": "absolute"}],
+        "links": [{"label": "Open the facet-screen intake form", "url": format!("{public_url}/#/intake"), "type": "absolute"}],
     }]})
 }
 
 /// The card of a stored screening: its evaluation as issued (the first
 /// one, on a retry), with the basis, a link to review it and the override
-/// reasons.
-pub(super) fn card(cds: &Cds, screening: &Screening) -> Result<Value, ApiError> {
-    let evaluation: Evaluation =
-        serde_json::from_str(screening.evaluation.get()).map_err(|_| ApiError::Internal)?;
+/// reasons; and the outcome it shows. `Err` when the evaluation stored does
+/// not read as one.
+pub(super) fn card(
+    public_url: &str,
+    screening: &Screening,
+) -> Result<(Value, Outcome), StoreError> {
+    let evaluation: Evaluation = serde_json::from_str(screening.evaluation.get())
+        .map_err(|_| StoreError::Corrupt("a screening's evaluation".into()))?;
     let id = screening.id;
     let mut detail = format!("**{}**: {}\n", evaluation.outcome_label, evaluation.summary);
     if !evaluation.reasons.is_empty() {
@@ -107,23 +111,19 @@ pub(super) fn card(cds: &Cds, screening: &Screening) -> Result<Value, ApiError> 
     }
     detail.push_str(&format!("\n_{}_\n", evaluation.disclaimer));
     let summary = summary(&evaluation.outcome_label);
-    tracing::info!(
-        request_id = current_id().as_str(),
-        outcome = evaluation.outcome.as_str(),
-        "cds card"
-    );
-    Ok(json!({"cards": [{
+    let card = json!({"cards": [{
         "uuid": id,
         "summary": summary,
         "detail": detail,
         "indicator": indicator(evaluation.outcome),
         "source": {
             "label": format!("facet-screen rules {} ({})", evaluation.ruleset.version, evaluation.ruleset.profile),
-            "url": format!("{}/v1/sources", cds.public_url),
+            "url": format!("{public_url}/v1/sources"),
         },
-        "links": [{"label": "Review the screening in facet-screen", "url": format!("{}/#/review/{id}", cds.public_url), "type": "absolute"}],
+        "links": [{"label": "Review the screening in facet-screen", "url": format!("{public_url}/#/review/{id}"), "type": "absolute"}],
         "overrideReasons": override_reasons(),
-    }]}))
+    }]});
+    Ok((card, evaluation.outcome))
 }
 
 #[cfg(test)]
