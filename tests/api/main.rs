@@ -18,6 +18,7 @@ mod crash;
 mod documents;
 mod errors;
 mod evaluations;
+mod events;
 mod export;
 mod export_limits;
 mod fhir;
