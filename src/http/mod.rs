@@ -83,6 +83,7 @@ pub struct App {
     pub openapi: arc_swap::ArcSwap<(String, Value)>,
     /// Whether the service can serve (the readiness probe's).
     pub readiness: Readiness,
+    /// CDS Hooks: who may call, the screening service, feedback.
     pub cds: CdsHooks,
     /// The clinic's statistics.
     pub stats: Statistics,
