@@ -41,10 +41,24 @@ pub struct Changed {
     pub suggested_outcome: Outcome,
 }
 
+/// Whether two answers' JSON texts (both normalized) say the same: read as
+/// JSON, not compared as text, so that a database that gives the stored text
+/// back in another form (spacing, key order) changes nothing.
+fn same_answers(new: &str, stored: &str) -> bool {
+    new == stored
+        || matches!(
+            (serde_json::from_str::<Value>(new), serde_json::from_str::<Value>(stored)),
+            (Ok(a), Ok(b)) if a == b
+        )
+}
+
 impl Screenings {
     /// Replaces the answers of a screening pending review and evaluates them
     /// again; the previous answers and evaluation stay on the history. With
     /// `if_match`, only if the screening is still at a version it names.
+    /// Answers the same as those stored change nothing: no new version (a
+    /// clinician reading it need not decide again), no event; the screening
+    /// comes back as it is.
     pub async fn correct(
         &self,
         clinic: &Clinic,
@@ -58,6 +72,9 @@ impl Screenings {
             .await?;
         self.precondition(&current, if_match).await?;
         let (answers, evaluation) = self.parse_and_evaluate(submitted)?;
+        if same_answers(answers.json.get(), current.answers.get()) {
+            return Ok(current);
+        }
         let at = timestamp(chrono::Utc::now());
         let corrected = self
             .store

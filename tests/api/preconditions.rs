@@ -197,6 +197,44 @@ async fn of_two_nurses_editing_one_screening_the_second_save_is_refused_not_sile
 }
 
 #[tokio::test]
+async fn answers_saved_again_unchanged_change_nothing_and_no_one_must_decide_again() {
+    let app = spawn_app().await;
+    let same = answers("no-block-yet", "MRN-SAME-1");
+    let created = app.create_screening(&same).await;
+    let id = created["id"].as_str().unwrap();
+    let (seen, _) = read(&app, &app.keys.intake, id).await;
+    // Saved again as they are (the page's Save with nothing edited): the
+    // same version, the same tag, no correction on the history.
+    let res = put_answers(&app, &app.keys.intake, id, &same, Some(&seen)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(etag(&res), seen);
+    let record: Value = res.json().await.unwrap();
+    assert_eq!(record["answers_version"], 1);
+    assert_eq!(kinds(&app, id).await, ["created"]);
+    // A clinician who read it before that save still confirms what she saw.
+    let res = post_review(&app, id, &confirm(), Some(&seen)).await;
+    assert_eq!(res.status(), 200);
+    // One answer different is a correction, as before.
+    let res = app
+        .client
+        .post(app.url("/v1/screenings"))
+        .bearer_auth(&app.keys.intake)
+        .json(&same)
+        .send()
+        .await
+        .unwrap();
+    let other: Value = res.json().await.unwrap();
+    let other = other["id"].as_str().unwrap();
+    let (seen, _) = read(&app, &app.keys.intake, other).await;
+    let mut changed = same.clone();
+    changed["pain"]["intensity_nrs"] = json!(3);
+    let res = put_answers(&app, &app.keys.intake, other, &changed, Some(&seen)).await;
+    assert_eq!(res.status(), 200);
+    assert_ne!(etag(&res), seen);
+    assert_eq!(kinds(&app, other).await, ["created", "answers_corrected"]);
+}
+
+#[tokio::test]
 async fn every_response_with_a_screening_carries_its_etag_and_a_client_can_chain_them() {
     let app = spawn_app().await;
     let res = app
