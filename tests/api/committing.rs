@@ -86,6 +86,10 @@ async fn every_write_that_waits_past_the_deadline_is_answered_with_its_outcome_n
     };
     // What the writes below act on, made before the database is held.
     let answers = case_answers("ideal-candidate");
+    // A correction changes an answer: the same answers again are no change,
+    // answered at once without a write.
+    let mut corrected = answers.clone();
+    corrected["pain"]["intensity_nrs"] = json!(8);
     let mut screenings = Vec::new();
     for _ in 0..3 {
         let res = send(
@@ -230,7 +234,7 @@ async fn every_write_that_waits_past_the_deadline_is_answered_with_its_outcome_n
                         Method::PUT,
                         &format!("/v1/screenings/{}/answers", screenings[2]),
                         &keys.intake,
-                        Some(answers.clone()),
+                        Some(corrected.clone()),
                     ),
                     &seen[1],
                 ),
