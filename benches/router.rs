@@ -7,6 +7,8 @@
 //! median of the rounds' ratios.
 //!
 //!     cargo bench --bench router [-- ROUNDS REQUESTS]
+// A test that panics has failed, which is what it is for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 

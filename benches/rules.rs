@@ -3,6 +3,8 @@
 //! regression in either shows here without HTTP in the way.
 //!
 //!     cargo bench --bench rules
+// A test that panics has failed, which is what it is for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use facet_screen::questionnaire::Answers;

@@ -3,6 +3,8 @@
 //! answers a response of the same size (read from the file named by
 //! `BASELINE_RESPONSE`), with nothing else: no validation, rules, auth,
 //! storage or logging. `benches/load.py` runs it beside the service.
+// A test that panics has failed, which is what it is for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 

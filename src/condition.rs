@@ -223,8 +223,9 @@ impl TryFrom<RawCondition> for Condition {
         }
         match (field, tests.len()) {
             (Some(field), 1) => {
-                let (_, test) = tests.pop().expect("one test");
-                forms.push(Condition::Test { field, test });
+                if let Some((_, test)) = tests.pop() {
+                    forms.push(Condition::Test { field, test });
+                }
             }
             (Some(field), 0) => {
                 return Err(format!(
@@ -244,10 +245,10 @@ impl TryFrom<RawCondition> for Condition {
                 return Err(format!("`{}` needs a `field`", names.join(", ")));
             }
         }
-        match forms.len() {
-            1 => Ok(forms.pop().expect("one form")),
-            0 => Err("empty condition: use one of all, any, not, field, unknown, some, fewer_than".into()),
-            _ => Err("a condition has exactly one form (all, any, not, field, unknown, some or fewer_than): wrap several in `all` or `any`".into()),
+        match <[Condition; 1]>::try_from(forms) {
+            Ok([form]) => Ok(form),
+            Err(forms) if forms.is_empty() => Err("empty condition: use one of all, any, not, field, unknown, some, fewer_than".into()),
+            Err(_) => Err("a condition has exactly one form (all, any, not, field, unknown, some or fewer_than): wrap several in `all` or `any`".into()),
         }
     }
 }

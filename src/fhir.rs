@@ -46,25 +46,26 @@ fn section_link(id: &str) -> String {
 /// The questionnaire as a FHIR R4 `Questionnaire`.
 pub fn questionnaire(rules: &RuleSet) -> Value {
     let q = &rules.questionnaire;
-    let items: Vec<Value> = q
-        .sections
-        .iter()
-        .map(|s| {
-            let mut group = json!({
-                "linkId": section_link(&s.id),
-                "type": "group",
-                "text": s.title,
-                "item": s.items.iter().map(|i| item(i, &i.id)).collect::<Vec<_>>(),
-            });
-            if let Some(d) = &s.description {
-                group["item"].as_array_mut().expect("an array").insert(
-                    0,
-                    json!({"linkId": format!("{}.help", s.id), "type": "display", "text": d}),
+    let items: Vec<Value> =
+        q.sections
+            .iter()
+            .map(|s| {
+                // The section's help first, as a display item.
+                let help = s.description.as_ref().map(
+                    |d| json!({"linkId": format!("{}.help", s.id), "type": "display", "text": d}),
                 );
-            }
-            group
-        })
-        .collect();
+                let items: Vec<Value> = help
+                    .into_iter()
+                    .chain(s.items.iter().map(|i| item(i, &i.id)))
+                    .collect();
+                json!({
+                    "linkId": section_link(&s.id),
+                    "type": "group",
+                    "text": s.title,
+                    "item": items,
+                })
+            })
+            .collect();
     json!({
         "resourceType": "Questionnaire",
         "id": resource_id(rules),

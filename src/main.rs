@@ -308,7 +308,7 @@ fn rules_impact(
             .await?;
         let impact = impact.finish();
         Ok(if format == "json" {
-            serde_json::to_string_pretty(&impact).expect("an impact serializes") + "\n"
+            serde_json::to_string_pretty(&impact)? + "\n"
         } else {
             impact.to_string()
         })
@@ -352,7 +352,9 @@ fn rules_explain(
         let explanation =
             facet_screen::screening::explain::explain(&rules, &parsed, chrono::Utc::now());
         Ok(if format == "json" {
-            serde_json::to_string_pretty(&explanation).expect("an explanation serializes") + "\n"
+            serde_json::to_string_pretty(&explanation)
+                .map_err(|e| format!("cannot write the explanation as JSON: {e}"))?
+                + "\n"
         } else {
             explanation.to_string()
         })
@@ -376,13 +378,16 @@ fn rules_diff(old: &std::path::Path, new: &std::path::Path, format: &str) -> Exi
         .and_then(|o| RuleFiles::read_dir(new).map(|n| (o, n)))
         .and_then(|(o, n)| facet_screen::rules::diff::diff(&o, &n));
     match diff {
-        Ok(d) if format == "json" => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&d).expect("a diff serializes")
-            );
-            ExitCode::SUCCESS
-        }
+        Ok(d) if format == "json" => match serde_json::to_string_pretty(&d) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot write the diff as JSON: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Ok(d) => {
             print!("{d}");
             ExitCode::SUCCESS

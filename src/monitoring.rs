@@ -27,6 +27,9 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 /// Installs the recorder, once per process.
+// PANIC SAFETY: the buckets are a non-empty constant, and this is the only
+// place that installs a recorder, once (the OnceLock).
+#[allow(clippy::expect_used)]
 pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let handle = PrometheusBuilder::new()

@@ -20,6 +20,8 @@ use crate::store::Store;
 
 pub struct Application {
     listener: TcpListener,
+    /// Where `listener` is bound, read when it was bound.
+    address: SocketAddr,
     router: axum::Router,
     limits: http::serve::Limits,
     metrics_address: Option<SocketAddr>,
@@ -129,12 +131,10 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.addr))
             .map_err(config)?;
+        let address = listener.local_addr().map_err(|e| config(e.into()))?;
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
-            None => format!(
-                "http://{}",
-                listener.local_addr().map_err(|e| config(e.into()))?
-            ),
+            None => format!("http://{address}"),
         };
         let cds = CdsSettings::load(
             settings.cds_issuers.as_deref(),
@@ -150,6 +150,9 @@ impl Application {
             .await
             .context("cannot open the database")
             .map_err(StartError::Runtime)?;
+        // PANIC SAFETY: both are constants that parse (a slug; a label of
+        // plain words), as the first-run tests show on every run.
+        #[allow(clippy::expect_used)]
         let (new_key, secret) = NewKey::mint(
             Clinic::parse("default").expect("a valid slug"),
             Role::Admin,
@@ -238,6 +241,7 @@ impl Application {
         );
         Ok(Application {
             listener,
+            address,
             router,
             limits,
             metrics_address,
@@ -258,9 +262,7 @@ impl Application {
 
     /// The address actually bound (port 0 asks for any free port).
     pub fn address(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.address
     }
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.

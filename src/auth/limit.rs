@@ -99,7 +99,7 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 
 impl<K: Hash + Eq + Clone, C: Clock + Clone> RateLimiter<K, C> {
     fn with_clock(per_minute: u32, max_keys: usize, clock: C) -> Self {
-        let n = NonZeroU32::new(per_minute.max(1)).expect("at least one");
+        let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(n);
         let table = Arc::new(DashMapStateStore::<K>::default());
         RateLimiter {

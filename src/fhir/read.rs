@@ -212,9 +212,13 @@ impl<'q, 'v> Reader<'q, 'v> {
                 if !fields.answers.is_empty()
                     || node["item"].as_array().is_some_and(|a| !a.is_empty())
                 {
-                    list.as_array_mut()
-                        .expect("an array")
-                        .push(Value::Object(fields.answers));
+                    if let Value::Array(entries) = list {
+                        entries.push(Value::Object(fields.answers));
+                    } else {
+                        // Only a list's entries are kept under its id:
+                        // question ids are unique in a checked questionnaire.
+                        self.error(link, TWICE.into());
+                    }
                 }
             }
             Role::Question(item) => {

@@ -60,6 +60,9 @@ struct ApiDoc;
 pub struct AnswersSchema;
 
 impl PartialSchema for AnswersSchema {
+    // PANIC SAFETY: the built-in rule set is embedded in the binary and
+    // loaded by every test and at every start; the document is made from it.
+    #[allow(clippy::expect_used)]
     fn schema() -> RefOr<Schema> {
         let rules = RuleSet::load(&RuleFiles::embedded(), None)
             .expect("the built-in rule set is checked by the tests");
@@ -147,6 +150,9 @@ impl AnswerTypes {
         types
     }
 
+    // PANIC SAFETY: `new` names every option list of the rule set before
+    // any field asks for one.
+    #[allow(clippy::expect_used)]
     fn enum_name(&self, options: &[String]) -> &str {
         &self
             .enums
@@ -241,6 +247,9 @@ pub fn answer_components(rules: &RuleSet) -> Map<String, Value> {
 }
 
 /// JSON Schema of the answers (the top level; its parts are components).
+// PANIC SAFETY: `answer_components` always makes `Answers`, a JSON Schema
+// object that utoipa reads (the committed-document test reads it).
+#[allow(clippy::expect_used)]
 pub fn answers_schema(rules: &RuleSet) -> RefOr<Schema> {
     let answers = answer_components(rules)
         .remove("Answers")
@@ -438,6 +447,9 @@ const EXAMPLES: [(&str, &str); 3] = [
 /// The document for `rules`.
 /// The document for `rules`, as JSON (kept as JSON: some schemas, such as
 /// "any value", do not survive a round trip through utoipa's types).
+// PANIC SAFETY: utoipa's document always serializes, with components
+// (the derive lists schemas); the committed-document test makes it.
+#[allow(clippy::expect_used)]
 pub fn document(rules: &RuleSet) -> Value {
     let doc = ApiDoc::openapi();
     let mut value = serde_json::to_value(&doc).expect("the document serializes");
@@ -459,6 +471,8 @@ pub fn document(rules: &RuleSet) -> Value {
     value
 }
 
+// PANIC SAFETY: a constant RFC 3339 time.
+#[allow(clippy::expect_used)]
 fn add_examples(doc: &mut Value, rules: &RuleSet) {
     let cases: Vec<Value> =
         serde_json::from_str(include_str!("../../rules/v1/cases/vignettes.json"))

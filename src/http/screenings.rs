@@ -31,6 +31,8 @@ use crate::screening::{Screening, ScreeningId, Status};
 const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
 
+// PANIC SAFETY: a path and a uuid are visible ASCII, valid in a header.
+#[allow(clippy::expect_used)]
 fn location(id: ScreeningId) -> HeaderValue {
     HeaderValue::from_str(&format!("/v1/screenings/{id}")).expect("a uuid is a valid header")
 }
@@ -42,6 +44,8 @@ fn screening_id(raw: &str) -> Result<ScreeningId, ApiError> {
 
 /// The screening as JSON, with its `ETag`: what a client sends back in
 /// `If-Match` to change the version it read, and only that one.
+// PANIC SAFETY: a tag is a number in quotes, valid in a header.
+#[allow(clippy::expect_used)]
 fn with_etag(status: StatusCode, screening: &Screening) -> Response {
     let mut res = (status, Json(screening)).into_response();
     let tag = Version::of(screening).etag();

@@ -115,7 +115,11 @@ pub async fn serve(
     let mut last_warning: Option<Instant> = None;
     loop {
         let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                // Closed only by stopping: no connection is taken after.
+                Err(_) => break,
+            },
             () = &mut signal => break,
         };
         let (stream, peer) = tokio::select! {

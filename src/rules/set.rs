@@ -91,12 +91,18 @@ impl RuleSet {
     }
 
     /// Where `outcome` stands in this rule set's precedence: 0 is highest.
+    // PANIC SAFETY: a rule set is only made by `load`, which refuses one
+    // that does not list every outcome.
+    #[allow(clippy::expect_used)]
     pub fn rank(&self, outcome: Outcome) -> usize {
         self.precedence()
             .position(|o| o == outcome)
             .expect("load checks that every outcome is listed")
     }
 
+    // PANIC SAFETY: `load` refuses a rule set without a text for every
+    // outcome.
+    #[allow(clippy::expect_used)]
     pub fn outcome_text(&self, outcome: Outcome) -> &OutcomeText {
         self.outcomes
             .iter()

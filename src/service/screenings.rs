@@ -176,7 +176,7 @@ impl Screenings {
                 .as_str()
                 .map(String::from),
             // Serialized once, straight to what is stored and answered.
-            json: serde_json::value::to_raw_value(&normalized).expect("answers serialize"),
+            json: raw_json(&normalized),
         };
         Ok((stored, evaluation))
     }
@@ -199,8 +199,7 @@ impl Screenings {
                 NewScreening {
                     clinic: clinic.clone(),
                     answers,
-                    evaluation_json: serde_json::value::to_raw_value(&evaluation)
-                        .expect("an evaluation serializes"),
+                    evaluation_json: raw_json(&evaluation),
                     evaluation,
                     request_hash,
                     at: timestamp(chrono::Utc::now()),
@@ -295,4 +294,12 @@ impl Screenings {
             .ok_or(ScreeningError::NotFound)?;
         Ok(history::page(streams, after, limit))
     }
+}
+
+/// A value as JSON text, written once.
+// PANIC SAFETY: called with a `serde_json::Value` or an `Evaluation`
+// (derived Serialize, string keys only), which serde_json always writes.
+#[allow(clippy::expect_used)]
+fn raw_json(value: &impl serde::Serialize) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(value).expect("a value of the service's own types serializes")
 }

@@ -86,7 +86,7 @@ impl Store {
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(clinic.as_str())
             .bind(timestamp(chrono::Utc::now()))
-            .bind(serde_json::to_string(actor).expect("an actor serializes"))
+            .bind(super::rows::to_json(actor))
             .bind(from)
             .bind(to)
             .execute(self.write_pool())
@@ -136,7 +136,7 @@ impl ExportPages {
             .export_connections
             .acquire()
             .await
-            .expect("the semaphore is never closed");
+            .map_err(|_| StoreError::Corrupt("the export semaphore was closed".into()))?;
         let mut conn = self.store.pool.acquire().await?;
         let mut tx = conn.begin().await?;
         if self.store.postgres_url.is_some() {

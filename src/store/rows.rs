@@ -65,6 +65,10 @@ pub(super) fn created_event_data(suggested: Outcome) -> String {
     .stored()
 }
 
+// PANIC SAFETY: called only with the store's own domain types (derived
+// Serialize, no map with a key that is not a string), which serde_json always
+// writes.
+#[allow(clippy::expect_used)]
 pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain values serialize")
 }

@@ -71,6 +71,9 @@ impl Shared {
 }
 
 /// A batched writer to `out`, and the guard that flushes it at exit.
+// PANIC SAFETY: made once, first thing at start-up; a process that cannot
+// start a thread then cannot serve either, and stops with the reason.
+#[allow(clippy::expect_used)]
 pub fn writer<W: Write + Send + 'static>(mut out: W) -> (Batched, FlushOnDrop) {
     let shared = Arc::new(Shared {
         state: Mutex::default(),

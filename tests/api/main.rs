@@ -1,4 +1,6 @@
 //! Integration tests over HTTP against the real router on a random port.
+// A test that panics has failed, which is what it is for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
 mod hostile;
