@@ -29,6 +29,11 @@ pub enum Condition {
         cond: Box<Condition>,
         count: Literal,
     },
+    /// True when the condition is known to hold; false when it is known not
+    /// to, and when it cannot be decided (never unknown itself). For a
+    /// criterion that fires *unless* something is known (`not: {known:
+    /// ...}`: unknown fires), and for one that only a known fact lifts.
+    Known(Box<Condition>),
 }
 
 impl Condition {
@@ -41,7 +46,7 @@ impl Condition {
             Condition::All(items) | Condition::Any(items) => {
                 items.iter().find_map(Condition::page_cannot_evaluate)
             }
-            Condition::Not(inner) => inner.page_cannot_evaluate(),
+            Condition::Not(inner) | Condition::Known(inner) => inner.page_cannot_evaluate(),
             Condition::Unknown(_) => None,
             Condition::Some { .. } => Some("`some`"),
             Condition::FewerThan { .. } => Some("`fewer_than`"),
@@ -51,10 +56,11 @@ impl Condition {
                     Test::Eq(l) | Test::Cmp(_, l) | Test::Includes(l) => std::slice::from_ref(l),
                     Test::In(ls) => ls,
                 };
-                literals
-                    .iter()
-                    .any(|l| matches!(l, Literal::Param { .. }))
-                    .then_some("a `{param: ...}`")
+                literals.iter().find_map(|l| match l {
+                    Literal::Param { .. } => Some("a `{param: ...}`"),
+                    Literal::Field { .. } => Some("a `{field: ...}` value"),
+                    _ => None,
+                })
             }
         }
     }
@@ -81,7 +87,9 @@ pub enum CmpOp {
     Gte,
 }
 
-/// A value in a condition: a constant, or a parameter of the active profile.
+/// A value in a condition: a constant, a parameter of the active profile,
+/// or (in a comparison) another numeric answer: `{field: x, lt: {field: y}}`
+/// is unknown when either answer is.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum Literal {
@@ -89,6 +97,7 @@ pub enum Literal {
     Number(f64),
     Text(String),
     Param { param: String },
+    Field { field: String },
 }
 
 /// The list form used by `some` and `fewer_than`.
@@ -138,6 +147,8 @@ pub struct RawCondition {
     some: Option<Quantified>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fewer_than: Option<Quantified>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    known: Option<Box<Condition>>,
 }
 
 impl TryFrom<RawCondition> for Condition {
@@ -161,6 +172,7 @@ impl TryFrom<RawCondition> for Condition {
             unknown,
             some,
             fewer_than,
+            known,
         } = raw;
         let mut tests: Vec<(&str, Test)> = Vec::new();
         if let Some(b) = is {
@@ -201,6 +213,9 @@ impl TryFrom<RawCondition> for Condition {
         }
         if let Some(f) = unknown {
             forms.push(Condition::Unknown(f));
+        }
+        if let Some(c) = known {
+            forms.push(Condition::Known(c));
         }
         if let Some(q) = some {
             if q.count.is_some() {
@@ -247,8 +262,8 @@ impl TryFrom<RawCondition> for Condition {
         }
         match <[Condition; 1]>::try_from(forms) {
             Ok([form]) => Ok(form),
-            Err(forms) if forms.is_empty() => Err("empty condition: use one of all, any, not, field, unknown, some, fewer_than".into()),
-            Err(_) => Err("a condition has exactly one form (all, any, not, field, unknown, some or fewer_than): wrap several in `all` or `any`".into()),
+            Err(forms) if forms.is_empty() => Err("empty condition: use one of all, any, not, field, unknown, known, some, fewer_than".into()),
+            Err(_) => Err("a condition has exactly one form (all, any, not, field, unknown, known, some or fewer_than): wrap several in `all` or `any`".into()),
         }
     }
 }
@@ -261,6 +276,7 @@ impl From<Condition> for RawCondition {
             Condition::Any(v) => raw.any = Some(v),
             Condition::Not(v) => raw.not = Some(v),
             Condition::Unknown(f) => raw.unknown = Some(f),
+            Condition::Known(c) => raw.known = Some(c),
             Condition::Some { of, cond } => {
                 raw.some = Some(Quantified {
                     of,
@@ -319,6 +335,42 @@ mod tests {
             parse("{fewer_than: {of: l, where: {field: k, eq: x}, count: 2}}").unwrap(),
             Condition::FewerThan { .. }
         ));
+    }
+
+    #[test]
+    fn reads_known_and_a_comparison_with_another_answer_and_writes_them_back() {
+        let known = parse("{known: {field: a.b, is: true}}").unwrap();
+        assert!(matches!(&known, Condition::Known(c) if matches!(**c, Condition::Test { .. })));
+        let between = parse("{field: a.b, lt: {field: a.c}}").unwrap();
+        assert_eq!(
+            between,
+            Condition::Test {
+                field: "a.b".into(),
+                test: Test::Cmp(
+                    CmpOp::Lt,
+                    Literal::Field {
+                        field: "a.c".into()
+                    }
+                )
+            }
+        );
+        for c in [known, between] {
+            let yaml = serde_norway::to_string(&c).unwrap();
+            assert_eq!(parse(&yaml).unwrap(), c, "{yaml}");
+        }
+        // The page reads `known`, not a comparison of two answers.
+        assert_eq!(
+            parse("{not: {known: {field: a.b, is: true}}}")
+                .unwrap()
+                .page_cannot_evaluate(),
+            None
+        );
+        assert!(
+            parse("{field: a.b, lt: {field: a.c}}")
+                .unwrap()
+                .page_cannot_evaluate()
+                .is_some()
+        );
     }
 
     #[test]

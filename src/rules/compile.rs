@@ -27,6 +27,14 @@ pub enum Cond {
         cond: Box<Cond>,
         count: f64,
     },
+    /// Known to hold (never unknown itself).
+    Known(Box<Cond>),
+    /// Two numeric answers compared: `left op right`.
+    Compare {
+        left: Slot,
+        op: CmpOp,
+        right: Slot,
+    },
 }
 
 /// Where an answer is read: a top-level field, or a field of a list entry
@@ -96,6 +104,33 @@ impl Scope<'_> {
             Condition::Not(inner) => self
                 .compile_in(inner, &format!("{path}.not"), entry, problems)
                 .map(|c| Cond::Not(Box::new(c))),
+            Condition::Known(inner) => self
+                .compile_in(inner, &format!("{path}.known"), entry, problems)
+                .map(|c| Cond::Known(Box::new(c))),
+            Condition::Test {
+                field,
+                test: Test::Cmp(op, Literal::Field { field: other }),
+            } => {
+                let name = cmp_name(*op);
+                let left = self.resolve(field, &format!("{path}.field"), entry, problems);
+                let right = self.resolve(other, &format!("{path}.{name}.field"), entry, problems);
+                let (left, lf) = left?;
+                let (right, rf) = right?;
+                for (f, at) in [(lf, "field".to_string()), (rf, format!("{name}.field"))] {
+                    if !matches!(f.kind, Kind::Int { .. } | Kind::Num { .. }) {
+                        problems.push((
+                            format!("{path}.{at}"),
+                            format!("`{name}` compares numbers; `{}` is not a number", f.id),
+                        ));
+                        return None;
+                    }
+                }
+                Some(Cond::Compare {
+                    left,
+                    op: *op,
+                    right,
+                })
+            }
             Condition::Unknown(id) => self
                 .resolve(id, &format!("{path}.unknown"), entry, problems)
                 .map(|(slot, _)| Cond::Unknown(slot)),
@@ -398,12 +433,23 @@ impl Scope<'_> {
     }
 }
 
+/// A comparison's name as written.
+fn cmp_name(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Lt => "lt",
+        CmpOp::Lte => "lte",
+        CmpOp::Gt => "gt",
+        CmpOp::Gte => "gte",
+    }
+}
+
 fn describe(lit: &Literal) -> String {
     match lit {
         Literal::Bool(b) => format!("the boolean `{b}`"),
         Literal::Number(n) => format!("the number `{n}`"),
         Literal::Text(t) => format!("the text `{t}`"),
         Literal::Param { param } => format!("the parameter `{param}`"),
+        Literal::Field { field } => format!("the answer `{field}`"),
     }
 }
 
@@ -415,40 +461,4 @@ fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
         .filter(|(d, _)| *d <= 3.max(name.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
-}
-
-impl Cond {
-    /// How many `some` and `fewer_than` this condition holds.
-    pub fn quantifiers(&self) -> usize {
-        match self {
-            Cond::All(items) | Cond::Any(items) => items.iter().map(Cond::quantifiers).sum(),
-            Cond::Not(inner) => inner.quantifiers(),
-            Cond::Some { .. } | Cond::FewerThan { .. } => 1,
-            Cond::Unknown(_) | Cond::Test { .. } => 0,
-        }
-    }
-
-    /// The top-level fields this condition reads, in order, without repeats.
-    pub fn reads(&self, out: &mut Vec<usize>) {
-        let mut add = |i: usize| {
-            if !out.contains(&i) {
-                out.push(i);
-            }
-        };
-        match self {
-            Cond::All(items) | Cond::Any(items) => items.iter().for_each(|c| c.reads(out)),
-            Cond::Not(inner) => inner.reads(out),
-            Cond::Unknown(Slot::Answer(i))
-            | Cond::Test {
-                at: Slot::Answer(i),
-                ..
-            } => add(*i),
-            Cond::Unknown(Slot::EntryField(_))
-            | Cond::Test {
-                at: Slot::EntryField(_),
-                ..
-            } => {}
-            Cond::Some { list, .. } | Cond::FewerThan { list, .. } => add(*list),
-        }
-    }
 }

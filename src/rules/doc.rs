@@ -208,12 +208,14 @@ pub fn describe(cond: &Condition, params: &BTreeMap<String, f64>) -> String {
             Some(v) => format!("{} ({param})", number(*v)),
             None => format!("({param})"),
         },
+        Literal::Field { field } => format!("`{field}`"),
     };
     match cond {
         Condition::All(items) => items.iter().map(group).collect::<Vec<_>>().join(" and "),
         Condition::Any(items) => items.iter().map(group).collect::<Vec<_>>().join(" or "),
         Condition::Not(inner) => format!("not {}", group(inner)),
         Condition::Unknown(f) => format!("`{f}` is unknown"),
+        Condition::Known(inner) => format!("it is known that {}", group(inner)),
         Condition::Test { field, test } => match test {
             Test::Is(b) => format!("`{field}` is {b}"),
             Test::Eq(l) => format!("`{field}` is {}", lit(l)),

@@ -27,6 +27,19 @@ impl Cond {
             Cond::All(items) => Truth::all(items.iter().map(|c| c.eval_in(answers, entry))),
             Cond::Any(items) => Truth::any(items.iter().map(|c| c.eval_in(answers, entry))),
             Cond::Not(inner) => !inner.eval_in(answers, entry),
+            Cond::Known(inner) => Truth::from_bool(inner.eval_in(answers, entry) == Truth::True),
+            Cond::Compare { left, op, right } => {
+                let number = |slot: Slot| read(slot, answers, entry).and_then(AnswerValue::as_f64);
+                match (number(*left), number(*right)) {
+                    (Some(l), Some(r)) => Truth::from_bool(match op {
+                        CmpOp::Lt => l < r,
+                        CmpOp::Lte => l <= r,
+                        CmpOp::Gt => l > r,
+                        CmpOp::Gte => l >= r,
+                    }),
+                    _ => Truth::Unknown,
+                }
+            }
             Cond::Unknown(slot) => Truth::from_bool(read(*slot, answers, entry).is_none()),
             Cond::Test { at, test } => match read(*at, answers, entry) {
                 None => Truth::Unknown,
@@ -76,7 +89,7 @@ impl Cond {
             Cond::All(items) | Cond::Any(items) => {
                 items.iter().for_each(|c| c.collect_gaps(answers, out))
             }
-            Cond::Not(inner) => inner.collect_gaps(answers, out),
+            Cond::Not(inner) | Cond::Known(inner) => inner.collect_gaps(answers, out),
             Cond::Some { list, cond } | Cond::FewerThan { list, cond, .. } => {
                 let Some(AnswerValue::List(entries)) = answers.get(*list) else {
                     return;
@@ -93,7 +106,7 @@ impl Cond {
                     }
                 }
             }
-            Cond::Unknown(_) | Cond::Test { .. } => {}
+            Cond::Unknown(_) | Cond::Test { .. } | Cond::Compare { .. } => {}
         }
     }
 
@@ -110,6 +123,16 @@ impl Cond {
                 }
             }
             Cond::Not(inner) => inner.blame(answers, entry, out),
+            Cond::Compare { left, right, .. } => {
+                for slot in [left, right] {
+                    if let Slot::EntryField(j) = slot
+                        && read(*slot, answers, entry).is_none()
+                        && !out.contains(j)
+                    {
+                        out.push(*j);
+                    }
+                }
+            }
             Cond::Test {
                 at: Slot::EntryField(j),
                 ..
@@ -126,7 +149,7 @@ impl Cond {
     pub fn matched(&self, answers: &Answers) -> Option<(usize, usize)> {
         match self {
             Cond::All(items) | Cond::Any(items) => items.iter().find_map(|c| c.matched(answers)),
-            Cond::Not(inner) => inner.matched(answers),
+            Cond::Not(inner) | Cond::Known(inner) => inner.matched(answers),
             Cond::Some { list, cond } | Cond::FewerThan { list, cond, .. } => {
                 match answers.get(*list) {
                     Some(AnswerValue::List(entries)) => Some((
@@ -139,7 +162,7 @@ impl Cond {
                     _ => None,
                 }
             }
-            Cond::Unknown(_) | Cond::Test { .. } => None,
+            Cond::Unknown(_) | Cond::Test { .. } | Cond::Compare { .. } => None,
         }
     }
 }
@@ -169,5 +192,127 @@ impl Check {
             // The compiler only pairs checks with answers of their type.
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::{Value, json};
+
+    use super::super::compile::Scope;
+    use super::*;
+    use crate::condition::Condition;
+    use crate::questionnaire::{Fields, Questionnaire};
+
+    fn fields() -> Fields {
+        let text = include_str!("../../rules/v1/questionnaire.yaml");
+        Questionnaire::parse("questionnaire.yaml", text).unwrap().1
+    }
+
+    fn compile(fields: &Fields, yaml: &str) -> Result<Cond, Vec<(String, String)>> {
+        let cond: Condition = serde_norway::from_str(yaml).unwrap();
+        let params = BTreeMap::new();
+        let mut problems = Vec::new();
+        let scope = Scope {
+            fields,
+            params: &params,
+        };
+        match scope.compile(&cond, "when", &mut problems) {
+            Some(c) if problems.is_empty() => Ok(c),
+            _ => Err(problems),
+        }
+    }
+
+    /// The truth of `yaml` on answers where `pain.low_back` is each of true,
+    /// false and unknown.
+    fn over_low_back(yaml: &str) -> [Truth; 3] {
+        let f = fields();
+        let cond = compile(&f, yaml).unwrap();
+        [json!(true), json!(false), Value::Null].map(|v| {
+            let answers = Answers::parse(&f, &json!({"pain": {"low_back": v}})).unwrap();
+            cond.eval(&answers)
+        })
+    }
+
+    use Truth::{False as F, True as T, Unknown as U};
+
+    #[test]
+    fn known_is_true_only_when_its_condition_is_known_true() {
+        assert_eq!(over_low_back("{field: pain.low_back, is: true}"), [T, F, U]);
+        assert_eq!(
+            over_low_back("{known: {field: pain.low_back, is: true}}"),
+            [T, F, F]
+        );
+        // "Fires unless it is known": unknown fires.
+        assert_eq!(
+            over_low_back("{not: {known: {field: pain.low_back, is: true}}}"),
+            [F, T, T]
+        );
+        // A known fact lifts a criterion; an unknown one leaves it as it was.
+        assert_eq!(
+            over_low_back(
+                "{all: [{field: referral.on_file, is: false}, \
+                        {not: {known: {field: pain.low_back, is: true}}}]}"
+            )
+            .map(|t| t == U),
+            [false, true, true],
+            "referral.on_file is unknown here, so only a known lift decides"
+        );
+    }
+
+    #[test]
+    fn a_comparison_of_two_answers_is_unknown_when_either_is() {
+        let f = fields();
+        let cond = compile(
+            &f,
+            "{field: conservative_care.duration_months, lt: {field: pain.duration_months}}",
+        )
+        .unwrap();
+        let truth = |care: Value, pain: Value| {
+            let answers = Answers::parse(
+                &f,
+                &json!({"conservative_care": {"duration_months": care},
+                        "pain": {"duration_months": pain}}),
+            )
+            .unwrap();
+            cond.eval(&answers)
+        };
+        assert_eq!(truth(json!(3), json!(12)), T);
+        assert_eq!(truth(json!(12), json!(12)), F);
+        assert_eq!(truth(json!(13), json!(12)), F);
+        assert_eq!(truth(Value::Null, json!(12)), U);
+        assert_eq!(truth(json!(3), Value::Null), U);
+        assert_eq!(truth(Value::Null, Value::Null), U);
+        let mut reads = Vec::new();
+        cond.reads(&mut reads);
+        assert_eq!(
+            reads,
+            [
+                f.find("conservative_care.duration_months").unwrap(),
+                f.find("pain.duration_months").unwrap()
+            ],
+            "both answers are read, so an unknown one is reported missing"
+        );
+    }
+
+    #[test]
+    fn a_comparison_with_an_answer_that_is_not_a_number_is_refused_by_place() {
+        let f = fields();
+        let problems = compile(
+            &f,
+            "{field: pain.duration_months, gte: {field: pain.low_back}}",
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, "when.gte.field");
+        assert!(problems[0].1.contains("pain.low_back"), "{problems:?}");
+        let problems = compile(
+            &f,
+            "{field: pain.duration_months, lt: {field: pain.duraton}}",
+        )
+        .unwrap_err();
+        assert_eq!(problems[0].0, "when.lt.field", "{problems:?}");
     }
 }

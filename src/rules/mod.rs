@@ -19,6 +19,7 @@ mod load;
 pub mod logic;
 mod outcome;
 mod profile;
+mod reads;
 mod rule;
 mod set;
 mod template;

@@ -13,6 +13,7 @@ export function evalCond(c, get) {
   if (c.any) return c.any.reduce((acc, x) => or(acc, evalCond(x, get)), F);
   if (c.not) { const v = evalCond(c.not, get); return v === U ? U : !v; }
   if (c.unknown) return get(c.unknown) === undefined;
+  if (c.known) return evalCond(c.known, get) === T; // never unknown itself
   if (c.field) {
     const v = get(c.field);
     if (v === undefined) return U;
