@@ -7,9 +7,15 @@
 //! - a `diagnostic_blocks` group item with no items means no block done yet.
 
 mod read;
+mod resources;
 mod write;
 
 pub use read::answers_from_response;
+pub use resources::{
+    Bundle, BundleEntry, BundleSearch, BundleType, Issue, OperationOutcome, OperationOutcomeType,
+    Questionnaire, QuestionnaireResponse, QuestionnaireResponseItem, QuestionnaireResponseType,
+    QuestionnaireType, SearchSet,
+};
 pub use write::{KEPT_LINK, response_from_answers};
 
 use serde_json::{Value, json};
@@ -44,40 +50,40 @@ fn section_link(id: &str) -> String {
 }
 
 /// The questionnaire as a FHIR R4 `Questionnaire`.
-pub fn questionnaire(rules: &RuleSet) -> Value {
+pub fn questionnaire(rules: &RuleSet) -> Questionnaire {
     let q = &rules.questionnaire;
-    let items: Vec<Value> =
-        q.sections
-            .iter()
-            .map(|s| {
-                // The section's help first, as a display item.
-                let help = s.description.as_ref().map(
-                    |d| json!({"linkId": format!("{}.help", s.id), "type": "display", "text": d}),
-                );
-                let items: Vec<Value> = help
-                    .into_iter()
-                    .chain(s.items.iter().map(|i| item(i, &i.id)))
-                    .collect();
-                json!({
-                    "linkId": section_link(&s.id),
-                    "type": "group",
-                    "text": s.title,
-                    "item": items,
-                })
+    let items: Vec<Value> = q
+        .sections
+        .iter()
+        .map(|s| {
+            // The section's help first, as a display item.
+            let help = s.description.as_ref().map(
+                |d| json!({"linkId": format!("{}.help", s.id), "type": "display", "text": d}),
+            );
+            let items: Vec<Value> = help
+                .into_iter()
+                .chain(s.items.iter().map(|i| item(i, &i.id)))
+                .collect();
+            json!({
+                "linkId": section_link(&s.id),
+                "type": "group",
+                "text": s.title,
+                "item": items,
             })
-            .collect();
-    json!({
-        "resourceType": "Questionnaire",
-        "id": resource_id(rules),
-        "url": canonical(rules),
-        "version": q.version,
-        "name": "FacetScreenIntake",
-        "title": q.title,
-        "status": "active",
-        "subjectType": ["Patient"],
-        "description": q.description.clone().unwrap_or_default(),
-        "item": items,
-    })
+        })
+        .collect();
+    Questionnaire {
+        resource_type: QuestionnaireType::Questionnaire,
+        id: resource_id(rules),
+        url: canonical(rules),
+        version: q.version.clone(),
+        name: "FacetScreenIntake".into(),
+        title: q.title.clone(),
+        status: "active".into(),
+        subject_type: vec!["Patient".into()],
+        description: q.description.clone().unwrap_or_default(),
+        item: items,
+    }
 }
 
 fn item(i: &Item, link_id: &str) -> Value {

@@ -403,7 +403,7 @@ mod tests {
             RuleSet::load(&crate::rules::RuleFiles::embedded(), None).expect("the rules load");
         let mut expected = Vec::new();
         published(
-            &super::super::questionnaire(&rules)["item"],
+            &Value::Array(super::super::questionnaire(&rules).item),
             None,
             &mut expected,
         );

@@ -7,14 +7,17 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::extract::JsonBody;
 use super::json::Json;
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use super::request_log::current_id;
-use crate::service::cds::{CdsAuthError, CdsClient, CdsError, Hook};
+use crate::service::cds::{
+    CdsAuthError, CdsCards, CdsClient, CdsDiscovery, CdsError, CdsRequest, FeedbackRequest, Hook,
+};
 
 impl FromRequestParts<AppState> for CdsClient {
     type Rejection = ApiError;
@@ -62,28 +65,28 @@ impl From<CdsError> for ApiError {
 
 /// Discovery: the service this server offers.
 #[utoipa::path(get, path = "/cds-services", operation_id = "cdsDiscovery", tag = "cds-hooks",
-    responses((status = 200, description = "CDS Hooks discovery", body = Object)))]
-pub async fn discovery(State(app): State<AppState>) -> Json<Value> {
+    responses((status = 200, description = "CDS Hooks discovery", body = CdsDiscovery)))]
+pub async fn discovery(State(app): State<AppState>) -> Json<CdsDiscovery> {
     Json(app.cds.discovery())
 }
 
 /// The screening service: evaluates the prefetched QuestionnaireResponse,
 /// keeps it as a screening pending review, and answers one card.
-#[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy", operation_id = "cdsScreen", tag = "cds-hooks",
-    request_body(content = Object, description = "A CDS Hooks request for the patient-view hook"),
+#[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy", operation_id = "cdsScreen", tag = "cds-hooks", security(("cdsJwt" = [])),
+    request_body(content = CdsRequest, description = "A CDS Hooks request for the patient-view hook"),
     responses(
-        (status = 200, description = "Cards", body = Object),
-        (status = 400, description = "Not a hook request", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No JWT, or one not signed by a trusted issuer, for another audience, expired or replayed", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The prefetched QuestionnaireResponse is not valid", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer; or the table of addresses counted is full and this address is new (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Cards", body = CdsCards),
+        (status = 400, description = "Not a hook request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No JWT, or one not signed by a trusted issuer, for another audience, expired or replayed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The prefetched QuestionnaireResponse is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer; or the table of addresses counted is full and this address is new (with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(name = "cds_service", skip_all)]
 pub async fn service(
     State(app): State<AppState>,
     client: CdsClient,
     JsonBody(request): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CdsCards>, ApiError> {
     let cards = app.cds.screen(&client, &request).await?;
     if let Some(outcome) = cards.outcome {
         tracing::info!(
@@ -95,24 +98,29 @@ pub async fn service(
     Ok(Json(cards.body))
 }
 
+/// Feedback taken: an empty object.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CdsFeedbackRecorded {}
+
 /// Feedback: whether the clinician accepted or overrode each card, recorded
 /// on the screening's history, all items or none.
-#[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy/feedback", operation_id = "cdsFeedback", tag = "cds-hooks",
-    request_body(content = Object, description = "CDS Hooks 2.0 feedback: 1 to 20 items"),
+#[utoipa::path(post, path = "/cds-services/facet-screen-neurectomy/feedback", operation_id = "cdsFeedback", tag = "cds-hooks", security(("cdsJwt" = [])),
+    request_body(content = FeedbackRequest, description = "CDS Hooks 2.0 feedback: 1 to 20 items"),
     responses(
-        (status = 200, description = "Recorded"),
-        (status = 401, description = "No valid JWT", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "A card this service did not issue to this client", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not valid feedback", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer; or the table of addresses counted is full and this address is new (with `Retry-After`)", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Recorded", body = CdsFeedbackRecorded),
+        (status = 401, description = "No valid JWT", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A card this service did not issue to this client", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not valid feedback", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many CDS requests from this address, or signed calls of this issuer; or the table of addresses counted is full and this address is new (with `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn feedback(
     State(app): State<AppState>,
     client: CdsClient,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CdsFeedbackRecorded>, ApiError> {
     app.cds.feedback(&client, body).await?;
-    Ok(Json(json!({})))
+    Ok(Json(CdsFeedbackRecorded {}))
 }
 
 /// Only this service exists: any other id is 404.

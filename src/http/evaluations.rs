@@ -3,9 +3,9 @@
 use axum::Extension;
 use axum::extract::State;
 
+use super::answers_schema::AnswersSchema;
 use super::extract::AnswersBody;
 use super::json::Json;
-use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
 use super::{AppState, LoggedOutcome};
 use crate::auth::{Action, Caller};
@@ -17,7 +17,7 @@ use crate::screening::Evaluation;
 /// with three-valued logic: an unanswered question is unknown, never "no".
 /// Stateless: nothing is stored. The result is a suggestion for a clinician
 /// to confirm.
-#[utoipa::path(post, path = "/v1/evaluations", operation_id = "evaluate", tag = "evaluations",
+#[utoipa::path(post, path = "/v1/evaluations", operation_id = "evaluate", tag = "evaluations", security(("bearer" = [])),
     request_body(content = AnswersSchema, content_type = "application/json"),
     responses(
         (status = 200, description = "The candidacy suggestion with its basis", body = Evaluation),

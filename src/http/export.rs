@@ -64,7 +64,7 @@ pub struct ExportParams {
 /// `FACET_SCREEN_EXPORT_STALL_SECS`, cuts the connection before the body's
 /// end (no last chunk) rather than end the stream as if it were complete.
 /// Every export is recorded (key and range) before the first line.
-#[utoipa::path(get, path = "/v1/export", operation_id = "exportRecord", tag = "screenings",
+#[utoipa::path(get, path = "/v1/export", operation_id = "exportRecord", tag = "screenings", security(("bearer" = [])),
     params(ExportParams),
     responses(
         (status = 200, description = "ndjson: one JSON object per line, {screening, history}; fhir: a FHIR R4 Bundle", content(

@@ -7,16 +7,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::AppState;
 use super::json::Json;
 use super::problem::{ApiError, Problem};
-use crate::fhir;
+use crate::fhir::{self, Bundle, BundleEntry, BundleSearch, Issue, OperationOutcome};
 
 pub const FHIR_JSON: &str = "application/fhir+json";
 
-fn fhir_response(value: Value) -> Response {
+fn fhir_response(value: impl Serialize) -> Response {
     let mut res = Json(value).into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
@@ -27,8 +27,8 @@ fn fhir_response(value: Value) -> Response {
 #[utoipa::path(get, path = "/fhir/Questionnaire/{id}", operation_id = "readFhirQuestionnaire", tag = "fhir",
     params(("id" = String, Path, description = "The questionnaire's FHIR id, e.g. facet-screen-intake-v1")),
     responses(
-        (status = 200, description = "A FHIR R4 Questionnaire", content_type = "application/fhir+json", body = Object),
-        (status = 404, description = "No such questionnaire", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A FHIR R4 Questionnaire", content_type = "application/fhir+json", body = fhir::Questionnaire),
+        (status = 404, description = "No such questionnaire", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn read(
     State(app): State<AppState>,
@@ -51,8 +51,8 @@ pub struct Search {
 /// Search questionnaires by canonical URL: a FHIR searchset Bundle.
 #[utoipa::path(get, path = "/fhir/Questionnaire", operation_id = "searchFhirQuestionnaires", tag = "fhir", params(Search),
     responses(
-        (status = 200, description = "A FHIR searchset Bundle", content_type = "application/fhir+json", body = Object),
-        (status = 400, description = "A malformed query", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A FHIR searchset Bundle", content_type = "application/fhir+json", body = Bundle),
+        (status = 400, description = "A malformed query", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn search(
     State(app): State<AppState>,
@@ -69,18 +69,23 @@ pub async fn search(
             u == canonical && (v.is_empty() || v == rules.questionnaire.version)
         }
     };
-    let entries: Vec<Value> = if matches {
-        vec![json!({
-            "fullUrl": format!("/fhir/Questionnaire/{}", fhir::resource_id(&rules)),
-            "resource": fhir::questionnaire(&rules),
-            "search": {"mode": "match"},
-        })]
+    let entry: Vec<BundleEntry> = if matches {
+        vec![BundleEntry {
+            full_url: format!("/fhir/Questionnaire/{}", fhir::resource_id(&rules)),
+            resource: fhir::questionnaire(&rules),
+            search: BundleSearch {
+                mode: "match".into(),
+            },
+        }]
     } else {
         vec![]
     };
-    Ok(fhir_response(
-        json!({"resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries}),
-    ))
+    Ok(fhir_response(Bundle {
+        resource_type: fhir::BundleType::Bundle,
+        kind: fhir::SearchSet::Searchset,
+        total: entry.len(),
+        entry,
+    }))
 }
 
 /// For a client that asks for FHIR (`Accept: application/fhir+json`), an
@@ -112,7 +117,7 @@ pub async fn outcome_for_fhir_clients(wants_fhir: bool, res: Response) -> Respon
 }
 
 /// A problem as a FHIR `OperationOutcome`, with an issue per bad field.
-pub fn operation_outcome(problem: &Problem) -> Value {
+pub fn operation_outcome(problem: &Problem) -> OperationOutcome {
     let code = match problem.status {
         400 => "structure",
         401 | 403 => "security",
@@ -123,17 +128,28 @@ pub fn operation_outcome(problem: &Problem) -> Value {
         429 => "throttled",
         _ => "exception",
     };
-    let mut issues: Vec<Value> = problem
+    let issue = |diagnostics: String, expression: Option<Vec<String>>| Issue {
+        severity: "error".into(),
+        code: code.into(),
+        diagnostics,
+        expression,
+    };
+    let mut issues: Vec<Issue> = problem
         .errors
         .iter()
-        .map(|e| json!({"severity": "error", "code": code, "diagnostics": e.message, "expression": [e.field]}))
+        .map(|e| issue(e.message.clone(), Some(vec![e.field.clone()])))
         .collect();
     if problem.more_errors > 0 {
-        issues.push(json!({"severity": "error", "code": code,
-            "diagnostics": format!("{} more field(s) are not valid", problem.more_errors)}));
+        issues.push(issue(
+            format!("{} more field(s) are not valid", problem.more_errors),
+            None,
+        ));
     }
     if issues.is_empty() {
-        issues.push(json!({"severity": "error", "code": code, "diagnostics": problem.detail}));
+        issues.push(issue(problem.detail.clone(), None));
     }
-    json!({"resourceType": "OperationOutcome", "issue": issues})
+    OperationOutcome {
+        resource_type: fhir::OperationOutcomeType::OperationOutcome,
+        issue: issues,
+    }
 }

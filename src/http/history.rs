@@ -133,7 +133,7 @@ impl HistoryParams {
 /// for the following page. A key's reads of the record less than the
 /// service's window apart (15 minutes unless set), with no change in
 /// between, are one `viewed` event with their count, first and last time.
-#[utoipa::path(get, path = "/v1/screenings/{id}/history", operation_id = "getHistory", tag = "screenings",
+#[utoipa::path(get, path = "/v1/screenings/{id}/history", operation_id = "getHistory", tag = "screenings", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid), HistoryParams),
     responses(
         (status = 200, description = "A page of the screening's history, oldest first", body = History),

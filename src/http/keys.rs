@@ -34,7 +34,7 @@ pub struct KeyList {
 ///
 /// Administrators only. The answer holds the key itself, once: only its
 /// digest is kept.
-#[utoipa::path(post, path = "/v1/keys", operation_id = "createKey", tag = "keys",
+#[utoipa::path(post, path = "/v1/keys", operation_id = "createKey", tag = "keys", security(("bearer" = [])),
     request_body = KeyRequest,
     responses(
         (status = 201, description = "Made; the key is shown this once", body = CreatedKey),
@@ -73,7 +73,7 @@ pub async fn create(
 /// The keys of the caller's clinic.
 ///
 /// Administrators only. Never the key or its digest.
-#[utoipa::path(get, path = "/v1/keys", operation_id = "listKeys", tag = "keys",
+#[utoipa::path(get, path = "/v1/keys", operation_id = "listKeys", tag = "keys", security(("bearer" = [])),
     responses(
         (status = 200, description = "The clinic's keys", body = KeyList),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
@@ -93,7 +93,7 @@ pub async fn list(State(app): State<AppState>, caller: Caller) -> Result<Json<Ke
 /// revoked nor expired) administrator key be revoked (409), even by two
 /// administrators revoking each other at the same moment: one of them is
 /// refused.
-#[utoipa::path(delete, path = "/v1/keys/{id}", operation_id = "revokeKey", tag = "keys",
+#[utoipa::path(delete, path = "/v1/keys/{id}", operation_id = "revokeKey", tag = "keys", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "Revoked", body = KeyInfo),

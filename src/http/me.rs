@@ -17,7 +17,7 @@ pub struct Me {
 }
 
 /// The caller's key: its id, label, clinic and role (never the key itself).
-#[utoipa::path(get, path = "/v1/me", operation_id = "getMe", tag = "operations",
+#[utoipa::path(get, path = "/v1/me", operation_id = "getMe", tag = "operations", security(("bearer" = [])),
     responses((status = 200, description = "The presented key", body = Me)))]
 pub async fn get(caller: Caller) -> Json<Me> {
     Json(Me {

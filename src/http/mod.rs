@@ -1,6 +1,7 @@
 //! HTTP: a thin layer over the domain. Routes, extractors, problem+json,
 //! OpenAPI.
 
+pub mod answers_schema;
 pub mod caller;
 pub mod cds;
 mod errors;
@@ -17,6 +18,7 @@ pub mod openapi;
 pub mod problem;
 pub mod questionnaire;
 pub mod request_log;
+mod routes;
 pub mod screenings;
 pub mod serve;
 pub mod stats;
@@ -29,7 +31,6 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -119,40 +120,8 @@ pub fn router(
     metrics: bool,
 ) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let router = Router::new()
-        .route("/", get(ui::index))
-        .route("/ui/{file}", get(ui::asset))
-        .route("/healthz", get(health::healthz))
-        .route("/v1/me", get(me::get))
-        .route("/cds-services", get(cds::discovery))
-        .route("/cds-services/facet-screen-neurectomy", post(cds::service))
-        .route(
-            "/cds-services/facet-screen-neurectomy/feedback",
-            post(cds::feedback),
-        )
-        .route("/cds-services/{id}", post(cds::unknown_service))
-        .route("/fhir/Questionnaire", get(fhir::search))
-        .route("/fhir/Questionnaire/{id}", get(fhir::read))
-        .route("/readyz", get(health::readyz))
-        .route("/openapi.json", get(openapi_document))
-        .route("/v1/questionnaire", get(questionnaire::get))
-        .route("/v1/sources", get(questionnaire::sources))
-        .route("/v1/evaluations", post(evaluations::create))
-        .route(
-            "/v1/screenings",
-            post(screenings::create).get(screenings::list),
-        )
-        .route("/v1/screenings/{id}", get(screenings::get))
-        .route("/v1/screenings/{id}/review", post(screenings::review))
-        .route(
-            "/v1/screenings/{id}/answers",
-            axum::routing::put(screenings::correct),
-        )
-        .route("/v1/screenings/{id}/history", get(history::history))
-        .route("/v1/stats", get(stats::get))
-        .route("/v1/export", get(export::get))
-        .route("/v1/keys", post(keys::create).get(keys::list))
-        .route("/v1/keys/{id}", axum::routing::delete(keys::revoke))
+    let (routes, _) = routes::registry().split_for_parts();
+    let router = routes
         .merge(
             // The vendored Swagger UI sets inline styles: its pages get the
             // relaxed policy, which the layer below then leaves in place.

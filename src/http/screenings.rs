@@ -13,9 +13,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::answers_schema::AnswersSchema;
 use super::extract::{AnswersBody, JsonBody};
 use super::json::Json;
-use super::openapi::AnswersSchema;
 use super::problem::{ApiError, Problem};
 use super::request_log::current_id;
 use super::{AppState, LoggedOutcome};
@@ -90,7 +90,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
 /// issued; the screening waits for a clinician's review. Send an
 /// `Idempotency-Key` to retry safely: the same key with the same answers
 /// returns the same screening; with other answers it is refused.
-#[utoipa::path(post, path = "/v1/screenings", operation_id = "createScreening", tag = "screenings",
+#[utoipa::path(post, path = "/v1/screenings", operation_id = "createScreening", tag = "screenings", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 128, pattern = r"^[!-~]{1,128}$", description = "1 to 128 visible ASCII characters, unique per request; kept for 24 hours")),
     request_body(content = AnswersSchema, content_type = "application/json"),
     responses(
@@ -130,7 +130,7 @@ pub async fn create(
 /// The evaluation is the one issued when the answers were given: it is never
 /// recomputed with newer rules. The `ETag` names this version: send it as
 /// `If-Match` with a review or a correction.
-#[utoipa::path(get, path = "/v1/screenings/{id}", operation_id = "getScreening", tag = "screenings",
+#[utoipa::path(get, path = "/v1/screenings/{id}", operation_id = "getScreening", tag = "screenings", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, description = "The screening as stored", body = Screening,
@@ -328,10 +328,11 @@ impl ListParams {
 ///
 /// Filter by status (`pending_review` for the queue), suggested outcome and
 /// creation time; follow `next` for the following page.
-#[utoipa::path(get, path = "/v1/screenings", operation_id = "listScreenings", tag = "screenings",
+#[utoipa::path(get, path = "/v1/screenings", operation_id = "listScreenings", tag = "screenings", security(("bearer" = [])),
     params(ListParams),
     responses(
         (status = 200, description = "A page of screenings", body = ScreeningPage),
+        (status = 400, description = "Malformed JSON, query or header", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad filter", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
@@ -365,7 +366,7 @@ pub async fn list(
 /// review is refused with 409. Send the `ETag` of the screening the
 /// clinician read as `If-Match`: if its answers were corrected since, the
 /// review is refused with 412 and nothing is recorded.
-#[utoipa::path(post, path = "/v1/screenings/{id}/review", operation_id = "reviewScreening", tag = "screenings",
+#[utoipa::path(post, path = "/v1/screenings/{id}/review", operation_id = "reviewScreening", tag = "screenings", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid),
         ("If-Match" = Option<String>, Header, description = IF_MATCH_DOC)),
     request_body = ReviewRequest,
@@ -407,7 +408,7 @@ pub async fn review(
 /// `ETag` of the screening as it was read as `If-Match`: if someone else
 /// changed it since, the correction is refused with 412 instead of
 /// replacing their answers unseen.
-#[utoipa::path(put, path = "/v1/screenings/{id}/answers", operation_id = "correctAnswers", tag = "screenings",
+#[utoipa::path(put, path = "/v1/screenings/{id}/answers", operation_id = "correctAnswers", tag = "screenings", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid),
         ("If-Match" = Option<String>, Header, description = IF_MATCH_DOC)),
     request_body(content = AnswersSchema, content_type = "application/json"),

@@ -30,7 +30,7 @@ pub struct StatsParams {
 /// How many screenings, what the rules suggested, how many a clinician
 /// confirmed or overrode, the override rate of each criterion that drove a
 /// suggestion, the median time to review, and the outcomes week by week.
-#[utoipa::path(get, path = "/v1/stats", operation_id = "getStats", tag = "screenings",
+#[utoipa::path(get, path = "/v1/stats", operation_id = "getStats", tag = "screenings", security(("bearer" = [])),
     params(StatsParams),
     responses(
         (status = 200, description = "The statistics of the period", body = Stats),

@@ -6,12 +6,13 @@
 //! read by `feedback`.
 
 mod card;
+mod documents;
 mod feedback;
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{ScreeningError, Screenings, Unexpected};
@@ -23,7 +24,11 @@ use crate::rules::Outcome;
 use crate::screening::{Actor, IdempotencyKey, timestamp};
 use crate::store::{Store, StoreError};
 
-pub use feedback::MAX_FEEDBACK_ITEMS;
+pub use documents::{
+    CdsCard, CdsCards, CdsDiscovery, CdsLink, CdsPrefetch, CdsRequest, CdsService, CdsSource,
+    HookName, Indicator,
+};
+pub use feedback::{Coding, FeedbackRequest, MAX_FEEDBACK_ITEMS};
 
 pub const SERVICE_ID: &str = "facet-screen-neurectomy";
 const REASON_SYSTEM: &str = "urn:facet-screen:review-reason";
@@ -138,7 +143,7 @@ impl From<StoreError> for CdsError {
 /// What the screening service answers: its cards, and the outcome its card
 /// shows (none when the patient has not answered yet).
 pub struct Cards {
-    pub body: Value,
+    pub body: CdsCards,
     pub outcome: Option<Outcome>,
 }
 
@@ -217,20 +222,21 @@ impl CdsHooks {
     }
 
     /// Discovery: the service this server offers.
-    pub fn discovery(&self) -> Value {
-        json!({"services": [{
-            "hook": "patient-view",
-            "id": SERVICE_ID,
-            "title": "Endoscopic medial branch neurectomy screening",
-            "description": "Screens the patient's answers to the facet-screen questionnaire and suggests candidacy for endoscopic medial branch neurectomy, with its basis, for a clinician to confirm.",
-            "prefetch": {
-                "questionnaireResponse": format!(
-                    "QuestionnaireResponse?questionnaire={}&subject={{{{context.patientId}}}}&_sort=-authored&_count=1",
-                    fhir::canonical(&self.screenings.rules())
-                )
-            },
-            "usageRequirements": "The patient answered the facet-screen questionnaire (a QuestionnaireResponse)."
-        }]})
+    pub fn discovery(&self) -> CdsDiscovery {
+        let query = format!(
+            "QuestionnaireResponse?questionnaire={}&subject={{{{context.patientId}}}}&_sort=-authored&_count=1",
+            fhir::canonical(&self.screenings.rules())
+        );
+        CdsDiscovery {
+            services: vec![CdsService {
+                hook: "patient-view".into(),
+                id: SERVICE_ID.into(),
+                title: "Endoscopic medial branch neurectomy screening".into(),
+                description: "Screens the patient's answers to the facet-screen questionnaire and suggests candidacy for endoscopic medial branch neurectomy, with its basis, for a clinician to confirm.".into(),
+                prefetch: [("questionnaireResponse".to_string(), query)].into(),
+                usage_requirements: "The patient answered the facet-screen questionnaire (a QuestionnaireResponse).".into(),
+            }],
+        }
     }
 
     /// A patient-view call: evaluates the prefetched QuestionnaireResponse,
@@ -326,6 +332,7 @@ fn hook_key(request: &Value) -> Result<IdempotencyKey, CdsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn an_ipv6_source_is_counted_by_its_64_and_a_mapped_ipv4_as_ipv4() {

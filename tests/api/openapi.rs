@@ -80,6 +80,40 @@ async fn the_document_is_served_and_describes_every_route() {
         }
     }
     assert!(checked >= 9, "{checked} operations with a credential");
+    // Which operations ask for which credential, pinned by name: a route
+    // that gains or loses its security by accident (in its handler and its
+    // `#[utoipa::path]` alike, which the check above cannot see) fails here.
+    let mut by_scheme: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let scheme = op["security"]
+                .as_array()
+                .and_then(|s| s.first())
+                .and_then(|r| r.as_object()?.keys().next().cloned())
+                .unwrap_or_else(|| "none".into());
+            let id = op["operationId"].as_str().unwrap().to_string();
+            by_scheme.entry(scheme).or_default().push(id);
+        }
+    }
+    for ids in by_scheme.values_mut() {
+        ids.sort();
+    }
+    assert_eq!(
+        by_scheme["none"],
+        [
+            "cdsDiscovery",
+            "getHealth",
+            "getQuestionnaire",
+            "getReadiness",
+            "getSources",
+            "readFhirQuestionnaire",
+            "searchFhirQuestionnaires",
+        ],
+        "the public operations"
+    );
+    assert_eq!(by_scheme["cdsJwt"], ["cdsFeedback", "cdsScreen"]);
+    assert_eq!(by_scheme.len(), 3, "{by_scheme:?}");
+    assert!(by_scheme["bearer"].len() >= 13, "{by_scheme:?}");
     let schemas = &doc["components"]["schemas"];
     let answers = &schemas["Answers"];
     assert_eq!(answers["additionalProperties"], false);

@@ -4,10 +4,11 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Value, json};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::REASON_SYSTEM;
+use super::documents::{CdsCard, CdsCards, CdsLink, CdsSource, Indicator};
+use super::feedback::Coding;
 use crate::rules::Outcome;
 use crate::screening::review::ReasonCode;
 use crate::screening::{Evaluation, Screening};
@@ -53,31 +54,54 @@ fn shortened(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn indicator(outcome: Outcome) -> &'static str {
+fn indicator(outcome: Outcome) -> Indicator {
     match outcome {
-        Outcome::UrgentEvaluation => "critical",
-        Outcome::UnlikelyCandidate | Outcome::NotYetEligible => "warning",
-        _ => "info",
+        Outcome::UrgentEvaluation => Indicator::Critical,
+        Outcome::UnlikelyCandidate | Outcome::NotYetEligible => Indicator::Warning,
+        _ => Indicator::Info,
     }
 }
 
-fn override_reasons() -> Value {
+fn override_reasons() -> Vec<Coding> {
     use strum::VariantArray as _;
     ReasonCode::VARIANTS
         .iter()
-        .map(|r| json!({"code": r.as_str(), "system": REASON_SYSTEM, "display": r.label()}))
+        .map(|r| Coding {
+            code: r.as_str().into(),
+            system: REASON_SYSTEM.into(),
+            display: Some(r.label().into()),
+        })
         .collect()
 }
 
+/// A link to a page of this service, opened by the clinician.
+fn link(label: &str, url: String) -> CdsLink {
+    CdsLink {
+        label: label.into(),
+        url,
+        kind: "absolute".into(),
+    }
+}
+
 /// The card when the patient has not answered the questionnaire yet.
-pub(super) fn no_response_card(public_url: &str) -> Value {
-    json!({"cards": [{
-        "uuid": uuid::Uuid::new_v4().to_string(),
-        "summary": "facet-screen: no questionnaire response for this patient yet",
-        "indicator": "info",
-        "source": {"label": "facet-screen"},
-        "links": [{"label": "Open the facet-screen intake form", "url": format!("{public_url}/#/intake"), "type": "absolute"}],
-    }]})
+pub(super) fn no_response_card(public_url: &str) -> CdsCards {
+    CdsCards {
+        cards: vec![CdsCard {
+            uuid: uuid::Uuid::new_v4().to_string(),
+            summary: "facet-screen: no questionnaire response for this patient yet".into(),
+            detail: None,
+            indicator: Indicator::Info,
+            source: CdsSource {
+                label: "facet-screen".into(),
+                url: None,
+            },
+            links: vec![link(
+                "Open the facet-screen intake form",
+                format!("{public_url}/#/intake"),
+            )],
+            override_reasons: None,
+        }],
+    }
 }
 
 /// The card of a stored screening: its evaluation as issued (the first
@@ -87,7 +111,7 @@ pub(super) fn no_response_card(public_url: &str) -> Value {
 pub(super) fn card(
     public_url: &str,
     screening: &Screening,
-) -> Result<(Value, Outcome), StoreError> {
+) -> Result<(CdsCards, Outcome), StoreError> {
     let evaluation: Evaluation = serde_json::from_str(screening.evaluation.get())
         .map_err(|_| StoreError::Corrupt("a screening's evaluation".into()))?;
     let id = screening.id;
@@ -111,19 +135,25 @@ pub(super) fn card(
     }
     detail.push_str(&format!("\n_{}_\n", evaluation.disclaimer));
     let summary = summary(&evaluation.outcome_label);
-    let card = json!({"cards": [{
-        "uuid": id,
-        "summary": summary,
-        "detail": detail,
-        "indicator": indicator(evaluation.outcome),
-        "source": {
-            "label": format!("facet-screen rules {} ({})", evaluation.ruleset.version, evaluation.ruleset.profile),
-            "url": format!("{public_url}/v1/sources"),
+    let card = CdsCard {
+        uuid: id.to_string(),
+        summary,
+        detail: Some(detail),
+        indicator: indicator(evaluation.outcome),
+        source: CdsSource {
+            label: format!(
+                "facet-screen rules {} ({})",
+                evaluation.ruleset.version, evaluation.ruleset.profile
+            ),
+            url: Some(format!("{public_url}/v1/sources")),
         },
-        "links": [{"label": "Review the screening in facet-screen", "url": format!("{public_url}/#/review/{id}"), "type": "absolute"}],
-        "overrideReasons": override_reasons(),
-    }]});
-    Ok((card, evaluation.outcome))
+        links: vec![link(
+            "Review the screening in facet-screen",
+            format!("{public_url}/#/review/{id}"),
+        )],
+        override_reasons: Some(override_reasons()),
+    };
+    Ok((CdsCards { cards: vec![card] }, evaluation.outcome))
 }
 
 #[cfg(test)]

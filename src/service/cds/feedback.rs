@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 use validator::Validate;
 
 use super::REASON_SYSTEM;
@@ -17,64 +18,80 @@ use crate::screening::validation::{Invalid, from_json};
 /// Feedback items taken in one request.
 pub const MAX_FEEDBACK_ITEMS: usize = 20;
 
-/// A CDS Hooks 2.0 feedback request.
-#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+/// CDS Hooks 2.0 feedback on cards this service issued to the caller.
+#[derive(Debug, Deserialize, serde::Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FeedbackRequest {
+#[schema(as = CdsFeedback)]
+pub struct FeedbackRequest {
     #[validate(length(min = 1, max = 20), nested)]
+    #[schema(min_items = 1, max_items = 20)]
     feedback: Vec<FeedbackItem>,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+/// One card's feedback.
+#[derive(Debug, Deserialize, serde::Serialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct FeedbackItem {
+#[schema(as = CdsFeedbackItem)]
+pub struct FeedbackItem {
     /// The card's uuid: the screening it was made from.
     #[validate(custom(function = "a_card_id"))]
+    #[schema(format = Uuid)]
     card: String,
     outcome: FeedbackOutcome,
     #[serde(default)]
     #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20, nullable = false)]
     accepted_suggestions: Option<Vec<AcceptedSuggestion>>,
     #[serde(default)]
     #[validate(nested)]
+    #[schema(nullable = false)]
     override_reason: Option<OverrideReason>,
     /// When the clinician acted (ISO 8601).
     #[validate(custom(function = "a_timestamp"))]
+    #[schema(format = DateTime)]
     outcome_timestamp: String,
     /// Extensions are allowed by CDS Hooks; they are not kept.
     #[serde(default)]
+    #[schema(value_type = Object, nullable = false)]
     extension: Option<Value>,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+/// A suggestion of the card that the clinician accepted.
+#[derive(Debug, Deserialize, serde::Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AcceptedSuggestion {
+pub struct AcceptedSuggestion {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     id: String,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+/// Why the clinician overrode the card.
+#[derive(Debug, Deserialize, serde::Serialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct OverrideReason {
+pub struct OverrideReason {
     #[serde(default)]
     #[validate(nested)]
+    #[schema(nullable = false)]
     reason: Option<Coding>,
     #[serde(default)]
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000, nullable = false)]
     user_comment: Option<String>,
 }
 
-/// One of the override reasons the card offered.
-#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+/// A code from a system: the override reasons a card offers, and the one
+/// feedback names.
+#[derive(Debug, Deserialize, serde::Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Coding {
+pub struct Coding {
     #[validate(custom(function = "a_reason_code"))]
-    code: String,
+    pub code: String,
     #[validate(custom(function = "our_reason_system"))]
-    system: String,
-    #[serde(default)]
+    pub system: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(max = 200))]
-    display: Option<String>,
+    #[schema(max_length = 200, nullable = false)]
+    pub display: Option<String>,
 }
 
 /// `feedback[0].override_reason.user_comment` as the JSON names it:
