@@ -53,7 +53,8 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, ApiError> {
 }
 
 /// Answers in a request body: our JSON (`application/json`), parsed in one
-/// pass against the rule set in use, or a FHIR `QuestionnaireResponse`
+/// pass against the rule set in use, or (deprecated, see
+/// `super::deprecation`) a FHIR `QuestionnaireResponse`
 /// (`application/fhir+json`) mapped by `linkId`. A body that is not JSON is
 /// refused here (400); answers that do not match the questionnaire are
 /// refused by the operation (422), after the caller's permission.
@@ -64,17 +65,34 @@ impl FromRequest<super::AppState> for AnswersBody {
 
     async fn from_request(req: Request, app: &super::AppState) -> Result<Self, ApiError> {
         if is_fhir(req.headers().get(header::CONTENT_TYPE)) {
-            let JsonBody(value) = JsonBody::from_request(req, app).await?;
-            let rules = app.rules.current();
-            let json = crate::fhir::answers_from_response(&rules, &value)
-                .map_err(ApiError::InvalidAnswers)?;
-            return Ok(AnswersBody(Submitted::new(rules, &json)));
+            // Deprecated here: `ResponseBody`'s routes take it.
+            let ResponseBody(submitted) = ResponseBody::from_request(req, app).await?;
+            return Ok(AnswersBody(submitted));
         }
         let bytes = json_bytes(req, app).await?;
         app.screenings
             .submitted_body(&bytes)
             .map(AnswersBody)
             .map_err(ApiError::MalformedJson)
+    }
+}
+
+/// Answers sent as a FHIR `QuestionnaireResponse` (sent as
+/// `application/fhir+json`, or any other JSON type), mapped by `linkId`
+/// into our answers. A body that is not JSON is refused (400), and a
+/// response that does not match the questionnaire (422), each bad item
+/// named by its linkId.
+pub struct ResponseBody(pub Submitted);
+
+impl FromRequest<super::AppState> for ResponseBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, app: &super::AppState) -> Result<Self, ApiError> {
+        let JsonBody(value) = JsonBody::from_request(req, app).await?;
+        let rules = app.rules.current();
+        let json =
+            crate::fhir::answers_from_response(&rules, &value).map_err(ApiError::InvalidAnswers)?;
+        Ok(ResponseBody(Submitted::new(rules, &json)))
     }
 }
 

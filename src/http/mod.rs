@@ -4,11 +4,13 @@
 pub mod answers_schema;
 pub mod caller;
 pub mod cds;
+pub mod deprecation;
 mod errors;
 pub mod evaluations;
 pub mod export;
 pub mod extract;
 pub mod fhir;
+pub mod fhir_answers;
 pub mod health;
 pub mod history;
 pub mod json;
@@ -244,6 +246,8 @@ pub fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
             .expose_headers([
                 header::LOCATION,
                 header::ETAG,
+                header::LINK,
+                HeaderName::from_static("deprecation"),
                 HeaderName::from_static("x-request-id"),
             ]),
     ))

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use utoipa::{Modify as _, OpenApi as _};
 
 use super::answers_schema::answer_components;
-use crate::fhir::{OperationOutcome, QuestionnaireResponse, QuestionnaireResponseItem};
+use crate::fhir::OperationOutcome;
 use crate::questionnaire::Answers;
 use crate::rules::{RuleFiles, RuleSet};
 use crate::screening::evaluate;
@@ -25,9 +25,8 @@ pub use security::{BEARER, CDS_JWT};
         license(name = "Proprietary", identifier = "LicenseRef-Proprietary"),
     ),
     servers((url = "/", description = "This facet-screen service (the host the document was read from)")),
-    // Named in words by the answer routes' 422, and what a FHIR client
-    // sends them.
-    components(schemas(OperationOutcome, QuestionnaireResponse, QuestionnaireResponseItem)),
+    // Named in words by the answer routes' 422.
+    components(schemas(OperationOutcome)),
     tags(
         (name = "questionnaire", description = "The questions, as data"),
         (name = "evaluations", description = "Stateless evaluation of answers"),
@@ -35,7 +34,7 @@ pub use security::{BEARER, CDS_JWT};
         (name = "operations", description = "Health and readiness"),
         (name = "keys", description = "A clinic's API keys, managed by its administrators"),
         (name = "cds-hooks", description = "CDS Hooks 2.0: discovery, the screening service and feedback; authenticated with a JWT from a trusted issuer"),
-        (name = "fhir", description = "HL7 FHIR R4: the questionnaire as a Questionnaire; answers may also be sent as a QuestionnaireResponse"),
+        (name = "fhir", description = "HL7 FHIR R4: the questionnaire as a Questionnaire; answers sent as a QuestionnaireResponse go to the /fhir twins of the answer operations (POST /v1/evaluations/fhir, POST /v1/screenings/fhir, PUT /v1/screenings/{id}/answers/fhir)"),
     )
 )]
 struct ApiDoc;
@@ -65,14 +64,16 @@ pub fn document(rules: &RuleSet) -> Value {
     value
 }
 
-/// Whether `op` takes our answers (`Answers`) as its body.
+/// Whether `op` takes answers: ours (`Answers`), or a FHIR
+/// `QuestionnaireResponse`.
 fn takes_answers(op: &Value) -> bool {
-    op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-        == "#/components/schemas/Answers"
+    let content = &op["requestBody"]["content"];
+    content["application/json"]["schema"]["$ref"] == "#/components/schemas/Answers"
+        || content["application/fhir+json"]["schema"]["$ref"]
+            == "#/components/schemas/QuestionnaireResponse"
 }
 
-/// Says what a FHIR client sends and gets back on the operations that take
-/// answers.
+/// Says what a FHIR client gets back on the operations that take answers.
 fn add_fhir_answers(doc: &mut Value) {
     let operations = doc["paths"]
         .as_object_mut()
@@ -84,8 +85,6 @@ fn add_fhir_answers(doc: &mut Value) {
                 .flat_map(|o| o.values_mut())
         });
     for op in operations.filter(|op| takes_answers(op)) {
-        op["requestBody"]["content"]["application/fhir+json"] =
-            json!({"schema": {"$ref": "#/components/schemas/QuestionnaireResponse"}});
         // In words, not as a second content type: generated clients read a
         // response's first content type only (openapi-python-client #1248),
         // and would read every problem as an OperationOutcome.

@@ -5,13 +5,21 @@
 //! document itself, an unknown CDS service) are plain axum routes here.
 
 use axum::routing::{get, post};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use super::{
-    AppState, cds, evaluations, export, fhir, health, history, keys, me, questionnaire, screenings,
-    stats, ui,
+    AppState, cds, deprecation, evaluations, export, fhir, fhir_answers, health, history, keys, me,
+    questionnaire, screenings, stats, ui,
 };
+
+/// A JSON answer route that still takes a QuestionnaireResponse for a
+/// deprecation period, and says so when it is sent one.
+fn fhir_deprecated(routes: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<AppState> {
+    let (schemas, paths, router) = routes;
+    let layer = axum::middleware::from_fn(deprecation::fhir_on_json_route);
+    (schemas, paths, router.layer(layer))
+}
 
 /// The routes, with the documentation of each (paths and the schemas they
 /// name; the document's info, security and examples are `openapi`'s).
@@ -27,11 +35,15 @@ pub fn registry() -> OpenApiRouter<AppState> {
         .routes(routes!(cds::feedback))
         .routes(routes!(questionnaire::get))
         .routes(routes!(questionnaire::sources))
-        .routes(routes!(evaluations::create))
-        .routes(routes!(screenings::create, screenings::list))
+        .routes(fhir_deprecated(routes!(evaluations::create)))
+        .routes(routes!(fhir_answers::evaluate))
+        .routes(fhir_deprecated(routes!(screenings::create)))
+        .routes(routes!(screenings::list))
+        .routes(routes!(fhir_answers::create))
         .routes(routes!(screenings::get))
         .routes(routes!(screenings::review))
-        .routes(routes!(screenings::correct))
+        .routes(fhir_deprecated(routes!(screenings::correct)))
+        .routes(routes!(fhir_answers::correct))
         .routes(routes!(history::history))
         .routes(routes!(stats::get))
         .routes(routes!(export::get))

@@ -27,6 +27,7 @@ use crate::screening::review::ReviewRequest;
 use crate::screening::version::{IfMatch, Version};
 use crate::screening::{IdempotencyKey, ScreeningSummary, timestamp};
 use crate::screening::{Screening, ScreeningId, Status};
+use crate::service::Submitted;
 
 const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
@@ -67,7 +68,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
 }
 
 /// How `If-Match` is documented on the operations that honour it.
-const IF_MATCH_DOC: &str = "The `ETag` of the screening as it was read (quotes included). Send it: the request is then refused with 412, and nothing recorded, if the screening has changed since. Strong comparison (a weak tag never matches); a list matches if any tag does; `*` matches any version; a malformed one is refused with 400. Without it the request applies to the screening as it is now.";
+pub(super) const IF_MATCH_DOC: &str = "The `ETag` of the screening as it was read (quotes included). Send it: the request is then refused with 412, and nothing recorded, if the screening has changed since. Strong comparison (a weak tag never matches); a list matches if any tag does; `*` matches any version; a malformed one is refused with 400. Without it the request applies to the screening as it is now.";
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
     match headers.get("idempotency-key") {
@@ -90,6 +91,12 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
 /// issued; the screening waits for a clinician's review. Send an
 /// `Idempotency-Key` to retry safely: the same key with the same answers
 /// returns the same screening; with other answers it is refused.
+///
+/// Deprecated input: a FHIR QuestionnaireResponse sent here
+/// (`Content-Type: application/fhir+json`) is still answered as before for
+/// a deprecation period, with `Deprecation` and
+/// `Link: </v1/screenings/fhir>; rel="successor-version"` headers. Send it
+/// to `POST /v1/screenings/fhir` instead.
 #[utoipa::path(post, path = "/v1/screenings", operation_id = "createScreening", tag = "screenings", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 128, pattern = r"^[!-~]{1,128}$", description = "1 to 128 visible ASCII characters, unique per request; kept for 24 hours")),
     request_body(content = AnswersSchema, content_type = "application/json"),
@@ -107,8 +114,18 @@ pub async fn create(
     headers: HeaderMap,
     AnswersBody(submitted): AnswersBody,
 ) -> Result<Response, ApiError> {
+    created(&app, &caller, &headers, submitted).await
+}
+
+/// A screening created from answers however they were sent.
+pub(super) async fn created(
+    app: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    submitted: Submitted,
+) -> Result<Response, ApiError> {
     caller.may(Action::CreateScreening)?;
-    let key = idempotency_key(&headers)?;
+    let key = idempotency_key(headers)?;
     let created = app
         .screenings
         .create(&caller.clinic, caller.actor(), submitted, key)
@@ -408,6 +425,12 @@ pub async fn review(
 /// `ETag` of the screening as it was read as `If-Match`: if someone else
 /// changed it since, the correction is refused with 412 instead of
 /// replacing their answers unseen.
+///
+/// Deprecated input: a FHIR QuestionnaireResponse sent here
+/// (`Content-Type: application/fhir+json`) is still answered as before for
+/// a deprecation period, with `Deprecation` and
+/// `Link: </v1/screenings/{id}/answers/fhir>; rel="successor-version"`
+/// headers. Send it to `PUT /v1/screenings/{id}/answers/fhir` instead.
 #[utoipa::path(put, path = "/v1/screenings/{id}/answers", operation_id = "correctAnswers", tag = "screenings", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid),
         ("If-Match" = Option<String>, Header, description = IF_MATCH_DOC)),
@@ -428,9 +451,20 @@ pub async fn correct(
     headers: HeaderMap,
     AnswersBody(submitted): AnswersBody,
 ) -> Result<Response, ApiError> {
+    corrected(&app, &caller, &id, &headers, submitted).await
+}
+
+/// A screening's answers corrected, however they were sent.
+pub(super) async fn corrected(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    headers: &HeaderMap,
+    submitted: Submitted,
+) -> Result<Response, ApiError> {
     caller.may(Action::CorrectAnswers)?;
-    let id = screening_id(&id)?;
-    let if_match = if_match(&headers)?;
+    let id = screening_id(id)?;
+    let if_match = if_match(headers)?;
     let corrected = app
         .screenings
         .correct(

@@ -228,7 +228,7 @@ async fn a_questionnaire_response_gives_the_same_outcome_as_the_json_api_for_eve
     for case in cases().into_iter().filter(|c| c.profile.is_none()) {
         let response = response_to(&q, &case.answers);
         save(&format!("QuestionnaireResponse-{}", case.id), &response);
-        let via_fhir: Value = post_fhir(&app, "/v1/evaluations", &response, false)
+        let via_fhir: Value = post_fhir(&app, "/v1/evaluations/fhir", &response, false)
             .await
             .json()
             .await
@@ -252,7 +252,7 @@ async fn a_questionnaire_response_gives_the_same_outcome_as_the_json_api_for_eve
             &case.id,
             "2026-01-01T00:00:00.000000Z",
         );
-        let via_ours: Value = post_fhir(&app, "/v1/evaluations", &ours, false)
+        let via_ours: Value = post_fhir(&app, "/v1/evaluations/fhir", &ours, false)
             .await
             .json()
             .await
@@ -265,7 +265,7 @@ async fn a_questionnaire_response_gives_the_same_outcome_as_the_json_api_for_eve
     assert!(n >= 27);
     // A screening too.
     let response = response_to(&q, &crate::helpers::case_answers("ideal-candidate"));
-    let res = post_fhir(&app, "/v1/screenings", &response, false).await;
+    let res = post_fhir(&app, "/v1/screenings/fhir", &response, false).await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     assert_eq!(
@@ -281,7 +281,7 @@ async fn a_bad_questionnaire_response_names_the_link_id_and_fhir_clients_get_an_
     let q = questionnaire(&app).await;
     let mut other = response_to(&q, &json!({}));
     other["questionnaire"] = json!("https://elsewhere.example/Questionnaire/phq9");
-    let res = post_fhir(&app, "/v1/evaluations", &other, false).await;
+    let res = post_fhir(&app, "/v1/evaluations/fhir", &other, false).await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "questionnaire");
@@ -293,7 +293,7 @@ async fn a_bad_questionnaire_response_names_the_link_id_and_fhir_clients_get_an_
         .push(json!({"linkId": "patient.shoe_size", "answer": [{"valueInteger": 42}]}));
     bad["item"][2]["item"][1] =
         json!({"linkId": "pain.duration_months", "answer": [{"valueString": "a year"}]});
-    let res = post_fhir(&app, "/v1/evaluations", &bad, true).await;
+    let res = post_fhir(&app, "/v1/evaluations/fhir", &bad, true).await;
     assert_eq!(res.status(), 422);
     assert_eq!(res.headers()["content-type"], FHIR);
     let outcome: Value = res.json().await.unwrap();
@@ -318,7 +318,7 @@ async fn a_bad_questionnaire_response_names_the_link_id_and_fhir_clients_get_an_
     // An out-of-range answer is caught by the same validation as JSON.
     let mut range = response_to(&q, &json!({"pain": {"intensity_nrs": 7}}));
     range["item"][0]["item"][0]["answer"][0]["valueInteger"] = json!(11);
-    let body: Value = post_fhir(&app, "/v1/evaluations", &range, false)
+    let body: Value = post_fhir(&app, "/v1/evaluations/fhir", &range, false)
         .await
         .json()
         .await
@@ -371,7 +371,7 @@ async fn a_question_answered_twice_is_refused_wherever_a_response_enters() {
     let app = spawn_app().await;
     let q = questionnaire(&app).await;
     let twice = answered_twice(&q);
-    let body = send_fhir(&app, reqwest::Method::POST, "/v1/evaluations", &twice).await;
+    let body = send_fhir(&app, reqwest::Method::POST, "/v1/evaluations/fhir", &twice).await;
     assert!(
         body["errors"][0]["message"]
             .as_str()
@@ -379,7 +379,7 @@ async fn a_question_answered_twice_is_refused_wherever_a_response_enters() {
             .contains("more than once"),
         "{body}"
     );
-    send_fhir(&app, reqwest::Method::POST, "/v1/screenings", &twice).await;
+    send_fhir(&app, reqwest::Method::POST, "/v1/screenings/fhir", &twice).await;
     let created = app
         .create_screening(&crate::helpers::case_answers("ideal-candidate"))
         .await;
@@ -387,7 +387,7 @@ async fn a_question_answered_twice_is_refused_wherever_a_response_enters() {
     send_fhir(
         &app,
         reqwest::Method::PUT,
-        &format!("/v1/screenings/{id}/answers"),
+        &format!("/v1/screenings/{id}/answers/fhir"),
         &twice,
     )
     .await;
@@ -412,7 +412,7 @@ async fn a_question_answered_twice_is_refused_wherever_a_response_enters() {
             }
         }
     }
-    let body = send_fhir(&app, reqwest::Method::POST, "/v1/evaluations", &two).await;
+    let body = send_fhir(&app, reqwest::Method::POST, "/v1/evaluations/fhir", &two).await;
     assert!(
         body["errors"][0]["message"]
             .as_str()
@@ -436,7 +436,7 @@ async fn a_question_answered_twice_is_refused_wherever_a_response_enters() {
             "linkId": "diagnostic_blocks[].pain_relief_percent",
             "answer": [{"valueInteger": 10}]
         }));
-    let res = post_fhir(&app, "/v1/evaluations", &block, false).await;
+    let res = post_fhir(&app, "/v1/evaluations/fhir", &block, false).await;
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     assert_eq!(

@@ -171,13 +171,13 @@ async fn a_red_flag_nested_inside_another_item_is_refused_naming_it_and_where_it
     let base = without_red_flag(&app).await;
     // Without the red flag the answers are complete but for it: the
     // suggestion waits for it (it must not be read as "no").
-    let res = post(&app, "/v1/evaluations", &base, false).await;
+    let res = post(&app, "/v1/evaluations/fhir", &base, false).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["outcome"], "needs_more_information");
 
     for (what, qr, link, found) in misplacements(&base) {
-        let res = post(&app, "/v1/evaluations", &qr, false).await;
+        let res = post(&app, "/v1/evaluations/fhir", &qr, false).await;
         let status = res.status();
         let body: Value = res.json().await.unwrap();
         assert_eq!(
@@ -191,7 +191,7 @@ async fn a_red_flag_nested_inside_another_item_is_refused_naming_it_and_where_it
 
     // A FHIR client gets an OperationOutcome whose issue's expression names it.
     let (what, qr, _, found) = misplacements(&base).remove(0);
-    let res = post(&app, "/v1/evaluations", &qr, true).await;
+    let res = post(&app, "/v1/evaluations/fhir", &qr, true).await;
     assert_eq!(res.status(), 422, "{what}");
     assert_eq!(res.headers()["content-type"], FHIR);
     let outcome: Value = res.json().await.unwrap();
@@ -213,12 +213,12 @@ async fn a_misplaced_answer_stores_nothing_and_changes_nothing() {
     let created = app.create_screening(&case_answers("ideal-candidate")).await;
     let id = created["id"].as_str().unwrap();
     for (what, qr, link, found) in misplacements(&base) {
-        let res = post(&app, "/v1/screenings", &qr, false).await;
+        let res = post(&app, "/v1/screenings/fhir", &qr, false).await;
         assert_eq!(res.status(), 422, "{what}: creation");
         assert_names(&res.json().await.unwrap(), link, found, what);
         let res = app
             .client
-            .put(app.url(&format!("/v1/screenings/{id}/answers")))
+            .put(app.url(&format!("/v1/screenings/{id}/answers/fhir")))
             .bearer_auth(&app.keys.intake)
             .header("content-type", FHIR)
             .body(serde_json::to_vec(&qr).unwrap())
@@ -245,7 +245,7 @@ async fn every_other_misplaced_or_malformed_item_is_named() {
     let q = questionnaire(&app).await;
     let base = response_to(&q, &case_answers("ideal-candidate"));
     let refused = async |qr: &Value| -> Value {
-        let res = post(&app, "/v1/evaluations", qr, false).await;
+        let res = post(&app, "/v1/evaluations/fhir", qr, false).await;
         assert_eq!(res.status(), 422);
         res.json().await.unwrap()
     };

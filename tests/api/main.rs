@@ -24,6 +24,7 @@ mod events;
 mod export;
 mod export_limits;
 mod fhir;
+mod fhir_deprecated;
 mod fhir_placement;
 mod first_key;
 mod history;

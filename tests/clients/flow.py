@@ -8,7 +8,8 @@ import os
 import uuid
 
 from facet_screen_client import AuthenticatedClient
-from facet_screen_client.api.evaluations import evaluate
+from facet_screen_client.api.evaluations import evaluate, evaluate_questionnaire_response
+from facet_screen_client.api.fhir import read_fhir_questionnaire
 from facet_screen_client.api.screenings import (
     create_screening,
     get_history,
@@ -22,6 +23,7 @@ from facet_screen_client.models import (
     Evaluation,
     Outcome,
     Problem,
+    QuestionnaireResponse,
     ReviewedData,
     ReviewRequest,
     Screening,
@@ -78,4 +80,18 @@ assert res.status_code == 422
 assert isinstance(res.parsed, Problem), res.parsed
 assert [e.field for e in res.parsed.errors] == ["pain.intensity_nrs"], res.parsed.errors
 
-print("python client: evaluate, create (idempotent), queue, review, typed history, 422: ok")
+# A FHIR client's QuestionnaireResponse, on its own operation (the old
+# content type on /v1/evaluations broke the default generator's client).
+q = read_fhir_questionnaire.sync(id="facet-screen-intake-v1", client=intake)
+qr = QuestionnaireResponse.from_dict({
+    "resourceType": "QuestionnaireResponse",
+    "questionnaire": q.url,
+    "item": [{"linkId": "section-red_flags", "item": [
+        {"linkId": "red_flags.bladder_or_bowel_dysfunction", "answer": [{"valueBoolean": True}]},
+    ]}],
+})
+urgent = evaluate_questionnaire_response.sync(client=intake, body=qr)
+assert isinstance(urgent, Evaluation), urgent
+assert urgent.outcome == Outcome.URGENT_EVALUATION, urgent.outcome
+
+print("python client: evaluate, create (idempotent), queue, review, typed history, 422, FHIR evaluate: ok")

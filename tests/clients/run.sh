@@ -42,7 +42,7 @@ export FACET_BASE="$base" FACET_INTAKE="$intake" FACET_CLINICIAN="$clinician"
 export FACET_CASES="$PWD/../../rules/v1/cases/vignettes.json"
 
 echo "== Python client (openapi-python-client)"
-openapi-python-client generate --path "$work/openapi.json" --output-path "$work/facet_screen_client" --meta none --config python-client.yaml
+openapi-python-client generate --path "$work/openapi.json" --output-path "$work/facet_screen_client" --meta none
 test -f "$work/facet_screen_client/client.py"
 PYTHONPATH="$work" python3 flow.py
 
