@@ -52,26 +52,26 @@ fn section_link(id: &str) -> String {
 /// The questionnaire as a FHIR R4 `Questionnaire`.
 pub fn questionnaire(rules: &RuleSet) -> Questionnaire {
     let q = &rules.questionnaire;
-    let items: Vec<Value> = q
-        .sections
-        .iter()
-        .map(|s| {
-            // The section's help first, as a display item.
-            let help = s.description.as_ref().map(
-                |d| json!({"linkId": format!("{}.help", s.id), "type": "display", "text": d}),
-            );
-            let items: Vec<Value> = help
-                .into_iter()
-                .chain(s.items.iter().map(|i| item(i, &i.id)))
-                .collect();
-            json!({
-                "linkId": section_link(&s.id),
-                "type": "group",
-                "text": s.title,
-                "item": items,
+    let items: Vec<Value> =
+        q.sections
+            .iter()
+            .map(|s| {
+                // The section's help first, as a display item.
+                let help = s.description.as_ref().map(
+                    |d| json!({"linkId": format!("{}.help", s.id), "type": "display", "text": d}),
+                );
+                let items: Vec<Value> = help
+                    .into_iter()
+                    .chain(s.items.iter().map(|i| item(i, &i.id)))
+                    .collect();
+                json!({
+                    "linkId": section_link(&s.id),
+                    "type": "group",
+                    "text": s.title,
+                    "item": items,
+                })
             })
-        })
-        .collect();
+            .collect();
     Questionnaire {
         resource_type: QuestionnaireType::Questionnaire,
         id: resource_id(rules),
