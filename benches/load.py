@@ -3,6 +3,8 @@
 
     python3 benches/load.py            # all scenarios (PostgreSQL at 127.0.0.1:5432 needed)
     python3 benches/load.py --quick    # shorter runs
+    python3 benches/load.py --bin /tmp/fs-before --compare target/release/facet-screen \
+        --only evaluations --rounds 6  # two builds in one run: the second's ratio to the first
 
 Builds the release binary and the baseline example, starts each on loopback
 with a temporary data directory, drives it with wrk at a fixed concurrency for
@@ -14,11 +16,25 @@ its rate limiter on (set above the load) and SQLite with synchronous
 commits. Any non-2xx answer fails the run. Also measures start-up to ready
 (rules loaded and checked, database migrated), and checks that a key revoked
 by `keys revoke` (another process) mid-run stops passing within 1 s.
+
+With `--compare PATH`, a second build of the service is measured in the same
+run: each round drives the baseline, then both builds, in alternating order
+(A then B, B then A), and the second build's figures are reported as ratios
+to the first's (requests per second, and the server's CPU time per request
+read from /proc), the median of the rounds. This is how a specialisation is
+weighed against the plain library way (benches/RESULTS.md).
+
+Every server is started on port 0 and reports the port it bound on its
+stdout (the service's "facet-screen listening" log line, the baseline's
+first line), so no port is picked before it is bound. The service's log
+lines are read from that pipe and thrown away.
 """
 
 import argparse
+import fcntl
 import http.client
 import json
+import re
 import statistics
 import threading
 import os
@@ -52,15 +68,6 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def request(url, body=None, key=None, method=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method or ("POST" if data else "GET"))
@@ -71,15 +78,24 @@ def request(url, body=None, key=None, method=None):
         return res.status, res.read()
 
 
-def wait_ready(url, deadline_s=20):
+def wait_ready(url, proc, deadline_s=20):
     start = time.monotonic()
     while time.monotonic() - start < deadline_s:
+        if proc.poll() is not None:
+            raise SystemExit(f"the service exited ({proc.returncode}) before it was ready")
         try:
             if request(url + "/readyz")[0] == 200:
                 return
         except Exception:
             time.sleep(0.001)
     raise SystemExit("the service did not become ready")
+
+
+def cpu_seconds(pid):
+    """User and system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_mib(pid):
@@ -90,51 +106,86 @@ def peak_mib(pid):
     return float("nan")
 
 
-def wrk(url, body_file, key, seconds, connections):
+def wrk(url, body_file, key, seconds, connections, pid=None):
+    """One wrk run; with `pid`, also the server's CPU µs per request."""
     env = dict(os.environ, BODY_FILE=body_file, AUTH=key or "")
+    cpu = cpu_seconds(pid) if pid else None
     out = run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", LUA, url],
               env=env, capture_output=True, text=True).stdout
     line = [l for l in out.splitlines() if l.startswith("{")][-1]
-    return json.loads(line)
+    result = json.loads(line)
+    if pid and result["requests"]:
+        result["cpu_us"] = (cpu_seconds(pid) - cpu) * 1e6 / result["requests"]
+    return result
 
 
 class Server:
-    def __init__(self, cmd, env, url):
+    """A server started on port 0: its address is read from the first line
+    on its stdout that names 127.0.0.1:PORT (the service's "facet-screen
+    listening" log line). The rest of its stdout (the request log) is read
+    and thrown away by a thread, so that the server never waits on it."""
+
+    def __init__(self, cmd, env):
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = url
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        out = self.proc.stdout.fileno()
+        try:
+            fcntl.fcntl(out, 1031, 1 << 20)  # F_SETPIPE_SZ: room for a batch of log lines
+        except OSError:
+            pass
+        found = threading.Event()
+        self.port = None
+
+        def drain():
+            pending = b""
+            while True:
+                chunk = os.read(out, 1 << 20)
+                if not chunk:
+                    break
+                if self.port is None:
+                    pending += chunk
+                    m = re.search(rb"listening[^\n]*?127\.0\.0\.1:(\d+)", pending)
+                    if m:
+                        self.port = int(m.group(1))
+                        pending = b""
+                        found.set()
+            found.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        if not found.wait(20) or self.port is None:
+            self.proc.kill()
+            raise SystemExit(f"{cmd[0]} did not say which port it bound (exit {self.proc.poll()})")
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=20)
 
 
-def service(data_dir, database_url=None):
-    port = free_port()
-    env = dict(os.environ, FACET_SCREEN_ADDR=f"127.0.0.1:{port}", FACET_SCREEN_DATA_DIR=data_dir,
-               FACET_SCREEN_RATE_LIMIT="100000000", RUST_LOG="info")
+def service(data_dir, database_url=None, binary=None):
+    env = dict(os.environ, FACET_SCREEN_ADDR="127.0.0.1:0", FACET_SCREEN_DATA_DIR=data_dir,
+               FACET_SCREEN_RATE_LIMIT="100000000", RUST_LOG="info", FACET_SCREEN_LOG_FORMAT="text")
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
-    server = Server([BIN, "serve"], env, f"http://127.0.0.1:{port}")
-    wait_ready(server.url)
+    server = Server([binary or BIN, "serve"], env)
+    wait_ready(server.url, server.proc)
     server.ready_ms = (time.monotonic() - server.started) * 1000
     return server
 
 
-def make_key(data_dir, database_url=None):
+def make_key(data_dir, database_url=None, binary=None):
     env = dict(os.environ, FACET_SCREEN_DATA_DIR=data_dir)
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
-    return run([BIN, "keys", "create", "--clinic", "bench", "--role", "intake", "--label", "load benchmark"],
+    return run([binary or BIN, "keys", "create", "--clinic", "bench", "--role", "intake", "--label", "load benchmark"],
                env=env, capture_output=True, text=True).stdout.strip()
 
 
 def baseline(response_file, status):
-    port = free_port()
-    env = dict(os.environ, BASELINE_ADDR=f"127.0.0.1:{port}", BASELINE_RESPONSE=response_file, BASELINE_STATUS=str(status))
-    server = Server([BASELINE], env, f"http://127.0.0.1:{port}")
+    env = dict(os.environ, BASELINE_ADDR="127.0.0.1:0", BASELINE_RESPONSE=response_file, BASELINE_STATUS=str(status))
+    server = Server([BASELINE], env)
     for _ in range(2000):
         try:
             request(server.url + "/v1/evaluations", {})
@@ -150,12 +201,26 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--rounds", type=int, default=3, help="paired rounds per scenario (median reported)")
+    ap.add_argument("--seconds", type=int, help="seconds per wrk run (default 20, or 5 with --quick)")
+    ap.add_argument("--bin", help="the service binary to measure (default: target/release/facet-screen, built first)")
+    ap.add_argument("--compare", metavar="PATH",
+                    help="a second build of the service, measured in the same run (A = --bin, B = PATH)")
+    ap.add_argument("--only", help="comma-separated scenarios to run (evaluations, screenings_sqlite, "
+                                   "screenings_postgres); skips the revocation and start-up checks")
     args = ap.parse_args()
-    seconds = 5 if args.quick else 20
+    seconds = args.seconds or (5 if args.quick else 20)
+    global BIN
+    only = set(args.only.split(",")) if args.only else None
 
     if not shutil.which("wrk"):
         run(["apt-get", "install", "-y", "-qq", "wrk"])
-    run(["cargo", "build", "--release", "--quiet", "--bin", "facet-screen", "--example", "baseline"], cwd=ROOT)
+    if args.bin:
+        BIN = os.path.abspath(args.bin)
+        if not os.path.exists(BASELINE):
+            run(["cargo", "build", "--release", "--quiet", "--example", "baseline"], cwd=ROOT)
+    else:
+        run(["cargo", "build", "--release", "--quiet", "--bin", "facet-screen", "--example", "baseline"], cwd=ROOT)
+    other = os.path.abspath(args.compare) if args.compare else None
 
     work = tempfile.mkdtemp(prefix="facet-screen-bench-")
     vignettes = json.load(open(os.path.join(ROOT, "rules", "v1", "cases", "vignettes.json")))
@@ -164,8 +229,11 @@ def main():
     json.dump(answers, open(body_file, "w"))
 
     results = []
+    compared = []
 
-    def scenario(name, path, status, data_dir, database_url=None):
+    def scenario(name, path, status, data_dir, database_url=None, database_url_b=None):
+        if only is not None and name not in only:
+            return
         key = make_key(data_dir, database_url)
         svc = service(data_dir, database_url)
         # The baseline answers exactly what the service answers.
@@ -174,18 +242,38 @@ def main():
         response_file = os.path.join(work, f"{name}.response.json")
         open(response_file, "wb").write(sample)
         base = baseline(response_file, status)
-        rounds = []
-        for _ in range(args.rounds):
-            b = wrk(base.url + path, body_file, None, seconds, args.connections)
-            s = wrk(svc.url + path, body_file, key, seconds, args.connections)
-            for r, who in ((b, "baseline"), (s, "service")):
+        if other:
+            key_b = make_key(data_dir + "-b", database_url_b or database_url, other)
+            svc_b = service(data_dir + "-b", database_url_b or database_url, other)
+            code_b, sample_b = request(svc_b.url + path, answers, key_b)
+            assert code_b == status, code_b
+            if path == "/v1/evaluations":
+                # The same answer, but for the time it was made.
+                strip = lambda b: {k: v for k, v in json.loads(b).items() if k != "evaluated_at"}
+                if strip(sample) != strip(sample_b):
+                    raise SystemExit(f"{name}: the two builds answer differently")
+        rounds, rounds_b = [], []
+        for i in range(args.rounds):
+            b = wrk(base.url + path, body_file, None, seconds, args.connections, base.proc.pid)
+            # A then B in even rounds, B then A in odd ones: drift falls on both.
+            order = [("service", svc, key)] + ([("compared", svc_b, key_b)] if other else [])
+            got = {}
+            for who, server, k in (order if i % 2 == 0 else order[::-1]):
+                got[who] = wrk(server.url + path, body_file, k, seconds, args.connections, server.proc.pid)
+            for who, r in [("baseline", b)] + list(got.items()):
                 if r["non2xx"] or r["socket_errors"]:
                     raise SystemExit(f"{name} ({who}): {r['non2xx']} non-2xx answers, {r['socket_errors']} socket errors")
-            rounds.append((b, s))
+            rounds.append((b, got["service"]))
+            if other:
+                rounds_b.append((b, got["service"], got["compared"]))
         b_peak, s_peak = peak_mib(base.proc.pid), peak_mib(svc.proc.pid)
         base.stop()
         svc.stop()
         results.append((name, len(sample), rounds, b_peak, s_peak))
+        if other:
+            peak_b = peak_mib(svc_b.proc.pid)
+            svc_b.stop()
+            compared.append((name, rounds_b, s_peak, peak_b))
 
     def revoke_mid_run(data_dir, database_url=None):
         """Four clients call GET /v1/me with a key; `keys revoke` (another
@@ -229,18 +317,23 @@ def main():
 
     scenario("evaluations", "/v1/evaluations", 200, os.path.join(work, "eval"))
     scenario("screenings_sqlite", "/v1/screenings", 201, os.path.join(work, "sqlite"))
-    revocations = [("SQLite", revoke_mid_run(os.path.join(work, "revoke-sqlite")))]
-    if not args.no_postgres:
-        schema = "bench_" + uuid.uuid4().hex[:12]
-        run(["psql", PG, "-qc", f"CREATE SCHEMA {schema}"], capture_output=True)
-        url = f"{PG}?options=-c%20search_path%3D{schema}"
-        scenario("screenings_postgres", "/v1/screenings", 201, os.path.join(work, "pg"), url)
-        revocations.append(("PostgreSQL", revoke_mid_run(os.path.join(work, "revoke-pg"), url)))
-        run(["psql", PG, "-qc", f"DROP SCHEMA {schema} CASCADE"], capture_output=True)
+    revocations = []
+    if only is None:
+        revocations.append(("SQLite", revoke_mid_run(os.path.join(work, "revoke-sqlite"))))
+    if not args.no_postgres and (only is None or "screenings_postgres" in only):
+        schemas = ["bench_" + uuid.uuid4().hex[:12] for _ in range(2)]
+        for schema in schemas:
+            run(["psql", PG, "-qc", f"CREATE SCHEMA {schema}"], capture_output=True)
+        url, url_b = (f"{PG}?options=-c%20search_path%3D{schema}" for schema in schemas)
+        scenario("screenings_postgres", "/v1/screenings", 201, os.path.join(work, "pg"), url, url_b)
+        if only is None:
+            revocations.append(("PostgreSQL", revoke_mid_run(os.path.join(work, "revoke-pg"), url)))
+        for schema in schemas:
+            run(["psql", PG, "-qc", f"DROP SCHEMA {schema} CASCADE"], capture_output=True)
 
     # Start-up to ready, on a fresh data directory, best of five.
     startup = []
-    for i in range(5):
+    for i in range(5 if only is None else 0):
         svc = service(os.path.join(work, f"start{i}"))
         startup.append(svc.ready_ms)
         svc.stop()
@@ -272,11 +365,25 @@ def main():
         verdicts.append((f"a key revoked by `keys revoke` mid-run ({db}): no request accepted 1 s after",
                          f"last accepted request sent {last * 1000:.0f} ms after; {late} late of {total}",
                          late == 0 and last <= TARGETS["revoked_within_s"]))
-    best = min(startup)
-    verdicts.append(("start-up to ready ≤ 200 ms (best of 5; median)", f"{best:.0f} ms; {sorted(startup)[2]:.0f} ms", best <= TARGETS["startup_ms"]))
+    if startup:
+        best = min(startup)
+        verdicts.append(("start-up to ready ≤ 200 ms (best of 5; median)", f"{best:.0f} ms; {sorted(startup)[2]:.0f} ms", best <= TARGETS["startup_ms"]))
     print("\n| target | measured | |\n|---|---|---|")
     for what, measured, ok in verdicts:
         print(f"| {what} | {measured} | {'met' if ok else 'MISSED'} |")
+    if other:
+        print(f"\nA = {BIN}\nB = {other}\nEach ratio is B / A, the median of the {args.rounds} rounds' ratios "
+              f"(rounds alternate A, B and B, A after the baseline). CPU is the server's user and system "
+              f"time per request, from /proc.\n")
+        print("| scenario | A req/s | B req/s | B/A req/s | A CPU µs/req | B CPU µs/req | B/A CPU | B vs baseline req/s | B p99 vs baseline | rounds' B/A req/s | peak MiB A, B |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for name, rounds_b, peak_a, peak_b in compared:
+            med = lambda who, k: statistics.median(r[who][k] for r in rounds_b)
+            ratio = lambda k, x, y: statistics.median(r[y][k] / r[x][k] for r in rounds_b if r[x][k])
+            each = ", ".join(f"{r[2]['rps'] / r[1]['rps']:.2f}" for r in rounds_b)
+            print(f"| {name} | {med(1, 'rps'):.0f} | {med(2, 'rps'):.0f} | {ratio('rps', 1, 2):.3f}× "
+                  f"| {med(1, 'cpu_us'):.1f} | {med(2, 'cpu_us'):.1f} | {ratio('cpu_us', 1, 2):.3f}× "
+                  f"| {ratio('rps', 0, 2):.2f}× | {ratio('p99_us', 0, 2):.2f}× | {each} | {peak_a:.1f}, {peak_b:.1f} |")
     missed = [w for w, _, ok in verdicts if not ok and "revoked" in w]
     if missed:
         raise SystemExit(f"revocation did not win: {missed}")

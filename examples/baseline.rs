@@ -2,8 +2,9 @@
 //! dependency versions as the service. It parses the same JSON body and
 //! answers a response of the same size (read from the file named by
 //! `BASELINE_RESPONSE`), with nothing else: no validation, rules, auth,
-//! storage or logging. `benches/load.py` runs it beside the service.
-// A test that panics has failed, which is what it is for.
+//! storage or logging. `benches/load.py` runs it beside the service, on
+//! the port it names in its first line on stdout.
+// A benchmark's baseline: a panic stops the run, which is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -44,5 +45,12 @@ async fn main() {
         .route("/v1/evaluations", post(handler.clone()))
         .route("/v1/screenings", post(handler));
     let listener = tokio::net::TcpListener::bind(&addr).await.expect("binds");
+    // The address bound (port 0 asks for any free one), for `benches/load.py`.
+    println!(
+        "baseline listening on {}",
+        listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    );
     axum::serve(listener, app).await.expect("serves");
 }
