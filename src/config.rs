@@ -25,6 +25,11 @@ pub enum Command {
     Keys {
         #[command(flatten)]
         database: Database,
+        /// Make the database when the data directory holds none (say, to
+        /// make keys before the service's first start); without it, a
+        /// directory with no database is refused.
+        #[arg(long, global = true)]
+        create_database: bool,
         #[command(subcommand)]
         command: KeysCommand,
     },
@@ -38,7 +43,7 @@ pub enum Command {
     Backup {
         #[command(flatten)]
         database: Database,
-        /// The file to write; it must not exist.
+        /// The file to write: a new file, in a folder that exists.
         dest: PathBuf,
     },
     /// Put a backup in place as the SQLite database: a copy of it is checked
@@ -162,7 +167,8 @@ pub enum KeysCommand {
 /// Where screenings and keys are kept.
 #[derive(Debug, Clone, Args)]
 pub struct Database {
-    /// Directory of the SQLite database (created on first start).
+    /// Directory of the SQLite database (`serve` creates it on its first
+    /// start; the other commands use the one a service already uses).
     #[arg(
         long,
         env = "FACET_SCREEN_DATA_DIR",
@@ -176,7 +182,8 @@ pub struct Database {
 }
 
 impl Database {
-    /// The URL to connect to (creating the data directory for SQLite).
+    /// The URL to connect to, for `serve`: the SQLite database is made in
+    /// the data directory when it holds none (zero set-up).
     pub fn url(&self) -> anyhow::Result<String> {
         use anyhow::Context;
         match &self.database_url {
@@ -185,6 +192,50 @@ impl Database {
                 .with_context(|| format!("cannot create {}", self.data_dir.display())),
         }
     }
+
+    /// The URL of a database a service already uses, for the commands that
+    /// act on its data (keys, impact): a SQLite data directory that holds
+    /// no database is refused, naming the directory and how to point at
+    /// the right one, rather than a new, empty database made wherever the
+    /// command happens to run. `create` (`keys --create-database`) makes it.
+    pub fn existing_url(&self, create: bool) -> anyhow::Result<String> {
+        if !create {
+            self.require_database()?;
+        }
+        self.url()
+    }
+
+    /// An error naming the data directory when it holds no SQLite database
+    /// (and DATABASE_URL is unset).
+    pub fn require_database(&self) -> anyhow::Result<()> {
+        let file = self.data_dir.join(crate::store::SQLITE_FILE);
+        if self.database_url.is_some() || file.exists() {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "no database in {} ({} not found). This command acts on the data of a service: \
+             point it at that service's data directory with --data-dir DIR or FACET_SCREEN_DATA_DIR \
+             (the default, `data`, is relative to the current directory), or set DATABASE_URL as the \
+             service has it. `serve` makes the database on its first start",
+            absolute(&self.data_dir).display(),
+            crate::store::SQLITE_FILE
+        )
+    }
+
+    /// How to name this database to another command: `--data-dir` with the
+    /// absolute directory and a space, or nothing for DATABASE_URL (never
+    /// written out: it may hold a password).
+    pub fn hint(&self) -> String {
+        match self.database_url {
+            Some(_) => String::new(),
+            None => format!("--data-dir {} ", absolute(&self.data_dir).display()),
+        }
+    }
+}
+
+/// `path` from the root, for messages; as given when it cannot be made so.
+pub fn absolute(path: &std::path::Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -207,6 +258,10 @@ pub struct Settings {
     pub profile: Option<String>,
     #[command(flatten)]
     pub database: Database,
+    /// The clinic of the admin key made on the first start of an empty
+    /// database (a slug: a-z, 0-9, -); its keys see only its screenings.
+    #[arg(long, env = "FACET_SCREEN_CLINIC", default_value = "default")]
+    pub clinic: String,
     /// Requests a minute allowed per API key; over it, 429 with Retry-After.
     #[arg(long, env = "FACET_SCREEN_RATE_LIMIT", default_value_t = 600)]
     pub rate_limit: u32,

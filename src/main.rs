@@ -51,8 +51,16 @@ fn main() -> ExitCode {
             profile,
             format,
         })) => rules_explain(&answers, rules_dir.as_deref(), profile.as_deref(), &format),
-        Some(Command::Keys { database, command }) => keys(&database, command),
+        Some(Command::Keys {
+            database,
+            create_database,
+            command,
+        }) => keys(&database, create_database, command),
         Some(Command::Backup { database, dest }) => {
+            if let Err(e) = database.require_database() {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
             backup_or_restore(&database, |dir| async move {
                 let inventory = facet_screen::store::backup::backup(&dir, &dest).await?;
                 println!(
@@ -67,6 +75,15 @@ fn main() -> ExitCode {
             src,
             force,
         }) => backup_or_restore(&database, |dir| async move {
+            // A directory that is not there is a mistake to say (a wrong
+            // --data-dir), not one to make: restore into the service's.
+            if !dir.is_dir() {
+                anyhow::bail!(
+                    "the data directory {} does not exist: point --data-dir (or FACET_SCREEN_DATA_DIR) at the \
+                     service's, or make it first (mkdir -m 700)",
+                    facet_screen::config::absolute(&dir).display()
+                );
+            }
             let restored = facet_screen::store::restore::restore(&dir, &src, force).await?;
             let migrations = match restored.migrated {
                 Some((from, to)) => format!(" (migrated forward from {from} to {to})"),
@@ -164,9 +181,9 @@ where
     }
 }
 
-fn keys(database: &Database, command: KeysCommand) -> ExitCode {
+fn keys(database: &Database, create_database: bool, command: KeysCommand) -> ExitCode {
     let run = async {
-        let keys = Keys::new(Store::connect(&database.url()?).await?);
+        let keys = Keys::new(Store::connect(&database.existing_url(create_database)?).await?);
         match command {
             KeysCommand::Create {
                 clinic,
@@ -292,14 +309,7 @@ fn rules_impact(
         }
         // Read only: a data directory with no database is a mistake to
         // say, not an empty one to make.
-        let file = database.data_dir.join("facet-screen.db");
-        if database.database_url.is_none() && !file.exists() {
-            anyhow::bail!(
-                "no database at {}: set FACET_SCREEN_DATA_DIR or DATABASE_URL as for `serve`",
-                file.display()
-            );
-        }
-        let store = Store::connect(&database.url()?).await?;
+        let store = Store::connect(&database.existing_url(false)?).await?;
         let mut impact = facet_screen::screening::impact::ImpactBuilder::new(&in_use, &draft);
         store
             .replay(clinic, &period, |s| {

@@ -31,16 +31,24 @@ pub struct Application {
 }
 
 /// The first admin key: straight to the terminal, never through the logger;
-/// shown once, as soon as it is stored.
-fn first_key_text(key: &KeyInfo, secret: &Secret) -> String {
+/// shown once, as soon as it is stored, with the `keys create` commands that
+/// reach this database from any directory.
+fn first_key_text(key: &KeyInfo, secret: &Secret, db: &crate::config::Database) -> String {
+    let database = db.hint();
+    let with = match db.database_url {
+        Some(_) => " (DATABASE_URL set as for this service)",
+        None => "",
+    };
     format!(
-        "\nNo API key existed, so an admin key was made for clinic `{}` ({}).\n\
-         It is shown this once and cannot be recovered:\n\n    {}\n\n\
-         Make keys for intake and clinicians with:\n    \
-         facet-screen keys create --clinic <slug> --role <intake|clinician|admin> --label \"...\"\n",
-        key.clinic,
-        key.id,
-        secret.expose()
+        "\nNo API key existed, so an admin key was made for clinic `{clinic}` ({id}).\n\
+         It is shown this once and cannot be recovered:\n\n    {secret}\n\n\
+         It sees clinic `{clinic}` only (FACET_SCREEN_CLINIC or --clinic names it on a first start).\n\
+         Make the clinic's intake and clinician keys on the Keys page, or with{with}:\n    \
+         facet-screen keys create {database}--clinic {clinic} --role intake --label \"front desk\"\n    \
+         facet-screen keys create {database}--clinic {clinic} --role clinician --label \"Dr Okafor\"\n",
+        clinic = key.clinic,
+        id = key.id,
+        secret = secret.expose()
     )
 }
 
@@ -117,6 +125,8 @@ impl Application {
     ) -> Result<Self, StartError> {
         let config = StartError::Config;
         let rules = load_rules(settings).map_err(config)?;
+        let clinic = Clinic::parse(&settings.clinic)
+            .map_err(|e| config(anyhow::anyhow!("FACET_SCREEN_CLINIC (--clinic): {e}")))?;
         let cors = http::cors(&settings.cors_origins)
             .map_err(|e| config(anyhow::anyhow!("FACET_SCREEN_CORS_ORIGINS: {e}")))?;
         let url = settings.database.url().map_err(config)?;
@@ -154,7 +164,7 @@ impl Application {
         // plain words), as the first-run tests show on every run.
         #[allow(clippy::expect_used)]
         let (new_key, secret) = NewKey::mint(
-            Clinic::parse("default").expect("a valid slug"),
+            clinic,
             Role::Admin,
             Label::parse("first-run admin key").expect("a valid label"),
             Expiry::NEVER,
@@ -164,7 +174,7 @@ impl Application {
             .await
             .context("cannot make the first admin key")
             .map_err(StartError::Runtime)?
-            && let Err(e) = show(&first_key_text(&key, &secret))
+            && let Err(e) = show(&first_key_text(&key, &secret, &settings.database))
         {
             store
                 .undo_bootstrap_admin(&key.id)

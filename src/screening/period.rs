@@ -15,7 +15,9 @@ impl Period {
     /// bad one, and an empty period, named in `errors`.
     pub fn parse(from: Option<&str>, to: Option<&str>, errors: &mut Vec<FieldError>) -> Period {
         let mut time = |field: &str, raw: Option<&str>| {
-            let raw = raw?;
+            // An empty value (`?from=&to=`, as a form sends a field left
+            // blank) leaves that end open, as leaving it out does.
+            let raw = raw.filter(|r| !r.trim().is_empty())?;
             let parsed = chrono::DateTime::parse_from_rfc3339(raw.trim())
                 .ok()
                 .map(|t| t.with_timezone(&chrono::Utc));

@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use sqlx::{Connection, Row};
 
-pub(super) const DB_FILE: &str = "facet-screen.db";
+pub(super) const DB_FILE: &str = super::SQLITE_FILE;
 const LOCK_FILE: &str = "facet-screen.lock";
 
 /// A lock on a data directory: shared by every `serve` using it, exclusive
@@ -124,13 +124,31 @@ pub async fn backup(data_dir: &Path, dest: &Path) -> anyhow::Result<Inventory> {
     if !db.exists() {
         bail!("no database at {}", db.display());
     }
+    // A folder that is not there is said as such, not blamed on the file.
+    let folder = dest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        bail!(
+            "cannot write {}: the folder {} does not exist (make it first, say with mkdir -p)",
+            dest.display(),
+            folder.display()
+        );
+    }
+    if dest.exists() {
+        bail!(
+            "{} already exists: a backup is written to a new file, never over one",
+            dest.display()
+        );
+    }
     // An empty, private file: VACUUM INTO fills it, keeping the mode.
     OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(dest)
-        .with_context(|| format!("cannot create {} (it must not exist)", dest.display()))?;
+        .with_context(|| format!("cannot create {}", dest.display()))?;
     std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o600))?;
     let result = async {
         let mut conn = sqlx::AnyConnection::connect(&format!("sqlite://{}", db.display())).await?;

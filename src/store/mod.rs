@@ -134,11 +134,14 @@ pub struct Store {
     postgres_url: Option<std::sync::Arc<str>>,
 }
 
+/// The SQLite database's file name in a data directory.
+pub const SQLITE_FILE: &str = "facet-screen.db";
+
 /// The SQLite database's URL for a data directory.
 pub fn sqlite_url(data_dir: &Path) -> std::io::Result<String> {
     Ok(format!(
         "sqlite://{}?mode=rwc",
-        data_dir.join("facet-screen.db").display()
+        data_dir.join(SQLITE_FILE).display()
     ))
 }
 

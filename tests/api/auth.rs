@@ -416,7 +416,10 @@ fn the_first_run_admin_key_is_printed_once_and_keys_are_managed_from_the_command
         .collect();
     assert_eq!(keys.len(), 1, "{first}");
     assert!(
-        first.contains("facet-screen keys create --clinic"),
+        first.contains(&format!(
+            "facet-screen keys create --data-dir {} --clinic default --role intake",
+            dir.path().display()
+        )),
         "{first}"
     );
     let second = serve_once(dir.path());

@@ -131,8 +131,10 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_screening_with_it
     );
     server.kill();
 
-    // Into a fresh directory: checked and migrated; a second time, refused
-    // without --force.
+    // Into a fresh directory (made, as a service's is, before a restore
+    // fills it): checked and migrated; a second time, refused without
+    // --force.
+    std::fs::create_dir(&restored).unwrap();
     let out = run(&restored, &["restore", dest.to_str().unwrap()]);
     assert!(
         out.status.success(),

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 const START_DEADLINE: Duration = Duration::from_secs(20);
 
 /// Each test says where the data is: nothing from the caller's shell.
-const NOT_INHERITED: [&str; 6] = [
+const NOT_INHERITED: [&str; 7] = [
     "DATABASE_URL",
+    "FACET_SCREEN_CLINIC",
     "FACET_SCREEN_DATA_DIR",
     "FACET_SCREEN_RULES_DIR",
     "FACET_SCREEN_PROFILE",
@@ -32,11 +33,19 @@ pub fn command() -> Command {
 }
 
 /// A key of clinic `default` with `role`, made by `keys create` on the
-/// SQLite data directory `data`.
+/// SQLite data directory `data` (making its database if it holds none).
 pub fn make_key(data: &std::path::Path, role: &str) -> String {
     let out = command()
         .args([
-            "keys", "create", "--clinic", "default", "--role", role, "--label", role,
+            "keys",
+            "create",
+            "--create-database",
+            "--clinic",
+            "default",
+            "--role",
+            role,
+            "--label",
+            role,
         ])
         .env("FACET_SCREEN_DATA_DIR", data)
         .output()

@@ -163,6 +163,15 @@ async fn an_export_holds_each_screening_as_stored_with_its_whole_history() {
     let empty: Value = serde_json::from_str(&empty).unwrap();
     assert_eq!(empty["entry"], json!([]));
 
+    // Empty values (`?from=&to=`, a form's blank fields) leave the period
+    // open, as leaving them out does: the README's command as written.
+    let (status, open) = export(&app, &app.keys.admin, "?from=&to=").await;
+    assert_eq!(
+        (status, open.lines().count()),
+        (200, expected.len()),
+        "{open}"
+    );
+
     // Each export is recorded: the key and the range.
     let pool = app.db.pool().await;
     let rows =
@@ -172,8 +181,8 @@ async fn an_export_holds_each_screening_as_stored_with_its_whole_history() {
             .unwrap();
     assert_eq!(
         rows.len(),
-        3,
-        "the three exports that were allowed (the 422 and 403s are not)"
+        4,
+        "the four exports that were allowed (the 422 and 403s are not)"
     );
     use sqlx::Row;
     let actor: String = rows[0].try_get("actor").unwrap();
@@ -189,6 +198,11 @@ async fn an_export_holds_each_screening_as_stored_with_its_whole_history() {
             .try_get::<Option<String>, _>("range_to")
             .unwrap()
             .is_some()
+    );
+    assert_eq!(
+        rows[3].try_get::<Option<String>, _>("range_to").unwrap(),
+        None,
+        "an empty `to` is no end"
     );
 }
 

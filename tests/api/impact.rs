@@ -196,7 +196,7 @@ async fn rules_impact_counts_the_transitions_a_draft_would_make_on_stored_screen
         .unwrap();
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no database at"),
+        String::from_utf8_lossy(&out.stderr).contains("no database in"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -369,6 +369,7 @@ fn keys_create_expires_on_the_command_line() {
     let base = [
         "keys",
         "create",
+        "--create-database",
         "--clinic",
         "default",
         "--role",

@@ -17,6 +17,7 @@ mod committing;
 mod concurrency;
 mod cors;
 mod crash;
+mod data_dir;
 mod documents;
 mod errors;
 mod evaluations;

@@ -234,6 +234,7 @@ async fn an_older_backup_is_migrated_forward_before_it_is_put_in_place() {
         pool.close().await;
     }
     let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
     let out = run(&data, &["restore", older.to_str().unwrap()]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
