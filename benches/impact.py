@@ -44,7 +44,7 @@ def seed(data, n):
     env.pop("DATABASE_URL", None)
     env.pop("FACET_SCREEN_RULES_DIR", None)
     env.pop("FACET_SCREEN_PROFILE", None)
-    key = subprocess.run([BIN, "keys", "create", "--clinic", "default", "--role", "intake",
+    key = subprocess.run([BIN, "keys", "create", "--create-database", "--clinic", "default", "--role", "intake",
                           "--label", "bench"], env=env, check=True, capture_output=True,
                          text=True).stdout.strip()
     server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.PIPE, text=True)

@@ -179,7 +179,7 @@ def make_key(data_dir, database_url=None, binary=None):
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
-    return run([binary or BIN, "keys", "create", "--clinic", "bench", "--role", "intake", "--label", "load benchmark"],
+    return run([binary or BIN, "keys", "create", "--create-database", "--clinic", "bench", "--role", "intake", "--label", "load benchmark"],
                env=env, capture_output=True, text=True).stdout.strip()
 
 

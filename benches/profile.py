@@ -68,8 +68,14 @@ def profile(label, binary, body_file, work):
     data = os.path.join(work, label)
     env = dict(os.environ, FACET_SCREEN_DATA_DIR=data)
     env.pop("DATABASE_URL", None)
-    key = subprocess.run([binary, "keys", "create", "--clinic", "bench", "--role", "intake", "--label", "profile"],
-                         env=env, capture_output=True, text=True, check=True).stdout.strip()
+    # --create-database: the data directory is new. A build from before
+    # that flag made the database without being asked.
+    make = [binary, "keys", "create", "--create-database", "--clinic", "bench", "--role", "intake", "--label", "profile"]
+    made = subprocess.run(make, env=env, capture_output=True, text=True)
+    if made.returncode != 0 and "--create-database" in made.stderr:
+        made = subprocess.run([a for a in make if a != "--create-database"], env=env, capture_output=True, text=True)
+    made.check_returncode()
+    key = made.stdout.strip()
     port = free_port()
     env.update(FACET_SCREEN_ADDR=f"127.0.0.1:{port}", FACET_SCREEN_RATE_LIMIT="100000000", RUST_LOG="info")
     server = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

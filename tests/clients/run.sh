@@ -17,8 +17,8 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 unset DATABASE_URL FACET_SCREEN_RULES_DIR FACET_SCREEN_PROFILE
 export FACET_SCREEN_DATA_DIR="$work/data"
 
-intake="$("$bin" keys create --clinic clients --role intake --label "generated clients, intake")"
-clinician="$("$bin" keys create --clinic clients --role clinician --label "generated clients, clinician")"
+intake="$("$bin" keys create --create-database --clinic clients --role intake --label "generated clients, intake")"
+clinician="$("$bin" keys create --create-database --clinic clients --role clinician --label "generated clients, clinician")"
 FACET_SCREEN_ADDR=127.0.0.1:0 FACET_SCREEN_LOG_FORMAT=json "$bin" serve >"$work/log" 2>"$work/err" &
 pid=$!
 address=""

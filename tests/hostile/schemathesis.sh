@@ -16,9 +16,9 @@ DATA=$(mktemp -d)
 trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 export FACET_SCREEN_DATA_DIR="$DATA"
 unset DATABASE_URL
-INTAKE=$("$BIN" keys create --clinic hostile --role intake --label schemathesis 2>/dev/null)
-CLINICIAN=$("$BIN" keys create --clinic hostile --role clinician --label schemathesis 2>/dev/null)
-ADMIN=$("$BIN" keys create --clinic hostile --role admin --label schemathesis 2>/dev/null)
+INTAKE=$("$BIN" keys create --create-database --clinic hostile --role intake --label schemathesis 2>/dev/null)
+CLINICIAN=$("$BIN" keys create --create-database --clinic hostile --role clinician --label schemathesis 2>/dev/null)
+ADMIN=$("$BIN" keys create --create-database --clinic hostile --role admin --label schemathesis 2>/dev/null)
 # The service chooses its port (port 0) and its log says which: a port
 # picked here and bound there later could be taken in between.
 FACET_SCREEN_ADDR=127.0.0.1:0 FACET_SCREEN_LOG_FORMAT=json FACET_SCREEN_RATE_LIMIT=1000000 \

@@ -12,7 +12,7 @@ DATA=$(mktemp -d)
 trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 export FACET_SCREEN_DATA_DIR="$DATA"
 unset DATABASE_URL
-KEY=$("$BIN" keys create --clinic ops --role intake --label metrics 2>/dev/null)
+KEY=$("$BIN" keys create --create-database --clinic ops --role intake --label metrics 2>/dev/null)
 # Both addresses are chosen by the service (port 0) and read from its log:
 # a port picked here and bound there later could be taken in between.
 FACET_SCREEN_ADDR=127.0.0.1:0 FACET_SCREEN_METRICS_ADDR=127.0.0.1:0 FACET_SCREEN_LOG_FORMAT=json \
