@@ -39,7 +39,7 @@ pub enum Command {
     /// Print the OpenAPI document generated from the code and the built-in rules.
     Openapi,
     /// Copy the SQLite database to DEST (a new file, 0600) while the service
-    /// runs, and check the copy. For PostgreSQL use pg_dump (see the README).
+    /// runs, and check the copy. For PostgreSQL use pg_dump (docs/operations.md).
     Backup {
         #[command(flatten)]
         database: Database,

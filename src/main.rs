@@ -13,7 +13,7 @@ use facet_screen::{cases, http, telemetry};
 /// jemalloc instead of glibc's malloc: measured on POST /v1/evaluations on
 /// the 2-core machine, server CPU per request 33 µs → 27 µs and +20%
 /// throughput, for +1 MiB at rest and +5 MiB peak under load (mimalloc had
-/// cost 24 MiB at rest). See the README's performance section.
+/// cost 24 MiB at rest). See docs/benchmarks-history.md.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -165,7 +165,7 @@ where
 {
     if database.database_url.is_some() {
         eprintln!(
-            "error: DATABASE_URL names PostgreSQL: use pg_dump and pg_restore (see the README's backups section)"
+            "error: DATABASE_URL names PostgreSQL: use pg_dump and pg_restore (see docs/operations.md, backups)"
         );
         return ExitCode::from(2);
     }

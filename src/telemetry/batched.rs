@@ -5,7 +5,7 @@
 //! `tracing-appender`'s non-blocking writer, used before, hands every line
 //! over a channel and wakes its thread for it: under load its thread spun
 //! and woke for each request, about 5 µs of CPU per request on two cores
-//! (`benches/load.py`, the README's table: 49 -> 43 µs per evaluation, 12%).
+//! (`benches/load.py`, docs/benchmarks-history.md: 49 -> 43 µs per evaluation, 12%).
 //! Here a request takes a lock, copies its line and, for the first line of a
 //! batch only, wakes the thread.
 //!
