@@ -8,7 +8,7 @@ import { api } from "./api.js";
 import { OUTCOMES } from "./words.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const COLOURS = {
+const COLORS = {
   urgent_evaluation: "#b3261e", unlikely_candidate: "#5b4636", not_yet_eligible: "#8a5300",
   needs_more_information: "#1d4f91", needs_diagnostic_block: "#5b3a8c", likely_candidate: "#1e6b34",
 };
@@ -42,7 +42,7 @@ function weeksChart(weeks) {
       if (!n) continue;
       const hgt = y(n);
       base -= hgt;
-      svg.append(s("rect", { x: left + i * band + band * 0.15, y: base, width: band * 0.7, height: hgt, fill: COLOURS[code] },
+      svg.append(s("rect", { x: left + i * band + band * 0.15, y: base, width: band * 0.7, height: hgt, fill: COLORS[code] },
         s("title", {}, `${w.week}: ${OUTCOMES[code].label} ${n}`)));
     }
     if (weeks.length <= 16 || i % Math.ceil(weeks.length / 16) === 0) {

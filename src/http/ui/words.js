@@ -1,7 +1,7 @@
 // The words for codes come from the server (the rule set's outcome labels,
 // the record's review reasons, in the page's JSON data island); only the
 // icons are the page's own. Icons are from fonts every system has (DejaVu):
-// colour is never the only signal.
+// color is never the only signal.
 const WORDS = JSON.parse(document.getElementById("words").textContent);
 const ICONS = {
   urgent_evaluation: "⚠",
