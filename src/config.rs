@@ -149,6 +149,12 @@ pub enum KeysCommand {
         /// 2027-01-31T17:00:00Z). Left out: until revoked.
         #[arg(long)]
         expires: Option<String>,
+        /// Start a clinic that no key of this database belongs to yet.
+        /// Without it such a clinic is refused (a typo would otherwise make
+        /// keys whose screenings no clinician of the real clinic sees),
+        /// except for the first key of an empty database.
+        #[arg(long)]
+        new_clinic: bool,
     },
     /// List keys: ids, labels, roles, clinics, times; never the key.
     List,
@@ -216,7 +222,7 @@ impl Database {
             "no database in {} ({} not found). This command acts on the data of a service: \
              point it at that service's data directory with --data-dir DIR or FACET_SCREEN_DATA_DIR \
              (the default, `data`, is relative to the current directory), or set DATABASE_URL as the \
-             service has it. `serve` makes the database on its first start",
+             service has it. `serve` makes the database on its first start.",
             absolute(&self.data_dir).display(),
             crate::store::SQLITE_FILE
         )

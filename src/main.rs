@@ -190,8 +190,22 @@ fn keys(database: &Database, create_database: bool, command: KeysCommand) -> Exi
                 role,
                 label,
                 expires,
+                new_clinic,
             } => {
                 let clinic = Clinic::parse(&clinic).map_err(anyhow::Error::msg)?;
+                if !new_clinic {
+                    let all = keys.list_all().await?;
+                    let mut clinics: Vec<&str> = all.iter().map(|k| k.clinic.as_str()).collect();
+                    clinics.sort_unstable();
+                    clinics.dedup();
+                    if !clinics.is_empty() && !clinics.contains(&clinic.as_str()) {
+                        anyhow::bail!(
+                            "no key of this database belongs to clinic `{clinic}` (its clinics: {}). \
+                             Check the spelling, or pass --new-clinic to start a new clinic. No key was made.",
+                            clinics.join(", ")
+                        );
+                    }
+                }
                 let label = Label::parse(&label).map_err(anyhow::Error::msg)?;
                 let expires = match expires {
                     None => Expiry::NEVER,

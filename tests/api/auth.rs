@@ -431,6 +431,9 @@ fn the_first_run_admin_key_is_printed_once_and_keys_are_managed_from_the_command
             "create",
             "--clinic",
             "st-marys",
+            // The first start made clinic `default`'s admin key: this is a
+            // second clinic, started on purpose.
+            "--new-clinic",
             "--role",
             "intake",
             "--label",

@@ -223,3 +223,49 @@ async fn the_first_start_names_its_clinic_and_the_commands_it_prints_reach_its_d
     assert!(stderr(&out).contains("FACET_SCREEN_CLINIC"));
     assert!(!fresh.exists());
 }
+
+/// A clinic misspelled on the command line is refused, naming the clinics
+/// the database has, and makes no key: its screenings would reach no
+/// clinician of the real clinic. `--new-clinic` starts one on purpose; the
+/// first key of an empty database needs no flag.
+#[test]
+fn a_key_for_a_clinic_no_key_belongs_to_is_refused_unless_it_is_new() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let create = |clinic: &str, extra: &[&str]| {
+        binary::command()
+            .args(["keys", "create", "--data-dir", dir, "--clinic", clinic])
+            .args(["--role", "intake", "--label", "desk"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = create("st-marys", &["--create-database"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let count = || {
+        let out = binary::command()
+            .args(["keys", "list", "--data-dir", dir])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count() - 1
+    };
+    assert_eq!(count(), 1);
+
+    let typo = create("st-mary", &[]);
+    assert_eq!(typo.status.code(), Some(1), "{}", stderr(&typo));
+    let said = stderr(&typo);
+    assert!(
+        said.contains("clinic `st-mary`")
+            && said.contains("its clinics: st-marys")
+            && said.contains("--new-clinic"),
+        "{said}"
+    );
+    assert!(typo.stdout.is_empty(), "no key is printed");
+    assert_eq!(count(), 1, "no key was made");
+
+    // The clinic's own keys need no flag; a new clinic, said so, is made.
+    assert!(create("st-marys", &[]).status.success());
+    let new = create("st-marys-east", &["--new-clinic"]);
+    assert!(new.status.success(), "{}", stderr(&new));
+    assert_eq!(count(), 3);
+}

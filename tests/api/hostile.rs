@@ -187,7 +187,7 @@ async fn the_data_is_private_whatever_the_umask() {
     );
     let out = binary::command()
         .args([
-            "keys", "create", "--clinic", "c", "--role", "intake", "--label", "k",
+            "keys", "create", "--clinic", "default", "--role", "intake", "--label", "k",
         ])
         .env("FACET_SCREEN_DATA_DIR", &data)
         .output()

@@ -6,7 +6,7 @@ import { h, show, radios, checkedValue, showUnreachable, unreachable, tableBox }
 import { api } from "./api.js";
 import { state } from "./state.js";
 
-const ROLES = [["intake", "Intake (nurse or referring clinic): screen patients"], ["clinician", "Clinician: review screenings"], ["admin", "Administrator: keys and statistics"]];
+const ROLES = [["intake", "Intake (nurse or referring clinic): screen patients"], ["clinician", "Clinician: review screenings"], ["admin", "Administrator: keys, statistics, and reading the clinic's screenings and their history (never deciding)"]];
 
 const when = (t) => (t ? new Date(t).toLocaleString() : "—");
 
