@@ -44,7 +44,7 @@ const extra = [];
 export function makeKey(role, dir = dataDir, clinic = "browser-test") {
   const env = { ...process.env, FACET_SCREEN_DATA_DIR: dir };
   delete env.DATABASE_URL;
-  return execFileSync(bin, ["keys", "create", "--create-database", "--clinic", clinic, "--role", role, "--label", `${role} browser`], { env, stdio: ["ignore", "pipe", "ignore"] })
+  return execFileSync(bin, ["keys", "create", "--create-database", "--new-clinic", "--clinic", clinic, "--role", role, "--label", `${role} browser`], { env, stdio: ["ignore", "pipe", "ignore"] })
     .toString().trim();
 }
 
